@@ -1,0 +1,37 @@
+# Two commands matter: `make demo` and `make test`. Everything else is a step of those.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_HOME ?= .demo
+
+.PHONY: install demo test bench lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstall only when the dependency list changes, so `make test` stays quick on a warm tree.
+$(STAMP): pyproject.toml $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/paperstand --home $(DEMO_HOME) init
+	$(BIN)/paperstand --home $(DEMO_HOME) ingest jsonl paperstand/data/demo-arxiv.jsonl.gz
+	$(BIN)/paperstand --home $(DEMO_HOME) ingest hf-daily paperstand/data/demo-hf-daily.jsonl.gz
+	$(BIN)/paperstand --home $(DEMO_HOME) stats
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+lint: install
+	$(BIN)/ruff check paperstand tests benchmarks
+
+clean:
+	rm -rf $(VENV) $(DEMO_HOME)

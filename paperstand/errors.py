@@ -1,0 +1,43 @@
+"""Every exception paperstand raises on purpose, in one place.
+
+The faces turn these into a one-line CLI message with a non-zero exit, or an HTTP 4xx with a
+JSON ``error``. Anything else escaping is a bug. Messages are one line, say what was wrong
+and, where it helps, what to do.
+"""
+
+
+class PaperstandError(Exception):
+    """Base class: the message is shown to the user as it is."""
+
+    exit_code = 1
+    http_status = 400
+
+
+class InvalidInput(PaperstandError):
+    """A value given by the user (date, id, parameter, query) cannot be used."""
+
+
+class NotFound(PaperstandError):
+    """The paper, author or other thing asked for is not in this store."""
+
+    http_status = 404
+
+
+class SourceError(PaperstandError):
+    """An input file or remote response cannot be read (malformed, truncated, an error page)."""
+
+
+class FetchError(SourceError):
+    """A remote service could not be reached, or kept failing after retries."""
+
+    http_status = 502
+
+
+class MalformedRecord(SourceError):
+    """One record of a source is unusable; raised instead of skipping it in ``--strict`` mode."""
+
+
+class StoreError(PaperstandError):
+    """The database cannot be opened or reached (bad URL, server down, newer schema)."""
+
+    http_status = 503

@@ -1,0 +1,101 @@
+"""Write what a source yields into a store: batched, transactional, resumable, counted.
+
+Every batch (and every checkpoint a source yields) is one transaction, so a run killed at
+any point and run again ends with exactly the store an uninterrupted run makes: committed
+batches come back as "unchanged", the rest is added.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from paperstand.errors import MalformedRecord, PaperstandError
+from paperstand.models import Paper
+from paperstand.sources.base import Checkpoint, Item, Malformed
+from paperstand.store import Store, UpsertResult
+
+BATCH_SIZE = 2000
+_EXAMPLES_KEPT = 5
+
+
+@dataclass
+class IngestReport:
+    written: UpsertResult = field(default_factory=UpsertResult)
+    skipped: Counter[str] = field(default_factory=Counter)
+    examples: list[Malformed] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def seen(self) -> int:
+        w = self.written
+        return w.added + w.updated + w.unchanged + sum(self.skipped.values())
+
+    def summary(self) -> str:
+        w = self.written
+        line = f"added {w.added}, updated {w.updated}, unchanged {w.unchanged}"
+        skipped = sum(self.skipped.values())
+        line += f", skipped {skipped}"
+        if skipped:
+            reasons = "; ".join(f"{n}× {reason}" for reason, n in self.skipped.most_common(3))
+            line += f" ({reasons})"
+        return line
+
+    def to_dict(self) -> dict[str, object]:
+        w = self.written
+        return {
+            "added": w.added,
+            "updated": w.updated,
+            "unchanged": w.unchanged,
+            "skipped": sum(self.skipped.values()),
+            "skipped_reasons": dict(self.skipped),
+            "error": self.error,
+        }
+
+
+def ingest(
+    store: Store,
+    items: Iterable[Item],
+    *,
+    strict: bool = False,
+    batch_size: int = BATCH_SIZE,
+    on_batch: Callable[[IngestReport], None] | None = None,
+) -> IngestReport:
+    """Ingest ``items`` into ``store``. Source errors end the run with ``report.error`` set,
+    after committing every good record read before them; they are not raised."""
+    report = IngestReport()
+    batch: list[Paper] = []
+
+    def flush(checkpoint: Checkpoint | None = None) -> None:
+        if batch or checkpoint is not None:
+            report.written += store.upsert_papers(batch, checkpoint)
+            batch.clear()
+            if on_batch:
+                on_batch(report)
+
+    try:
+        for item in items:
+            if isinstance(item, Paper):
+                batch.append(item)
+                if len(batch) >= batch_size:
+                    flush()
+            elif isinstance(item, Checkpoint):
+                flush(item)
+            else:
+                if strict:
+                    raise MalformedRecord(f"{item.where}: {item.reason}")
+                report.skipped[_reason_kind(item.reason)] += 1
+                if len(report.examples) < _EXAMPLES_KEPT:
+                    report.examples.append(item)
+        flush()
+    except PaperstandError as exc:
+        if not isinstance(exc, MalformedRecord):
+            flush()
+        report.error = str(exc)
+    return report
+
+
+def _reason_kind(reason: str) -> str:
+    """Group reasons that differ only in detail, e.g. JSON error positions."""
+    return reason.split(" (", 1)[0]

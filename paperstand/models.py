@@ -1,0 +1,116 @@
+"""The paper record every layer passes around.
+
+A :class:`Paper` is plain data. Sources build them, the store saves and returns them, the
+faces render them. Fields a source does not know stay ``None`` (or empty) and never erase
+what another source already told us: see :meth:`Paper.merged_with`.
+
+Dates are ISO 8601 strings: ``listed`` and ``submitted_on`` are days (``YYYY-MM-DD``);
+``published`` and ``updated`` are days or UTC timestamps (``YYYY-MM-DDTHH:MM:SSZ``),
+as precise as the source knows them. Strings sort and compare correctly in both SQLite and
+PostgreSQL and survive JSON unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+from paperstand import ids
+
+# Fields that describe the work itself. A record for an older version of a paper must not
+# overwrite them; community fields (upvotes, GitHub stars, ...) come from elsewhere and are
+# merged whenever present.
+BIBLIOGRAPHIC = (
+    "title",
+    "authors",
+    "abstract",
+    "categories",
+    "comment",
+    "journal_ref",
+    "doi",
+    "license",
+    "published",
+    "updated",
+)
+
+
+@dataclass(slots=True)
+class Paper:
+    id: str
+    title: str = ""
+    authors: list[str] = field(default_factory=list)
+    abstract: str = ""
+    categories: list[str] = field(default_factory=list)  # primary first
+    version: int | None = None
+    comment: str | None = None
+    journal_ref: str | None = None
+    doi: str | None = None
+    license: str | None = None
+    published: str | None = None
+    updated: str | None = None
+    listed: str | None = None
+    # Community fields, as Hugging Face daily papers carries them.
+    upvotes: int | None = None
+    submitted_by: str | None = None
+    submitted_on: str | None = None
+    github_repo: str | None = None
+    github_stars: int | None = None
+    project_page: str | None = None
+    ai_summary: str | None = None
+    ai_keywords: list[str] = field(default_factory=list)
+    # Source-specific extras kept verbatim so faces can echo them (e.g. Hugging Face's author
+    # objects, thumbnail, organization). Merged key by key.
+    extra: dict[str, Any] = field(default_factory=dict)
+    deleted: bool = False
+
+    @property
+    def primary_category(self) -> str | None:
+        return self.categories[0] if self.categories else None
+
+    @property
+    def abs_url(self) -> str | None:
+        return ids.abs_url(self.id)
+
+    @property
+    def pdf_url(self) -> str | None:
+        return ids.pdf_url(self.id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Paper:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def merged_with(self, incoming: Paper) -> Paper:
+        """This stored paper updated by ``incoming``, a newer record of the same paper.
+
+        Empty incoming values never erase stored ones. Bibliographic fields from a record of
+        an *older* version than the stored one are ignored, so replaying an old harvest
+        cannot roll a paper back.
+        """
+        older = (
+            incoming.version is not None
+            and self.version is not None
+            and incoming.version < self.version
+        )
+        changes: dict[str, Any] = {}
+        for f in fields(self):
+            name = f.name
+            if name in ("id", "extra"):
+                continue
+            if older and (name in BIBLIOGRAPHIC or name == "version"):
+                continue
+            value = getattr(incoming, name)
+            if value is None or value == [] or value == "":
+                continue
+            if name == "deleted" and not value:
+                continue
+            changes[name] = value
+        # A later record of a paper that was marked deleted brings it back.
+        if "deleted" not in changes and incoming.title and self.deleted and not older:
+            changes["deleted"] = False
+        if incoming.extra:
+            changes["extra"] = {**self.extra, **incoming.extra}
+        return replace(self, **changes) if changes else self

@@ -1,0 +1,1 @@
+DEFAULT_URL = ''  # placeholder: replaced by the sources work

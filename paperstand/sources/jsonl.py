@@ -1,0 +1,145 @@
+"""arXiv bulk metadata as JSON lines, plain or gzipped, streamed line by line.
+
+Two shapes are read, told apart line by line:
+
+- the Kaggle arXiv snapshot (``categories`` a space-separated string, ``versions``,
+  ``authors_parsed``, ``journal-ref``, ``update_date``);
+- paperstand's listing files (``../shared/data/arxiv``): ``categories`` a list, ``authors`` a
+  list, ``listed`` the day the paper appeared in arXiv's new listings.
+
+A line that is not a usable record becomes :class:`Malformed`; an unreadable or truncated
+file raises :class:`SourceError` after every good line before it was yielded.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+import orjson
+
+from paperstand import ids
+from paperstand.errors import SourceError
+from paperstand.models import Paper
+from paperstand.sources.base import Item, Malformed
+from paperstand.sources.text import day_of, iso_timestamp, optional, squash
+
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def records(stream: BinaryIO, name: str) -> Iterator[Item]:
+    """Papers from a binary stream of JSON lines; ``name`` is used in messages."""
+    text = _decompressed(stream)
+    number = 0
+    try:
+        for number, line in enumerate(text, start=1):  # noqa: B007 - used after the loop
+            if not line.strip():
+                continue
+            where = f"{name}:{number}"
+            try:
+                data = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                yield Malformed(f"invalid JSON ({exc.msg})", where)
+                continue
+            try:
+                yield parse_record(data)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                yield Malformed(_reason(exc), where)
+    except (EOFError, OSError, zlib.error) as exc:
+        raise SourceError(f"{name}: unreadable after line {number}: {exc}") from exc
+
+
+def _decompressed(stream: BinaryIO) -> BinaryIO:
+    buffered = io.BufferedReader(stream) if not hasattr(stream, "peek") else stream
+    if buffered.peek(2)[:2] == _GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=buffered)  # type: ignore[return-value]
+    return buffered
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, KeyError):
+        return f"missing field {exc.args[0]!r}"
+    return str(exc) or type(exc).__name__
+
+
+def parse_record(data: Any) -> Paper:
+    """One JSON object of either shape as a Paper; raises KeyError/TypeError/ValueError."""
+    if not isinstance(data, dict):
+        raise TypeError("a line must be a JSON object")
+    raw_id = data["id"]
+    if not isinstance(raw_id, str) or not raw_id.strip():
+        raise ValueError("empty or non-string id")
+    paper_id, version = ids.split_version(ids.normalise_id(raw_id))
+    title = squash(data.get("title"))
+    if not title:
+        raise ValueError("missing title")
+    categories = data.get("categories") or []
+    if isinstance(categories, str):
+        categories = categories.split()
+    doi = optional(data.get("doi"))
+    if "versions" in data or "authors_parsed" in data:
+        return _kaggle(data, paper_id, version, title, categories, doi)
+    authors = data.get("authors") or []
+    if isinstance(authors, str):
+        authors = _split_authors(authors)
+    listed = data.get("listed")
+    return Paper(
+        id=paper_id,
+        version=version,
+        title=title,
+        authors=[squash(a) for a in authors],
+        abstract=squash(data.get("abstract")),
+        categories=list(categories),
+        comment=optional(data.get("comment") or data.get("comments")),
+        journal_ref=optional(data.get("journal_ref") or data.get("journal-ref")),
+        doi=doi,
+        license=optional(data.get("license")),
+        published=iso_timestamp(data.get("published")),
+        updated=iso_timestamp(data.get("updated")),
+        listed=iso_timestamp(listed) if listed else None,
+    )
+
+
+def _kaggle(
+    data: dict[str, Any],
+    paper_id: str,
+    version: int | None,
+    title: str,
+    categories: list[str],
+    doi: str | None,
+) -> Paper:
+    versions = data.get("versions") or []
+    created = [iso_timestamp(v["created"]) for v in versions if v.get("created")]
+    if versions and version is None:
+        version = max(int(str(v.get("version", "v1")).lstrip("v")) for v in versions)
+    parsed = data.get("authors_parsed")
+    if parsed:
+        authors = [" ".join(part for part in (p[1], p[0], *p[2:]) if part) for p in parsed]
+    else:
+        authors = _split_authors(data.get("authors") or "")
+    published = created[0] if created else None
+    return Paper(
+        id=paper_id,
+        version=version,
+        title=title,
+        authors=[squash(a) for a in authors],
+        abstract=squash(data.get("abstract")),
+        categories=categories,
+        comment=optional(data.get("comments")),
+        journal_ref=optional(data.get("journal-ref")),
+        doi=doi,
+        license=optional(data.get("license")),
+        published=published,
+        updated=iso_timestamp(data.get("update_date")) or (created[-1] if created else None),
+        # The snapshot has no listing day: the first version's day is the nearest we know.
+        listed=day_of(published),
+    )
+
+
+def _split_authors(authors: str) -> list[str]:
+    """arXiv's author string: "A, B and C" (newlines and double spaces included)."""
+    authors = squash(authors).replace(", and ", ", ").replace(" and ", ", ")
+    return [a.strip() for a in authors.split(",") if a.strip()]

@@ -1,0 +1,75 @@
+"""Mapping between :class:`Paper` and a table row, shared by every SQL backend."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from paperstand.models import Paper
+
+JSON_COLUMNS = ("authors", "categories", "ai_keywords", "extra")
+
+# Columns of the papers table in a fixed order (pk excluded). primary_category is derived.
+COLUMNS = (
+    "id",
+    "version",
+    "title",
+    "authors",
+    "abstract",
+    "categories",
+    "primary_category",
+    "comment",
+    "journal_ref",
+    "doi",
+    "license",
+    "published",
+    "updated",
+    "listed",
+    "upvotes",
+    "submitted_by",
+    "submitted_on",
+    "github_repo",
+    "github_stars",
+    "project_page",
+    "ai_summary",
+    "ai_keywords",
+    "extra",
+    "deleted",
+)
+
+
+def to_row(paper: Paper) -> tuple[Any, ...]:
+    values = []
+    for name in COLUMNS:
+        if name == "primary_category":
+            values.append(paper.primary_category)
+        elif name in JSON_COLUMNS:
+            values.append(orjson.dumps(getattr(paper, name)).decode())
+        elif name == "deleted":
+            values.append(int(paper.deleted))
+        else:
+            values.append(getattr(paper, name))
+    return tuple(values)
+
+
+def from_row(row: Sequence[Any]) -> Paper:
+    """A paper from a row selected as ``COLUMNS`` (JSON columns as text or already decoded)."""
+    data = dict(zip(COLUMNS, row, strict=True))
+    del data["primary_category"]
+    for name in JSON_COLUMNS:
+        value = data[name]
+        if isinstance(value, str | bytes):
+            data[name] = orjson.loads(value)
+    data["deleted"] = bool(data["deleted"])
+    return Paper(**data)
+
+
+def dedupe_batch(papers: Sequence[Paper]) -> dict[str, Paper]:
+    """One paper per id, later records of the same id merged into earlier ones."""
+    by_id: dict[str, Paper] = {}
+    for paper in papers:
+        seen = by_id.get(paper.id)
+        by_id[paper.id] = seen.merged_with(paper) if seen else paper
+    return by_id

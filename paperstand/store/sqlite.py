@@ -1,0 +1,184 @@
+"""The embedded store: one SQLite file in WAL mode, with FTS5 (and sqlite-vec for vectors).
+
+The stdlib ``sqlite3`` here cannot load extensions, so the driver is ``sqlean`` (the same
+DB-API, built with extension loading). Each thread gets its own connection: SQLite
+connections must not be shared across threads, and WAL lets readers run beside one writer.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import orjson
+import sqlean
+import sqlite_vec
+
+from paperstand.errors import StoreError
+from paperstand.models import Paper
+from paperstand.sources.base import Checkpoint
+from paperstand.store.base import Store, UpsertResult
+from paperstand.store.rows import COLUMNS, dedupe_batch, from_row, to_row
+
+_SELECT = f"SELECT {', '.join(COLUMNS)} FROM papers"
+_INSERT = f"INSERT INTO papers ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+_UPDATE = f"UPDATE papers SET {', '.join(f'{c} = ?' for c in COLUMNS[1:])} WHERE id = ?"
+# SQLite allows 32,766 bound parameters; stay well below for IN (...) lists.
+_CHUNK = 900
+
+
+def migrations(dialect: str) -> list[tuple[int, str]]:
+    """The numbered migration scripts of a dialect, in order: ``NNNN_name.sql``."""
+    folder = resources.files("paperstand.store") / "migrations" / dialect
+    scripts = sorted(
+        (int(entry.name.split("_", 1)[0]), entry.read_text())
+        for entry in folder.iterdir()
+        if entry.name.endswith(".sql")
+    )
+    return scripts
+
+
+class SQLiteStore(Store):
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.url = f"sqlite:///{self.path}"
+        self._local = threading.local()
+        if not self.path.parent.exists():
+            raise StoreError(
+                f"no such directory {self.path.parent}: run 'paperstand init' or check --home"
+            )
+
+    # --- connections --------------------------------------------------------------------
+
+    @property
+    def conn(self) -> sqlean.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlean.connect(self.path, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA busy_timeout = 10000")
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.execute("PRAGMA foreign_keys = ON")
+                conn.enable_load_extension(True)
+                sqlite_vec.load(conn)
+                conn.enable_load_extension(False)
+            except sqlean.DatabaseError as exc:
+                raise StoreError(f"cannot open {self.path}: {exc}") from exc
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def migrate(self) -> int:
+        conn = self.conn
+        current = conn.execute("PRAGMA user_version").fetchone()[0]
+        scripts = migrations("sqlite")
+        newest = scripts[-1][0] if scripts else 0
+        if current > newest:
+            raise StoreError(
+                f"{self.path} has schema version {current}, newer than this paperstand "
+                f"({newest}): upgrade paperstand"
+            )
+        for number, script in scripts:
+            if number <= current:
+                continue
+            # executescript commits first, so wrap each script in its own transaction.
+            conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+        return max(current, newest)
+
+    # --- papers -------------------------------------------------------------------------
+
+    def upsert_papers(
+        self, papers: Sequence[Paper], checkpoint: Checkpoint | None = None
+    ) -> UpsertResult:
+        result = UpsertResult()
+        incoming = dedupe_batch(papers)
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            stored = {p.id: p for p in self._select_by_ids(list(incoming))}
+            inserts, updates = [], []
+            for paper_id, paper in incoming.items():
+                old = stored.get(paper_id)
+                if old is None:
+                    inserts.append(to_row(paper))
+                    result.added += 1
+                    continue
+                merged = old.merged_with(paper)
+                if merged == old:
+                    result.unchanged += 1
+                else:
+                    row = to_row(merged)
+                    updates.append((*row[1:], paper_id))
+                    result.updated += 1
+            if inserts:
+                conn.executemany(_INSERT, inserts)
+            if updates:
+                conn.executemany(_UPDATE, updates)
+            if checkpoint is not None:
+                self._write_checkpoint(checkpoint)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return result
+
+    def _write_checkpoint(self, checkpoint: Checkpoint) -> None:
+        if checkpoint.value is None:
+            self.conn.execute("DELETE FROM checkpoints WHERE key = ?", (checkpoint.key,))
+        else:
+            self.conn.execute(
+                "INSERT INTO checkpoints (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (checkpoint.key, orjson.dumps(checkpoint.value).decode()),
+            )
+
+    def _select_by_ids(self, paper_ids: list[str]) -> list[Paper]:
+        found: list[Paper] = []
+        for start in range(0, len(paper_ids), _CHUNK):
+            chunk = paper_ids[start : start + _CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            rows = self.conn.execute(f"{_SELECT} WHERE id IN ({marks})", chunk).fetchall()
+            found.extend(from_row(row) for row in rows)
+        return found
+
+    def get_papers(self, paper_ids: Sequence[str]) -> list[Paper]:
+        by_id = {p.id: p for p in self._select_by_ids(list(dict.fromkeys(paper_ids)))}
+        return [by_id[i] for i in paper_ids if i in by_id]
+
+    def find_by_doi(self, doi: str) -> Paper | None:
+        row = self.conn.execute(
+            f"{_SELECT} WHERE lower(doi) = lower(?) LIMIT 1", (doi.strip(),)
+        ).fetchone()
+        return from_row(row) if row else None
+
+    def iter_papers(self, batch_size: int = 1000) -> Iterator[list[Paper]]:
+        last = 0
+        while True:
+            rows = self.conn.execute(
+                f"SELECT pk, {', '.join(COLUMNS)} FROM papers WHERE pk > ? ORDER BY pk LIMIT ?",
+                (last, batch_size),
+            ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield [from_row(row[1:]) for row in rows]
+
+    def stats(self) -> dict[str, Any]:
+        papers, deleted, latest = self.conn.execute(
+            "SELECT count(*) FILTER (WHERE NOT deleted), count(*) FILTER (WHERE deleted), "
+            "max(listed) FILTER (WHERE NOT deleted) FROM papers"
+        ).fetchone()
+        return {"papers": papers, "deleted": deleted, "latest_listing": latest}
+
+    def get_checkpoint(self, key: str) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT value FROM checkpoints WHERE key = ?", (key,)).fetchone()
+        return orjson.loads(row[0]) if row else None
