@@ -32,7 +32,7 @@ _GZIP_MAGIC = b"\x1f\x8b"
 
 def records(stream: BinaryIO, name: str) -> Iterator[Item]:
     """Papers from a binary stream of JSON lines; ``name`` is used in messages."""
-    text = _decompressed(stream)
+    text = decompressed(stream)
     number = 0
     try:
         for number, line in enumerate(text, start=1):  # noqa: B007 - used after the loop
@@ -52,7 +52,8 @@ def records(stream: BinaryIO, name: str) -> Iterator[Item]:
         raise SourceError(f"{name}: unreadable after line {number}: {exc}") from exc
 
 
-def _decompressed(stream: BinaryIO) -> BinaryIO:
+def decompressed(stream: BinaryIO) -> BinaryIO:
+    """``stream`` itself, or its gunzipped content when it starts with the gzip magic."""
     buffered = io.BufferedReader(stream) if not hasattr(stream, "peek") else stream
     if buffered.peek(2)[:2] == _GZIP_MAGIC:
         return gzip.GzipFile(fileobj=buffered)  # type: ignore[return-value]
@@ -84,7 +85,7 @@ def parse_record(data: Any) -> Paper:
         return _kaggle(data, paper_id, version, title, categories, doi)
     authors = data.get("authors") or []
     if isinstance(authors, str):
-        authors = _split_authors(authors)
+        authors = split_authors(authors)
     listed = data.get("listed")
     return Paper(
         id=paper_id,
@@ -119,7 +120,7 @@ def _kaggle(
     if parsed:
         authors = [" ".join(part for part in (p[1], p[0], *p[2:]) if part) for p in parsed]
     else:
-        authors = _split_authors(data.get("authors") or "")
+        authors = split_authors(data.get("authors") or "")
     published = created[0] if created else None
     return Paper(
         id=paper_id,
@@ -139,7 +140,7 @@ def _kaggle(
     )
 
 
-def _split_authors(authors: str) -> list[str]:
+def split_authors(authors: str) -> list[str]:
     """arXiv's author string: "A, B and C" (newlines and double spaces included)."""
     authors = squash(authors).replace(", and ", ", ").replace(" and ", ", ")
     return [a.strip() for a in authors.split(",") if a.strip()]
