@@ -27,6 +27,14 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="", validation_alias=AliasChoices("DATABASE_URL", "PAPERSTAND_DATABASE_URL")
     )
+    # Network sources (sources/http.py): seconds per request, retries after the first try,
+    # first backoff wait (doubling), longest Retry-After obeyed, and the pause between two
+    # requests to arXiv, which asks harvesters for three seconds.
+    http_timeout: float = 30.0
+    http_retries: int = 4
+    http_backoff: float = 1.0
+    http_max_retry_after: float = 120.0
+    arxiv_delay: float = 3.0
 
     @property
     def sqlite_path(self) -> Path:
