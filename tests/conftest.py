@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from paperstand.store import Store, open_store
+from tests.replay import Replay
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -26,3 +27,17 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         yield opened
     finally:
         opened.close()
+
+
+# --- Network sources ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def replay() -> Iterator[Replay]:
+    """A local HTTP server replaying the recorded arXiv OAI-PMH, Atom and Hugging Face
+    responses of ``SHARED_DATA``, with faults to inject (see ``tests/replay.py``)."""
+    server = Replay(SHARED_DATA).start()
+    try:
+        yield server
+    finally:
+        server.stop()
