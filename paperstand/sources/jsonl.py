@@ -16,7 +16,7 @@ from __future__ import annotations
 import gzip
 import io
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 import orjson
@@ -30,8 +30,13 @@ from paperstand.sources.text import day_of, iso_timestamp, optional, squash
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-def records(stream: BinaryIO, name: str) -> Iterator[Item]:
-    """Papers from a binary stream of JSON lines; ``name`` is used in messages."""
+def records(
+    stream: BinaryIO, name: str, parse: Callable[[Any], Paper] | None = None
+) -> Iterator[Item]:
+    """Papers from a binary stream of JSON lines; ``name`` is used in messages. ``parse``
+    turns one decoded line into a Paper (default :func:`parse_record`), so other JSON-lines
+    formats (Hugging Face's) share this reading and error handling."""
+    parse = parse or parse_record
     text = decompressed(stream)
     number = 0
     try:
@@ -45,9 +50,9 @@ def records(stream: BinaryIO, name: str) -> Iterator[Item]:
                 yield Malformed(f"invalid JSON ({exc.msg})", where)
                 continue
             try:
-                yield parse_record(data)
+                yield parse(data)
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                yield Malformed(_reason(exc), where)
+                yield Malformed(error_reason(exc), where)
     except (EOFError, OSError, zlib.error) as exc:
         raise SourceError(f"{name}: unreadable after line {number}: {exc}") from exc
 
@@ -60,7 +65,7 @@ def decompressed(stream: BinaryIO) -> BinaryIO:
     return buffered
 
 
-def _reason(exc: Exception) -> str:
+def error_reason(exc: Exception) -> str:
     if isinstance(exc, KeyError):
         return f"missing field {exc.args[0]!r}"
     return str(exc) or type(exc).__name__
