@@ -8,11 +8,12 @@ from typing import Annotated
 
 import typer
 
-from paperstand.cli.app import app, err, progress, store_for
+from paperstand.cli.app import app, err, progress, settings, store_for
 from paperstand.errors import SourceError
 from paperstand.ingest import IngestReport, ingest
 from paperstand.sources import arxiv_api, arxiv_oai, hf_daily, jsonl
 from paperstand.sources.base import Item
+from paperstand.sources.http import Fetcher
 from paperstand.store import Store
 
 ingest_app = typer.Typer(help="Load papers from a source into the store.", no_args_is_help=True)
@@ -48,6 +49,12 @@ def _run(
     _finish(report)
 
 
+def _fetcher(ctx: typer.Context, *, arxiv: bool = False) -> Fetcher:
+    """HTTP client with the configured retries; arXiv gets its requested pause between calls."""
+    conf = settings(ctx)
+    return Fetcher.from_settings(conf, min_interval=conf.arxiv_delay if arxiv else 0.0)
+
+
 def _file_items(files: list[Path], bar, reader) -> Iterator[Item]:
     """Items of each file in turn, with a byte progress bar per file."""
     for path in files:
@@ -73,7 +80,9 @@ def ingest_jsonl(ctx: typer.Context, files: Files, strict: Strict = False) -> No
 def ingest_hf_daily(
     ctx: typer.Context,
     files: Annotated[list[Path] | None, typer.Argument(metavar="[FILE...]")] = None,
-    url: Annotated[str | None, typer.Option("--url", help="Base URL of a daily-papers API.")] = None,
+    url: Annotated[
+        str | None, typer.Option("--url", help="Base URL of a daily-papers API.")
+    ] = None,
     date: Annotated[str | None, typer.Option("--date", help="Day to fetch, YYYY-MM-DD.")] = None,
     strict: Strict = False,
 ) -> None:
@@ -81,7 +90,12 @@ def ingest_hf_daily(
     if url:
         if not date:
             raise typer.BadParameter("--url needs --date YYYY-MM-DD", param_hint="--date")
-        _run(ctx, lambda _: hf_daily.records_from_url(url, date), strict, f"daily papers {date}")
+        _run(
+            ctx,
+            lambda _: hf_daily.records_from_url(url, date, fetcher=_fetcher(ctx)),
+            strict,
+            f"daily papers {date}",
+        )
     elif files:
         _run_files(ctx, files, strict, hf_daily.records)
     else:
@@ -110,6 +124,7 @@ def ingest_arxiv_oai(
             from_date=from_date,
             until=until,
             checkpoints=store,
+            fetcher=_fetcher(ctx, arxiv=True),
         ),
         strict,
         "OAI-PMH harvest",
@@ -120,7 +135,9 @@ def ingest_arxiv_oai(
 def ingest_arxiv_api(
     ctx: typer.Context,
     url: Annotated[str, typer.Option("--url")] = arxiv_api.DEFAULT_URL,
-    paper_ids: Annotated[list[str] | None, typer.Option("--id", help="arXiv id (repeatable).")] = None,
+    paper_ids: Annotated[
+        list[str] | None, typer.Option("--id", help="arXiv id (repeatable).")
+    ] = None,
     query: Annotated[str | None, typer.Option("--query", help="arXiv API search query.")] = None,
     max_results: Annotated[int, typer.Option("--max", min=1)] = 100,
     strict: Strict = False,
@@ -130,7 +147,13 @@ def ingest_arxiv_api(
         raise typer.BadParameter("give either --id ID... or --query Q")
     _run(
         ctx,
-        lambda _: arxiv_api.records(url, ids=paper_ids, query=query, max_results=max_results),
+        lambda _: arxiv_api.records(
+            url,
+            ids=paper_ids,
+            query=query,
+            max_results=max_results,
+            fetcher=_fetcher(ctx, arxiv=True),
+        ),
         strict,
         "arXiv API",
     )
