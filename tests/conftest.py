@@ -13,7 +13,7 @@ from tests.replay import Replay
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "postgres"]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -41,3 +41,79 @@ def replay() -> Iterator[Replay]:
         yield server
     finally:
         server.stop()
+
+
+# --- PostgreSQL (server mode) ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pgserver_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private PostgreSQL 16 + pgvector server for the whole session (``pgserver``: unix
+    socket only, no root, no network) with one migrated database, ``paperstand``, that
+    ``postgres_url`` empties before each test. Durability is switched off: tests only."""
+    import pgserver
+    import psycopg
+
+    server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+            conn.execute(f"ALTER SYSTEM SET {setting} = off")
+        conn.execute("SELECT pg_reload_conf()")
+        conn.execute("CREATE DATABASE paperstand")
+    url = server.get_uri("paperstand")
+    open_store(url).close()
+    try:
+        yield url
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def _pg_seed_rows(pgserver_uri: str) -> dict[str, list]:
+    """Rows the migrations put in tables (e.g. counters), restored after each truncation."""
+    import psycopg
+
+    seeds = {}
+    with psycopg.connect(pgserver_uri) as conn:
+        for (table,) in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+        ).fetchall():
+            rows = conn.execute(f"SELECT to_jsonb(t) FROM {table} t").fetchall()
+            if rows and table != "schema_version":
+                seeds[table] = [row[0] for row in rows]
+    return seeds
+
+
+@pytest.fixture
+def postgres_url(pgserver_uri: str, _pg_seed_rows: dict[str, list]) -> str:
+    """The session database, emptied to its freshly migrated state (much faster than a new
+    database per test): ``postgresql://postgres:@/paperstand?host=SOCKET_DIR``."""
+    import psycopg
+    from psycopg.types.json import Jsonb
+
+    with psycopg.connect(pgserver_uri) as conn:
+        conn.execute("SET lock_timeout = '20s'")  # a store left open fails the test, no hang
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT tablename FROM pg_tables "
+                "WHERE schemaname = 'public' AND tablename <> 'schema_version'"
+            ).fetchall()
+        ]
+        conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        for table, rows in _pg_seed_rows.items():
+            conn.execute(
+                f"INSERT INTO {table} SELECT * FROM jsonb_populate_recordset(NULL::{table}, %s)",
+                (Jsonb(rows),),
+            )
+    return pgserver_uri
+
+
+@pytest.fixture
+def postgres_store(postgres_url: str) -> Iterator[Store]:
+    """An empty, migrated PostgreSQL store (a database of its own)."""
+    opened = open_store(postgres_url)
+    try:
+        yield opened
+    finally:
+        opened.close()

@@ -1,0 +1,428 @@
+"""The server store: PostgreSQL 16 with pgvector, for several web processes and workers.
+
+Same contract and behaviour as :class:`~paperstand.store.sqlite.SQLiteStore`; the row mapping
+is shared (``rows.py``). Connections come from a ``psycopg_pool`` pool, so one store object
+serves every thread of a process. Writers of ``papers`` take one advisory lock per
+transaction: an upsert reads the stored records, merges and writes them back, and two
+processes merging the same paper at once must not both insert it (SQLite gets the same
+effect from ``BEGIN IMMEDIATE``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from paperstand.errors import StoreError
+from paperstand.models import Paper
+from paperstand.sources.base import Checkpoint
+from paperstand.store.base import EmbeddingSource, Store, UpsertResult
+from paperstand.store.rows import COLUMNS, dedupe_batch, from_row, to_row
+from paperstand.store.sqlite import migrations
+
+_SELECT = f"SELECT {', '.join(COLUMNS)} FROM papers"
+_COPY = f"COPY papers ({', '.join(COLUMNS)}) FROM STDIN"
+_UPDATE = f"UPDATE papers SET {', '.join(f'{c} = %s' for c in COLUMNS[1:])} WHERE id = %s"
+_DELETED = COLUMNS.index("deleted")
+# Advisory lock keys (any constant bigint, unique within paperstand).
+PAPERS_LOCK = 0x7061_7065_7273  # "papers"
+MIGRATE_LOCK = 0x6D69_6772_6174  # "migrat"
+EMBEDDINGS_LOCK = 0x656D_6265_6464  # "embedd"
+
+
+def one_line(exc: BaseException) -> str:
+    """libpq messages span several lines (a hint on the second): one line for the CLI."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def describe(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        parts = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "the database"
+    host = parts.get("host") or "localhost"
+    port = f":{parts['port']}" if parts.get("port") else ""
+    user = f"{parts['user']}@" if parts.get("user") else ""
+    return f"postgresql://{user}{host}{port}/{parts.get('dbname', '')}"
+
+
+class PostgresStore(Store):
+    def __init__(self, url: str, *, max_connections: int = 10, connect_timeout: int = 10) -> None:
+        self.url = url
+        self._where = describe(url)
+        try:
+            params = conninfo_to_dict(url)
+        except psycopg.ProgrammingError as exc:
+            raise StoreError(f"bad database URL: {one_line(exc)}") from exc
+        extra = {} if "connect_timeout" in params else {"connect_timeout": connect_timeout}
+        # Connect once directly: a pool would retry in the background and only report a
+        # timeout, while this gives libpq's reason (refused, no such socket, bad password).
+        try:
+            psycopg.connect(url, **extra).close()
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot connect to {self._where}: {one_line(exc)}") from exc
+        self._pool = ConnectionPool(
+            url, min_size=1, max_size=max_connections, kwargs=extra, open=False, timeout=60
+        )
+        self._pool.open(wait=True, timeout=max(30, connect_timeout))
+
+    # --- connections --------------------------------------------------------------------
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection, in a transaction committed when the block ends."""
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except (PoolTimeout, psycopg.OperationalError) as exc:
+            raise StoreError(f"database {self._where}: {one_line(exc)}") from exc
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def migrate(self) -> int:
+        scripts = migrations("postgres")
+        newest = scripts[-1][0] if scripts else 0
+        with self.connection() as conn:
+            # Several web processes may start at once: one migrates, the others wait.
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK,))
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version ("
+                " version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+            )
+            row = conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+            current = row[0] if row else 0
+            if current > newest:
+                raise StoreError(
+                    f"{self._where} has schema version {current}, newer than this paperstand "
+                    f"({newest}): upgrade paperstand"
+                )
+            for number, script in scripts:
+                if number > current:
+                    conn.execute(script)  # type: ignore[arg-type] - trusted package files
+                    conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (number,))
+        return max(current, newest)
+
+    # --- papers -------------------------------------------------------------------------
+
+    def upsert_papers(
+        self, papers: Sequence[Paper], checkpoint: Checkpoint | None = None
+    ) -> UpsertResult:
+        result = UpsertResult()
+        incoming = dedupe_batch(papers)
+        with self.connection() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (PAPERS_LOCK,))
+            stored = {p.id: p for p in self._select_by_ids(conn, list(incoming))}
+            inserts, updates = [], []
+            for paper_id, paper in incoming.items():
+                old = stored.get(paper_id)
+                if old is None:
+                    inserts.append(_pg_row(paper))
+                    result.added += 1
+                    continue
+                merged = old.merged_with(paper)
+                if merged == old:
+                    result.unchanged += 1
+                else:
+                    updates.append((*_pg_row(merged)[1:], paper_id))
+                    result.updated += 1
+            with conn.cursor() as cur:
+                if inserts:
+                    with cur.copy(_COPY) as copy:
+                        for row in inserts:
+                            copy.write_row(row)
+                if updates:
+                    cur.executemany(_UPDATE, updates)
+            if checkpoint is not None:
+                _write_checkpoint(conn, checkpoint)
+        return result
+
+    @staticmethod
+    def _select_by_ids(conn: psycopg.Connection, paper_ids: list[str]) -> list[Paper]:
+        rows = conn.execute(f"{_SELECT} WHERE id = ANY(%s)", (paper_ids,)).fetchall()
+        return [from_row(row) for row in rows]
+
+    def get_papers(self, paper_ids: Sequence[str]) -> list[Paper]:
+        with self.connection() as conn:
+            by_id = {p.id: p for p in self._select_by_ids(conn, list(dict.fromkeys(paper_ids)))}
+        return [by_id[i] for i in paper_ids if i in by_id]
+
+    def find_by_doi(self, doi: str) -> Paper | None:
+        with self.connection() as conn:
+            row = conn.execute(
+                f"{_SELECT} WHERE lower(doi) = lower(%s) AND doi IS NOT NULL LIMIT 1",
+                (doi.strip(),),
+            ).fetchone()
+        return from_row(row) if row else None
+
+    def iter_papers(self, batch_size: int = 1000) -> Iterator[list[Paper]]:
+        last = 0
+        while True:
+            # A connection per batch: the caller may take its time between batches.
+            with self.connection() as conn:
+                rows = conn.execute(
+                    f"SELECT pk, {', '.join(COLUMNS)} FROM papers WHERE pk > %s "
+                    "ORDER BY pk LIMIT %s",
+                    (last, batch_size),
+                ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield [from_row(row[1:]) for row in rows]
+
+    def stats(self) -> dict[str, Any]:
+        with self.connection() as conn:
+            row = conn.execute(
+                "SELECT count(*) FILTER (WHERE NOT deleted), count(*) FILTER (WHERE deleted), "
+                "max(listed) FILTER (WHERE NOT deleted) FROM papers"
+            ).fetchone()
+        papers, deleted, latest = row if row else (0, 0, None)
+        return {"papers": papers, "deleted": deleted, "latest_listing": latest}
+
+    # --- source checkpoints -------------------------------------------------------------
+
+    def get_checkpoint(self, key: str) -> dict[str, Any] | None:
+        with self.connection() as conn:
+            row = conn.execute("SELECT value FROM checkpoints WHERE key = %s", (key,)).fetchone()
+        return row[0] if row else None
+
+
+    # --- web: daily lists, browsing pages, cache version (issue 5) ----------------------
+    # ``_DAY`` matches the expression index papers_day (migration 0003).
+
+    _DAY = "coalesce(submitted_on, listed)"
+
+    def _papers(self, sql: str, params: Sequence[Any]) -> list[Paper]:
+        with self.connection() as conn:
+            rows = conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+        return [from_row(row) for row in rows]
+
+    def _scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        with self.connection() as conn:
+            row = conn.execute(sql, params).fetchone()  # type: ignore[arg-type]
+        return row[0] if row else None
+
+    def data_version(self) -> int:
+        return self._scalar("SELECT version FROM data_version WHERE id = 1")
+
+    def _day_filter(self, first: str, last: str, submitter: str | None) -> tuple[str, list]:
+        where = f"{self._DAY} BETWEEN %s AND %s AND NOT deleted"
+        params: list[Any] = [first, last]
+        if submitter is not None:
+            where += " AND submitted_by = %s"
+            params.append(submitter)
+        return where, params
+
+    def papers_on_days(
+        self,
+        first: str,
+        last: str,
+        *,
+        limit: int,
+        offset: int = 0,
+        submitter: str | None = None,
+        recent_first: bool = False,
+    ) -> list[Paper]:
+        where, params = self._day_filter(first, last, submitter)
+        votes, day = "coalesce(upvotes, 0) DESC", f"{self._DAY} DESC"
+        order = f"{day}, {votes}" if recent_first else f"{votes}, {day}"
+        return self._papers(
+            f"{_SELECT} WHERE {where} ORDER BY {order}, published DESC NULLS LAST, id DESC "
+            "LIMIT %s OFFSET %s",
+            (*params, limit, offset),
+        )
+
+    def count_on_days(self, first: str, last: str, *, submitter: str | None = None) -> int:
+        where, params = self._day_filter(first, last, submitter)
+        return self._scalar(f"SELECT count(*) FROM papers WHERE {where}", params)
+
+    def latest_day(self) -> str | None:
+        return self._scalar(f"SELECT max({self._DAY}) FROM papers WHERE NOT deleted")
+
+    def neighbour_days(self, day: str) -> tuple[str | None, str | None]:
+        with self.connection() as conn:
+            row = conn.execute(
+                f"SELECT (SELECT max({self._DAY}) FROM papers WHERE {self._DAY} < %s "
+                f"AND NOT deleted), (SELECT min({self._DAY}) FROM papers WHERE {self._DAY} > %s "
+                "AND NOT deleted)",
+                (day, day),
+            ).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    def papers_by_author(self, name: str, *, limit: int, offset: int = 0) -> list[Paper]:
+        name = name.strip()
+        if not name:
+            return []
+        return self._papers(
+            f"{_SELECT} WHERE authors @> %s AND NOT deleted "
+            f"ORDER BY {self._DAY} DESC, id DESC LIMIT %s OFFSET %s",
+            (Jsonb([name]), limit, offset),
+        )
+
+    def papers_in_category(self, category: str, *, limit: int, offset: int = 0) -> list[Paper]:
+        return self._papers(
+            f"{_SELECT} WHERE categories @> %s AND NOT deleted "
+            f"ORDER BY {self._DAY} DESC, id DESC LIMIT %s OFFSET %s",
+            (Jsonb([category]), limit, offset),
+        )
+
+
+    # --- search indexes: revisions and embeddings (issue 4) -----------------------------
+
+    def revision(self) -> int:
+        return self._scalar("SELECT coalesce(max(rev), 0) FROM papers")
+
+    def iter_changed_papers(
+        self, after: int, batch_size: int = 1000
+    ) -> Iterator[list[tuple[int, Paper]]]:
+        while True:
+            with self.connection() as conn:
+                rows = conn.execute(
+                    f"SELECT rev, {', '.join(COLUMNS)} FROM papers WHERE rev > %s "
+                    "ORDER BY rev LIMIT %s",
+                    (after, batch_size),
+                ).fetchall()
+            if not rows:
+                return
+            after = rows[-1][0]
+            yield [(row[0], from_row(row[1:])) for row in rows]
+
+    def iter_embedding_sources(self, batch_size: int = 1000) -> Iterator[list[EmbeddingSource]]:
+        last = 0
+        while True:
+            with self.connection() as conn:
+                rows = conn.execute(
+                    "SELECT p.pk, p.id, p.title, p.abstract, e.model, e.content_hash "
+                    "FROM papers p LEFT JOIN embeddings e ON e.pk = p.pk "
+                    "WHERE p.pk > %s AND NOT p.deleted ORDER BY p.pk LIMIT %s",
+                    (last, batch_size),
+                ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield [EmbeddingSource(*row[1:]) for row in rows]
+
+    def save_embeddings(self, model: str, rows: Sequence[tuple[str, str, np.ndarray]]) -> None:
+        if not rows:
+            return
+        dims = {len(vector) for _, _, vector in rows}
+        values = [(content_hash, vector_text(v), pid) for pid, content_hash, v in rows]
+        with self.connection() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (EMBEDDINGS_LOCK,))
+            for dim in dims:
+                _ensure_vector_index(conn, model, dim)
+            with conn.cursor() as cur:
+                cur.executemany(
+                    sql.SQL(
+                        "INSERT INTO embeddings (pk, model, content_hash, vector) "
+                        "SELECT pk, {}, %s, %s::vector FROM papers WHERE id = %s "
+                        "ON CONFLICT (pk) DO UPDATE SET model = excluded.model, "
+                        "content_hash = excluded.content_hash, vector = excluded.vector"
+                    ).format(sql.Literal(model)),
+                    values,
+                )
+            conn.execute("UPDATE embeddings_version SET version = version + 1 WHERE id = 1")
+
+    def get_embeddings(self, model: str, paper_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        with self.connection() as conn:
+            rows = conn.execute(
+                "SELECT p.id, e.vector::text FROM embeddings e JOIN papers p ON p.pk = e.pk "
+                "WHERE e.model = %s AND p.id = ANY(%s)",
+                (model, list(paper_ids)),
+            ).fetchall()
+        return {pid: parse_vector(text) for pid, text in rows}
+
+    def delete_embeddings(self, paper_ids: Sequence[str]) -> int:
+        with self.connection() as conn:
+            deleted = conn.execute(
+                "DELETE FROM embeddings WHERE pk IN (SELECT pk FROM papers WHERE id = ANY(%s))",
+                (list(paper_ids),),
+            ).rowcount
+            conn.execute("UPDATE embeddings_version SET version = version + 1 WHERE id = 1")
+        return deleted
+
+    def embedding_counts(self) -> dict[str, int]:
+        with self.connection() as conn:
+            rows = conn.execute(
+                "SELECT e.model, count(*) FROM embeddings e JOIN papers p ON p.pk = e.pk "
+                "WHERE NOT p.deleted GROUP BY e.model"
+            ).fetchall()
+        return dict(rows)  # type: ignore[arg-type]
+
+    # PostgreSQL only: what the pgvector ``VectorIndex`` searches with.
+
+    def embeddings_version(self) -> int:
+        """Changes whenever any process writes embeddings."""
+        return self._scalar("SELECT version FROM embeddings_version WHERE id = 1")
+
+    def nearest_embeddings(
+        self, model: str, vector: np.ndarray, limit: int, *, exact: bool = False
+    ) -> list[tuple[str, float]]:
+        """The ``limit`` papers (not deleted) whose ``model`` embeddings are nearest to
+        ``vector``, as (paper id, cosine distance), nearest first: the model's HNSW index,
+        or every row when ``exact`` (for measuring the index's recall)."""
+        dim = sql.Literal(len(vector))
+        query = sql.SQL(
+            "SELECT p.id, n.distance FROM (SELECT pk, vector::vector({dim}) <=> %s::vector({dim}) "
+            "AS distance FROM embeddings WHERE model = {model} "
+            "ORDER BY vector::vector({dim}) <=> %s::vector({dim}) LIMIT %s) n "
+            "JOIN papers p ON p.pk = n.pk WHERE NOT p.deleted ORDER BY n.distance"
+        ).format(dim=dim, model=sql.Literal(model))
+        text = vector_text(vector)
+        with self.connection() as conn:
+            # HNSW returns at most ef_search rows; deleted papers are filtered after it.
+            conn.execute(sql.SQL("SET LOCAL hnsw.ef_search = {}").format(max(100, 2 * limit)))
+            if exact:
+                conn.execute("SET LOCAL enable_indexscan = off")
+            rows = conn.execute(query, (text, text, limit)).fetchall()
+        return [(pid, float(distance)) for pid, distance in rows]
+
+
+def _pg_row(paper: Paper) -> tuple[Any, ...]:
+    """``rows.to_row`` with ``deleted`` as a boolean (JSON text casts to jsonb by itself)."""
+    row = list(to_row(paper))
+    row[_DELETED] = paper.deleted
+    return tuple(row)
+
+
+def vector_text(vector: np.ndarray) -> str:
+    """pgvector's text form. repr() of each float32 (as a Python float) parses back to the
+    same float32, so vectors round-trip exactly."""
+    return "[" + ",".join(map(repr, np.asarray(vector, dtype=np.float32).tolist())) + "]"
+
+
+def parse_vector(text: str) -> np.ndarray:
+    return np.array(text[1:-1].split(","), dtype=np.float32)
+
+
+def _ensure_vector_index(conn: psycopg.Connection, model: str, dim: int) -> None:
+    """One HNSW index (cosine) per model and dimension, on the model's rows only; the caller
+    holds EMBEDDINGS_LOCK, so two workers cannot create it at once."""
+    name = f"embeddings_hnsw_{hashlib.sha1(model.encode()).hexdigest()[:10]}_{dim}"
+    conn.execute(
+        sql.SQL(
+            "CREATE INDEX IF NOT EXISTS {name} ON embeddings "
+            "USING hnsw ((vector::vector({dim})) vector_cosine_ops) WHERE model = {model}"
+        ).format(name=sql.Identifier(name), dim=sql.Literal(dim), model=sql.Literal(model))
+    )
+
+
+def _write_checkpoint(conn: psycopg.Connection, checkpoint: Checkpoint) -> None:
+    if checkpoint.value is None:
+        conn.execute("DELETE FROM checkpoints WHERE key = %s", (checkpoint.key,))
+    else:
+        conn.execute(
+            "INSERT INTO checkpoints (key, value) VALUES (%s, %s) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (checkpoint.key, Jsonb(checkpoint.value)),
+        )

@@ -1,0 +1,155 @@
+"""The storage contract: what every backend (``store`` fixture: SQLite, PostgreSQL) must do."""
+
+from __future__ import annotations
+
+import pytest
+
+from paperstand.models import Paper
+from paperstand.sources.base import Checkpoint
+from paperstand.store import Store
+
+
+def paper(paper_id: str, **fields) -> Paper:
+    base = {
+        "title": f"Title of {paper_id}",
+        "authors": ["Ada Lovelace", "Alan Turing"],
+        "abstract": f"Abstract of {paper_id}.",
+        "categories": ["cs.LG", "stat.ML"],
+        "version": 1,
+        "listed": "2024-05-01",
+    }
+    return Paper(id=paper_id, **{**base, **fields})
+
+
+def test_upsert_counts_added_updated_unchanged(store: Store) -> None:
+    first = store.upsert_papers([paper("2401.00001"), paper("2401.00002")])
+    assert (first.added, first.updated, first.unchanged) == (2, 0, 0)
+    again = store.upsert_papers(
+        [paper("2401.00001"), paper("2401.00002", title="New title"), paper("2401.00003")]
+    )
+    assert (again.added, again.updated, again.unchanged) == (1, 1, 1)
+    assert store.get_paper("2401.00002").title == "New title"
+
+
+def test_a_paper_round_trips_every_field(store: Store) -> None:
+    full = paper(
+        "2401.00010",
+        comment="12 pages",
+        journal_ref="J. Things 1 (2024)",
+        doi="10.1000/xyz",
+        license="http://creativecommons.org/licenses/by/4.0/",
+        published="2024-01-02T03:04:05Z",
+        updated="2024-01-03",
+        upvotes=42,
+        submitted_by="akhaliq",
+        submitted_on="2024-05-02",
+        github_repo="https://github.com/a/b",
+        github_stars=7,
+        project_page="https://example.org",
+        ai_summary="In short.",
+        ai_keywords=["graphs", "ünïcode"],
+        extra={"thumbnail": "t.png", "nested": {"a": [1, 2]}},
+    )
+    store.upsert_papers([full])
+    assert store.get_paper("2401.00010") == full
+
+
+def test_merge_keeps_stored_values_that_the_new_record_lacks(store: Store) -> None:
+    store.upsert_papers([paper("2401.00001", doi="10.1/a", extra={"a": 1})])
+    store.upsert_papers([Paper(id="2401.00001", upvotes=5, extra={"b": 2})])
+    merged = store.get_paper("2401.00001")
+    assert merged.title == "Title of 2401.00001"
+    assert merged.doi == "10.1/a"
+    assert merged.upvotes == 5
+    assert merged.extra == {"a": 1, "b": 2}
+
+
+def test_an_older_version_does_not_overwrite_a_newer_one(store: Store) -> None:
+    store.upsert_papers([paper("2401.00001", version=3, title="Version three")])
+    result = store.upsert_papers([paper("2401.00001", version=2, title="Version two")])
+    assert result.unchanged == 1
+    stored = store.get_paper("2401.00001")
+    assert (stored.version, stored.title) == (3, "Version three")
+    # Community fields still merge from an older record.
+    store.upsert_papers([Paper(id="2401.00001", version=1, upvotes=9)])
+    assert store.get_paper("2401.00001").upvotes == 9
+
+
+def test_duplicates_within_one_batch_are_merged(store: Store) -> None:
+    result = store.upsert_papers(
+        [paper("2401.00001", title="First"), Paper(id="2401.00001", upvotes=3)]
+    )
+    assert result.added == 1
+    stored = store.get_paper("2401.00001")
+    assert (stored.title, stored.upvotes) == ("First", 3)
+
+
+def test_deleted_papers_are_marked_and_counted_apart(store: Store) -> None:
+    store.upsert_papers([paper("2401.00001"), paper("2401.00002", listed="2024-06-01")])
+    store.upsert_papers([Paper(id="2401.00002", deleted=True)])
+    assert store.get_paper("2401.00002").deleted is True
+    stats = store.stats()
+    assert (stats["papers"], stats["deleted"]) == (1, 1)
+    assert stats["latest_listing"] == "2024-05-01"
+    # A later full record brings it back.
+    store.upsert_papers([paper("2401.00002", version=2)])
+    assert store.get_paper("2401.00002").deleted is False
+
+
+def test_stats_of_an_empty_store(store: Store) -> None:
+    assert store.stats()["papers"] == 0
+    assert store.stats()["latest_listing"] is None
+
+
+def test_checkpoint_is_written_with_its_batch(store: Store) -> None:
+    store.upsert_papers([paper("2401.00001")], Checkpoint("oai:cs", {"token": "abc", "page": 2}))
+    assert store.get_checkpoint("oai:cs") == {"token": "abc", "page": 2}
+    store.upsert_papers([], Checkpoint("oai:cs", {"token": "def", "page": 3}))
+    assert store.get_checkpoint("oai:cs") == {"token": "def", "page": 3}
+    store.upsert_papers([], Checkpoint("oai:cs", None))
+    assert store.get_checkpoint("oai:cs") is None
+    assert store.get_checkpoint("never") is None
+
+
+def test_a_failed_batch_writes_neither_papers_nor_checkpoint(store: Store) -> None:
+    store.upsert_papers([], Checkpoint("k", {"page": 1}))
+    bad = paper("2401.00002")
+    bad.authors = object()  # type: ignore[assignment] - cannot be serialised
+    with pytest.raises(TypeError):
+        store.upsert_papers([paper("2401.00001"), bad], Checkpoint("k", {"page": 2}))
+    assert store.get_paper("2401.00001") is None
+    assert store.get_checkpoint("k") == {"page": 1}
+    # The store is usable after the failure.
+    assert store.upsert_papers([paper("2401.00001")]).added == 1
+
+
+def test_get_papers_keeps_the_order_asked_and_skips_unknown(store: Store) -> None:
+    store.upsert_papers([paper(f"2401.0000{i}") for i in range(1, 6)])
+    got = store.get_papers(["2401.00004", "missing", "2401.00001", "2401.00004"])
+    assert [p.id for p in got] == ["2401.00004", "2401.00001", "2401.00004"]
+    assert store.get_papers([]) == []
+    assert store.get_paper("missing") is None
+
+
+def test_find_by_doi_ignores_case(store: Store) -> None:
+    store.upsert_papers([paper("2401.00001", doi="10.1000/ABC.def"), paper("2401.00002")])
+    assert store.find_by_doi("10.1000/abc.DEF").id == "2401.00001"
+    assert store.find_by_doi(" 10.1000/ABC.def ").id == "2401.00001"
+    assert store.find_by_doi("10.9/none") is None
+
+
+def test_iter_papers_yields_everything_in_batches_deleted_included(store: Store) -> None:
+    store.upsert_papers([paper(f"2401.{i:05d}") for i in range(25)])
+    store.upsert_papers([Paper(id="2401.00003", deleted=True)])
+    batches = list(store.iter_papers(batch_size=10))
+    assert [len(b) for b in batches] == [10, 10, 5]
+    ids = [p.id for b in batches for p in b]
+    assert ids == [f"2401.{i:05d}" for i in range(25)]
+    assert list(store.iter_papers(batch_size=100))[0][3].deleted
+
+
+def test_migrate_twice_keeps_the_data(store: Store) -> None:
+    store.upsert_papers([paper("2401.00001")])
+    version = store.migrate()
+    assert store.migrate() == version
+    assert store.get_paper("2401.00001") is not None
