@@ -182,3 +182,82 @@ class SQLiteStore(Store):
     def get_checkpoint(self, key: str) -> dict[str, Any] | None:
         row = self.conn.execute("SELECT value FROM checkpoints WHERE key = ?", (key,)).fetchone()
         return orjson.loads(row[0]) if row else None
+
+    # --- web: daily lists, browsing pages, cache version (issue 5) ----------------------
+    # ``_DAY`` matches the expression index papers_day (migration 0003) so range queries on
+    # it use the index.
+
+    _DAY = "coalesce(submitted_on, listed)"
+
+    def data_version(self) -> int:
+        return self.conn.execute("SELECT version FROM data_version WHERE id = 1").fetchone()[0]
+
+    def _day_filter(self, first: str, last: str, submitter: str | None) -> tuple[str, list]:
+        where = f"{self._DAY} BETWEEN ? AND ? AND NOT deleted"
+        params: list[Any] = [first, last]
+        if submitter is not None:
+            where += " AND submitted_by = ?"
+            params.append(submitter)
+        return where, params
+
+    def papers_on_days(
+        self,
+        first: str,
+        last: str,
+        *,
+        limit: int,
+        offset: int = 0,
+        submitter: str | None = None,
+        recent_first: bool = False,
+    ) -> list[Paper]:
+        where, params = self._day_filter(first, last, submitter)
+        votes, day = "coalesce(upvotes, 0) DESC", f"{self._DAY} DESC"
+        order = f"{day}, {votes}" if recent_first else f"{votes}, {day}"
+        rows = self.conn.execute(
+            f"{_SELECT} WHERE {where} ORDER BY {order}, published DESC NULLS LAST, id DESC "
+            "LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        ).fetchall()
+        return [from_row(row) for row in rows]
+
+    def count_on_days(self, first: str, last: str, *, submitter: str | None = None) -> int:
+        where, params = self._day_filter(first, last, submitter)
+        return self.conn.execute(f"SELECT count(*) FROM papers WHERE {where}", params).fetchone()[0]
+
+    def latest_day(self) -> str | None:
+        return self.conn.execute(
+            f"SELECT max({self._DAY}) FROM papers WHERE NOT deleted"
+        ).fetchone()[0]
+
+    def neighbour_days(self, day: str) -> tuple[str | None, str | None]:
+        before = self.conn.execute(
+            f"SELECT max({self._DAY}) FROM papers WHERE {self._DAY} < ? AND NOT deleted", (day,)
+        ).fetchone()[0]
+        after = self.conn.execute(
+            f"SELECT min({self._DAY}) FROM papers WHERE {self._DAY} > ? AND NOT deleted", (day,)
+        ).fetchone()[0]
+        return before, after
+
+    def papers_by_author(self, name: str, *, limit: int, offset: int = 0) -> list[Paper]:
+        name = name.strip()
+        if not name:
+            return []
+        # The full-text index narrows the candidates to papers with these name tokens; the
+        # JSON test then keeps exact author matches only.
+        phrase = '"' + name.replace('"', '""') + '"'
+        rows = self.conn.execute(
+            f"{_SELECT} WHERE pk IN (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?) "
+            "AND EXISTS (SELECT 1 FROM json_each(papers.authors) WHERE json_each.value = ?) "
+            f"AND NOT deleted ORDER BY {self._DAY} DESC, id DESC LIMIT ? OFFSET ?",
+            (f"authors : {phrase}", name, limit, offset),
+        ).fetchall()
+        return [from_row(row) for row in rows]
+
+    def papers_in_category(self, category: str, *, limit: int, offset: int = 0) -> list[Paper]:
+        rows = self.conn.execute(
+            f"{_SELECT} WHERE EXISTS (SELECT 1 FROM json_each(papers.categories) "
+            "WHERE json_each.value = ?) AND NOT deleted "
+            f"ORDER BY {self._DAY} DESC, id DESC LIMIT ? OFFSET ?",
+            (category, limit, offset),
+        ).fetchall()
+        return [from_row(row) for row in rows]

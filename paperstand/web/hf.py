@@ -1,0 +1,132 @@
+"""Papers in the JSON shapes of Hugging Face's Papers API, and as Markdown.
+
+Shapes follow the recorded responses in ``shared/data/hf/responses``: a daily-papers item is
+``{"paper": {...}, "publishedAt", "title", "summary", "thumbnail", "numComments", ...}``.
+The ``huggingface_hub`` client reads some fields (title, ai_summary, githubRepo, ...) only
+from the top level of an item, so every field of the nested ``paper`` object is repeated at
+the top level too (see shared FACTS.md); readers of the original shape lose nothing.
+
+Hugging Face's own objects (author objects with user links, the submitter, organization,
+media) are echoed from ``Paper.extra`` when a source kept them, and built from the plain
+fields otherwise, so arXiv-only papers have the same shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from paperstand.models import Paper
+
+
+def timestamp(value: str | None) -> str | None:
+    """A day or UTC timestamp as Hugging Face writes it: ``YYYY-MM-DDTHH:MM:SS.mmmZ``."""
+    if not value:
+        return None
+    if len(value) == 10:
+        return f"{value}T00:00:00.000Z"
+    value = value.removesuffix("Z").replace(" ", "T")
+    if "+" in value[10:]:
+        value = value[: value.index("+", 10)]
+    if "." not in value:
+        value += ".000"
+    return value + "Z"
+
+
+def paper_day(paper: Paper) -> str | None:
+    """The day the paper belongs to on the daily lists (see ``paperstand.feeds``)."""
+    return paper.submitted_on or paper.listed
+
+
+def _submitter(paper: Paper) -> dict[str, Any] | None:
+    known = paper.extra.get("submittedOnDailyBy")
+    if isinstance(known, dict):
+        return known
+    if paper.submitted_by:
+        name = paper.submitted_by
+        return {"user": name, "name": name, "fullname": name, "type": "user"}
+    return None
+
+
+def _authors(paper: Paper) -> list[dict[str, Any]]:
+    known = paper.extra.get("hf_authors")
+    if isinstance(known, list) and known:
+        return known
+    return [{"name": name, "hidden": False} for name in paper.authors]
+
+
+def paper_object(paper: Paper) -> dict[str, Any]:
+    """The flat paper object of ``/api/papers/{id}`` (and the ``paper`` of a daily item)."""
+    extra = paper.extra
+    fields: dict[str, Any] = {
+        "id": paper.id,
+        "authors": _authors(paper),
+        "mediaUrls": extra.get("mediaUrls"),
+        "publishedAt": timestamp(paper.published or paper.listed),
+        "submittedOnDailyAt": extra.get("submittedOnDailyAt") or timestamp(paper.submitted_on),
+        "title": paper.title,
+        "submittedOnDailyBy": _submitter(paper),
+        "summary": paper.abstract,
+        "upvotes": paper.upvotes or 0,
+        "discussionId": extra.get("discussionId"),
+        "projectPage": paper.project_page,
+        "githubRepo": paper.github_repo,
+        "githubStars": paper.github_stars,
+        "ai_summary": paper.ai_summary,
+        "ai_keywords": paper.ai_keywords or None,
+        "organization": extra.get("organization"),
+        # Ours, beyond Hugging Face's fields.
+        "categories": paper.categories,
+        "listed": paper.listed,
+        "comment": paper.comment,
+        "doi": paper.doi,
+    }
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+def daily_item(paper: Paper) -> dict[str, Any]:
+    """One item of ``/api/daily_papers`` or ``/api/papers/search``."""
+    inner = paper_object(paper)
+    extra = paper.extra
+    outer: dict[str, Any] = {
+        **inner,
+        "paper": inner,
+        # The top-level publishedAt is the moment the paper entered the daily list.
+        "publishedAt": inner.get("submittedOnDailyAt") or timestamp(paper_day(paper)),
+        "thumbnail": extra.get("thumbnail"),
+        "numComments": extra.get("numComments", 0),
+        "submittedBy": extra.get("submittedBy") or inner.get("submittedOnDailyBy"),
+        "isAuthorParticipating": extra.get("isAuthorParticipating", False),
+    }
+    return {key: value for key, value in outer.items() if value is not None}
+
+
+def markdown(paper: Paper, base_url: str = "") -> str:
+    """The paper as Markdown, what ``/papers/{id}.md`` serves (``HfApi.read_paper``)."""
+    lines = [f"# {paper.title}", ""]
+    if paper.authors:
+        lines += [f"**Authors:** {', '.join(paper.authors)}", ""]
+    facts = [f"arXiv: {paper.id}"] if paper.abs_url else [f"id: {paper.id}"]
+    if paper.categories:
+        facts.append(f"categories: {' '.join(paper.categories)}")
+    if paper_day(paper):
+        facts.append(f"day: {paper_day(paper)}")
+    if paper.upvotes is not None:
+        facts.append(f"upvotes: {paper.upvotes}")
+    lines += [" · ".join(facts), ""]
+    if paper.abstract:
+        lines += ["## Abstract", "", paper.abstract, ""]
+    if paper.ai_summary:
+        lines += ["## AI summary", "", paper.ai_summary, ""]
+    if paper.ai_keywords:
+        lines += ["**Keywords:** " + ", ".join(paper.ai_keywords), ""]
+    links = [
+        ("Abstract page", paper.abs_url),
+        ("PDF", paper.pdf_url),
+        ("Code", paper.github_repo),
+        ("Project page", paper.project_page),
+        ("This page", f"{base_url}/papers/{paper.id}" if base_url else None),
+    ]
+    links = [(label, url) for label, url in links if url]
+    if links:
+        lines += ["## Links", ""] + [f"- [{label}]({url})" for label, url in links] + [""]
+    return "\n".join(lines)
