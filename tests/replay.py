@@ -55,13 +55,17 @@ class Replay:
         self.routes: dict[Key, Reply] = {}
         self.faults: dict[Key, deque[str]] = defaultdict(deque)
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.user_agents: set[str] = set()
         self._lock = threading.Lock()
         self._load_oai()
         self._load_atom()
         self._load_hf()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll interval: shutdown() waits for it, at the end of every test.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -160,6 +164,7 @@ def _handler(replay: Replay) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - the http.server naming
             parts = urlsplit(self.path)
+            replay.user_agents.add(self.headers.get("User-Agent", ""))
             reply, fault = replay.answer(parts.path, dict(parse_qsl(parts.query)))
             body = reply.body
             if fault == "truncate":

@@ -66,12 +66,11 @@ def records(
         raise InvalidInput(f"metadata format must be one of {', '.join(FORMATS)}")
     for value in (from_date, until):
         _check_day(value)
-    scope = f"{base_url} {metadata_prefix} set={set_spec or ''}"
-    last_key = f"arxiv-oai-last {scope}"
+    last_key = f"arxiv-oai-last {_scope(base_url, metadata_prefix, set_spec)}"
     if from_date is None and checkpoints is not None:
         last = checkpoints.get_checkpoint(last_key)
         from_date = last.get("from") if last else None
-    key = f"arxiv-oai {scope} from={from_date or ''} until={until or ''}"
+    key = checkpoint_key(base_url, metadata_prefix, set_spec, from_date, until)
     window = {"metadataPrefix": metadata_prefix, "from": from_date, "until": until, "set": set_spec}
     first_request = {"verb": "ListRecords", **{k: v for k, v in window.items() if v}}
 
@@ -124,6 +123,19 @@ def records(
     yield Checkpoint(key, None)
     if started:
         yield Checkpoint(last_key, {"from": started})
+
+
+def checkpoint_key(
+    base_url: str, metadata_prefix: str, set_spec: str | None, from_date: str | None,
+    until: str | None,
+) -> str:
+    """The checkpoint of one harvest window: same arguments, same key, so it resumes."""
+    scope = _scope(base_url, metadata_prefix, set_spec)
+    return f"arxiv-oai {scope} from={from_date or ''} until={until or ''}"
+
+
+def _scope(base_url: str, metadata_prefix: str, set_spec: str | None) -> str:
+    return f"{base_url} {metadata_prefix} set={set_spec or ''}"
 
 
 def _check_day(value: str | None) -> None:
