@@ -10,10 +10,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paperstand.models import Paper
 from paperstand.sources.base import Checkpoint
+
+if TYPE_CHECKING:  # numpy is only needed by callers that store vectors
+    import numpy as np
 
 
 @dataclass
@@ -27,6 +30,17 @@ class UpsertResult:
         self.updated += other.updated
         self.unchanged += other.unchanged
         return self
+
+
+@dataclass
+class EmbeddingSource:
+    """What `index build` needs to decide whether a paper's embedding is stale."""
+
+    id: str
+    title: str
+    abstract: str
+    model: str | None  # of the stored embedding, None when there is none
+    content_hash: str | None
 
 
 class Store(ABC):
@@ -124,3 +138,45 @@ class Store(ABC):
 
     def papers_in_category(self, category: str, *, limit: int, offset: int = 0) -> list[Paper]:
         """Papers listing ``category`` (primary or cross-list), latest day first, then id."""
+        raise NotImplementedError(f"{type(self).__name__} lacks this method")
+
+    # --- search indexes: revisions and embeddings (issue 4) -----------------------------
+    # Every insert or update of a paper gives it a new, higher *revision*, so an index kept
+    # outside the store (the tantivy full text) catches up by asking only for what changed
+    # after the last revision it saw. Each paper has at most one embedding, stored with the
+    # model's name and a hash of the text embedded so `index build` can tell stale ones.
+    # Vectors are float32, L2-normalised numpy arrays. The nearest-neighbour search itself is
+    # a ``VectorIndex`` (paperstand/index/vectors.py), one per backend.
+
+    @abstractmethod
+    def revision(self) -> int:
+        """The highest paper revision; 0 for an empty store."""
+
+    @abstractmethod
+    def iter_changed_papers(
+        self, after: int, batch_size: int = 1000
+    ) -> Iterator[list[tuple[int, Paper]]]:
+        """Papers (deleted ones included) with a revision above ``after``, lowest first,
+        each as (revision, paper)."""
+
+    @abstractmethod
+    def iter_embedding_sources(self, batch_size: int = 1000) -> Iterator[list[EmbeddingSource]]:
+        """Every paper not deleted, with the model and content hash of its stored embedding
+        (None when it has none), in a stable order."""
+
+    @abstractmethod
+    def save_embeddings(self, model: str, rows: Sequence[tuple[str, str, np.ndarray]]) -> None:
+        """Store (paper id, content hash, vector) rows of ``model``, replacing the papers'
+        previous embeddings, in one transaction. Ids not in the store are ignored."""
+
+    @abstractmethod
+    def get_embeddings(self, model: str, paper_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of ``model`` among ``paper_ids`` (others are left out)."""
+
+    @abstractmethod
+    def delete_embeddings(self, paper_ids: Sequence[str]) -> int:
+        """Forget the embeddings of these papers; returns how many were deleted."""
+
+    @abstractmethod
+    def embedding_counts(self) -> dict[str, int]:
+        """How many embeddings of papers not deleted each model has."""

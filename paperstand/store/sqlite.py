@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import sqlean
 import sqlite_vec
@@ -20,7 +21,7 @@ import sqlite_vec
 from paperstand.errors import StoreError
 from paperstand.models import Paper
 from paperstand.sources.base import Checkpoint
-from paperstand.store.base import Store, UpsertResult
+from paperstand.store.base import EmbeddingSource, Store, UpsertResult
 from paperstand.store.rows import COLUMNS, dedupe_batch, from_row, to_row
 
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM papers"
@@ -261,3 +262,137 @@ class SQLiteStore(Store):
             (category, limit, offset),
         ).fetchall()
         return [from_row(row) for row in rows]
+
+    # --- search indexes: revisions and embeddings (issue 4) -----------------------------
+
+    def revision(self) -> int:
+        return self.conn.execute("SELECT coalesce(max(rev), 0) FROM papers").fetchone()[0]
+
+    def iter_changed_papers(
+        self, after: int, batch_size: int = 1000
+    ) -> Iterator[list[tuple[int, Paper]]]:
+        while True:
+            rows = self.conn.execute(
+                f"SELECT rev, {', '.join(COLUMNS)} FROM papers WHERE rev > ? ORDER BY rev LIMIT ?",
+                (after, batch_size),
+            ).fetchall()
+            if not rows:
+                return
+            after = rows[-1][0]
+            yield [(row[0], from_row(row[1:])) for row in rows]
+
+    def iter_embedding_sources(self, batch_size: int = 1000) -> Iterator[list[EmbeddingSource]]:
+        last = 0
+        while True:
+            rows = self.conn.execute(
+                "SELECT p.pk, p.id, p.title, p.abstract, e.model, e.content_hash FROM papers p "
+                "LEFT JOIN embeddings e ON e.pk = p.pk WHERE p.pk > ? AND NOT p.deleted "
+                "ORDER BY p.pk LIMIT ?",
+                (last, batch_size),
+            ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield [EmbeddingSource(*row[1:]) for row in rows]
+
+    def save_embeddings(self, model: str, rows: Sequence[tuple[str, str, np.ndarray]]) -> None:
+        if not rows:
+            return
+        values = []
+        for paper_id, content_hash, vector in rows:
+            vector = np.ascontiguousarray(vector, dtype=np.float32)
+            code = np.packbits(vector > 0, bitorder="little").tobytes()
+            values.append((model, content_hash, vector.tobytes(), code, paper_id))
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany(
+                "INSERT INTO embeddings (pk, model, content_hash, vector, code) "
+                "SELECT pk, ?, ?, ?, ? FROM papers WHERE id = ? "
+                "ON CONFLICT (pk) DO UPDATE SET model = excluded.model, "
+                "content_hash = excluded.content_hash, vector = excluded.vector, "
+                "code = excluded.code",
+                values,
+            )
+            conn.execute("UPDATE embeddings_version SET version = version + 1 WHERE id = 1")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def get_embeddings(self, model: str, paper_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        wanted = list(dict.fromkeys(paper_ids))
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            rows = self.conn.execute(
+                "SELECT p.id, e.vector FROM embeddings e JOIN papers p ON p.pk = e.pk "
+                f"WHERE e.model = ? AND p.id IN ({', '.join('?' * len(chunk))})",
+                (model, *chunk),
+            ).fetchall()
+            found.update((pid, np.frombuffer(blob, dtype=np.float32)) for pid, blob in rows)
+        return found
+
+    def delete_embeddings(self, paper_ids: Sequence[str]) -> int:
+        deleted = 0
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            wanted = list(dict.fromkeys(paper_ids))
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
+                deleted += conn.execute(
+                    "DELETE FROM embeddings WHERE pk IN (SELECT pk FROM papers "
+                    f"WHERE id IN ({', '.join('?' * len(chunk))}))",
+                    chunk,
+                ).rowcount
+            conn.execute("UPDATE embeddings_version SET version = version + 1 WHERE id = 1")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return deleted
+
+    def embedding_counts(self) -> dict[str, int]:
+        rows = self.conn.execute(
+            "SELECT e.model, count(*) FROM embeddings e JOIN papers p ON p.pk = e.pk "
+            "WHERE NOT p.deleted GROUP BY e.model"
+        ).fetchall()
+        return dict(rows)
+
+    # SQLite only: what ``SQLiteVecIndex`` (paperstand/index/vectors.py) searches with.
+
+    def embeddings_version(self) -> int:
+        """Changes whenever any process writes embeddings: in-memory copies reload on it."""
+        return self.conn.execute(
+            "SELECT version FROM embeddings_version WHERE id = 1"
+        ).fetchone()[0]
+
+    def embedding_codes(self, model: str) -> tuple[list[int], list[str], bytes]:
+        """Row keys, paper ids and the concatenated sign-bit codes of ``model``'s
+        embeddings of papers not deleted, in key order."""
+        rows = self.conn.execute(
+            "SELECT e.pk, p.id, e.code FROM embeddings e JOIN papers p ON p.pk = e.pk "
+            "WHERE e.model = ? AND NOT p.deleted ORDER BY e.pk",
+            (model,),
+        ).fetchall()
+        return [r[0] for r in rows], [r[1] for r in rows], b"".join(r[2] for r in rows)
+
+    def embedding_distances(
+        self, model: str, vector: np.ndarray, keys: Sequence[int]
+    ) -> list[tuple[int, float]]:
+        """Exact cosine distances (sqlite-vec) from ``vector`` to the embeddings of these
+        row keys: the re-scoring stage after the bit-code first stage."""
+        query = np.ascontiguousarray(vector, dtype=np.float32).tobytes()
+        found: list[tuple[int, float]] = []
+        wanted = list(keys)
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            found.extend(
+                self.conn.execute(
+                    "SELECT pk, vec_distance_cosine(vector, ?) FROM embeddings "
+                    f"WHERE model = ? AND pk IN ({', '.join('?' * len(chunk))})",
+                    (query, model, *chunk),
+                ).fetchall()
+            )
+        return found
