@@ -1,7 +1,11 @@
--- Papers, their full-text index and source checkpoints (mirrors sqlite/0001_papers.sql).
+-- Papers and source checkpoints (mirrors sqlite/0001_papers.sql).
 -- pk is the surrogate key other tables (embeddings, ...) refer to; id is the canonical paper
 -- id (see paperstand/ids.py). JSON columns are jsonb; dates stay ISO 8601 text so they sort
 -- and compare exactly as in SQLite.
+-- No full-text index here: both backends share one tantivy index kept outside the database
+-- (paperstand/index/fulltext.py), which answers OR queries far faster than SQLite FTS5, and
+-- catches up from the paper revisions (migration 0002). PostgreSQL's tsvector would only
+-- slow every write.
 CREATE TABLE papers (
     pk BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
@@ -27,21 +31,13 @@ CREATE TABLE papers (
     ai_summary TEXT,
     ai_keywords JSONB NOT NULL DEFAULT '[]',
     extra JSONB NOT NULL DEFAULT '{}',         -- source-specific extras
-    deleted BOOLEAN NOT NULL DEFAULT false,
-    -- The full-text document, kept in step by PostgreSQL itself: title weighs most, then
-    -- authors (names are not stemmed), then the abstract.
-    fts TSVECTOR GENERATED ALWAYS AS (
-        setweight(to_tsvector('english', title), 'A')
-        || setweight(to_tsvector('simple', authors::text), 'B')
-        || setweight(to_tsvector('english', abstract), 'C')
-    ) STORED
+    deleted BOOLEAN NOT NULL DEFAULT false
 );
 CREATE INDEX papers_listed ON papers (listed);
 CREATE INDEX papers_submitted_on ON papers (submitted_on);
 CREATE INDEX papers_published ON papers (published);
 CREATE INDEX papers_primary_category ON papers (primary_category);
 CREATE INDEX papers_doi ON papers (lower(doi)) WHERE doi IS NOT NULL;
-CREATE INDEX papers_fts ON papers USING gin (fts);
 
 CREATE TABLE checkpoints (
     key TEXT PRIMARY KEY,
