@@ -1,0 +1,100 @@
+"""What only the PostgreSQL store does: URLs, connection errors, migrations, pgvector."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import psycopg
+import pytest
+
+from paperstand.errors import StoreError
+from paperstand.models import Paper
+from paperstand.store import open_store
+from paperstand.store.postgres import PostgresStore, describe
+
+PAPERSTAND = str(Path(sys.executable).parent / "paperstand")
+
+
+def test_socket_urls_and_the_postgres_scheme_both_open(postgres_url: str) -> None:
+    # pgserver hands out a socket URL: postgresql://postgres:@/paperstand?host=/dir
+    assert "@/" in postgres_url and "?host=/" in postgres_url
+    for url in (postgres_url, postgres_url.replace("postgresql://", "postgres://", 1)):
+        with open_store(url) as store:
+            assert store.stats()["papers"] == 0
+
+
+def test_messages_never_show_the_password() -> None:
+    assert describe("postgresql://ann:secret@db.example:5433/papers") == (
+        "postgresql://ann@db.example:5433/papers"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgresql://[broken", "bad database URL: "),
+        ("postgresql://u@h/db?nonsense=1", "bad database URL: "),
+        ("postgresql://u@127.0.0.1:1/db", "cannot connect to postgresql://u@127.0.0.1:1/db: "),
+        ("postgresql://u@/db?host=/nonexistent", "cannot connect to "),
+        ("mysql://u@h/db", "unsupported database URL "),
+    ],
+)
+def test_bad_or_unreachable_urls_give_one_line_errors(url: str, message: str) -> None:
+    with pytest.raises(StoreError, match="^" + message.replace("?", r"\?").replace("[", r"\[")):
+        open_store(url)
+    result = subprocess.run(
+        [PAPERSTAND, "--database-url", url, "stats"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unknown_database_is_a_one_line_error(postgres_url: str) -> None:
+    with pytest.raises(StoreError, match='database "nope" does not exist'):
+        open_store(postgres_url.replace("/paperstand?", "/nope?"))
+
+
+def test_migrations_are_recorded_and_idempotent(postgres_url: str) -> None:
+    with open_store(postgres_url) as store:
+        version = store.migrate()
+        assert store.migrate() == version
+    with psycopg.connect(postgres_url) as conn:
+        versions = [row[0] for row in conn.execute("SELECT version FROM schema_version")]
+    assert versions == sorted(versions) and versions[-1] == version
+    assert len(versions) == len(set(versions))
+
+
+def test_a_newer_schema_is_refused(postgres_url: str) -> None:
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute("INSERT INTO schema_version (version) VALUES (9999)")
+    try:
+        with pytest.raises(StoreError, match="newer than this paperstand"):
+            open_store(postgres_url)
+    finally:
+        with psycopg.connect(postgres_url) as conn:
+            conn.execute("DELETE FROM schema_version WHERE version = 9999")
+
+
+def test_hnsw_search_finds_the_exact_neighbours(postgres_url: str) -> None:
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(300, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = [f"2401.{i:05d}" for i in range(300)]
+    store = open_store(postgres_url)
+    assert isinstance(store, PostgresStore)
+    store.upsert_papers([Paper(id=i, title=i) for i in ids])
+    store.save_embeddings("m", [(i, "h", v) for i, v in zip(ids, vectors, strict=True)])
+    store.upsert_papers([Paper(id=ids[0], deleted=True)])
+    found = store.nearest_embeddings("m", vectors[0], 10)
+    exact = store.nearest_embeddings("m", vectors[0], 10, exact=True)
+    assert [i for i, _ in found] == [i for i, _ in exact]
+    assert ids[0] not in {i for i, _ in found}  # deleted papers are left out
+    scores = np.array([d for _, d in exact])
+    assert np.all(np.diff(scores) >= 0)
+    store.close()
