@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
-
-_SPACES = re.compile(r"\s+")
 
 
 def squash(text: str | None) -> str:
     """Collapse the hard line-wrapping arXiv and Hugging Face leave in titles and abstracts."""
-    return _SPACES.sub(" ", text).strip() if text else ""
+    # str.split() is several times faster than a regex here, and ingestion speed matters.
+    return " ".join(text.split()) if text else ""
 
 
 def optional(text: str | None) -> str | None:
@@ -27,8 +25,7 @@ def iso_timestamp(value: str | None) -> str | None:
         return None
     value = value.strip()
     if len(value) == 10 and value[4] == "-":
-        datetime.strptime(value, "%Y-%m-%d")
-        return value
+        return date.fromisoformat(value).isoformat()
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:

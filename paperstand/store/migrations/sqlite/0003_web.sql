@@ -4,19 +4,5 @@
 -- the arXiv listing day (see paperstand/feeds.py).
 CREATE INDEX papers_day ON papers (coalesce(submitted_on, listed));
 
--- One counter bumped by every write to papers. The web app keys its caches on it, so any
--- ingest (from this process or another) invalidates every cached page at once.
-CREATE TABLE data_version (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    version INTEGER NOT NULL
-);
-INSERT INTO data_version (id, version) VALUES (1, 0);
-CREATE TRIGGER papers_version_ai AFTER INSERT ON papers BEGIN
-    UPDATE data_version SET version = version + 1 WHERE id = 1;
-END;
-CREATE TRIGGER papers_version_au AFTER UPDATE ON papers BEGIN
-    UPDATE data_version SET version = version + 1 WHERE id = 1;
-END;
-CREATE TRIGGER papers_version_ad AFTER DELETE ON papers BEGIN
-    UPDATE data_version SET version = version + 1 WHERE id = 1;
-END;
+-- Caches key on the data version, which is the highest paper revision (see 0002): every
+-- write to papers, by any process, raises it.
