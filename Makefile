@@ -20,8 +20,9 @@ install: $(STAMP)
 
 demo: install
 	$(BIN)/paperstand --home $(DEMO_HOME) init
-	$(BIN)/paperstand --home $(DEMO_HOME) ingest jsonl paperstand/data/demo-arxiv.jsonl.gz
-	$(BIN)/paperstand --home $(DEMO_HOME) ingest hf-daily paperstand/data/demo-hf-daily.jsonl.gz
+	$(BIN)/paperstand --home $(DEMO_HOME) ingest jsonl demo/arxiv-2026-04.jsonl.gz
+	$(BIN)/paperstand --home $(DEMO_HOME) ingest hf-daily demo/hf-daily-2026-03-04.jsonl.gz
+	$(BIN)/paperstand --home $(DEMO_HOME) index build
 	$(BIN)/paperstand --home $(DEMO_HOME) stats
 
 test: install
