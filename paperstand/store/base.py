@@ -116,8 +116,10 @@ class Store(ABC):
     ) -> list[Paper]:
         """Papers whose day is within ``first``..``last`` (inclusive, ``YYYY-MM-DD``), most
         upvoted first (no upvotes counts as 0), then the later day, then the later
-        ``published`` (unknown last), then the larger id. ``recent_first`` puts the later
-        day before the upvotes. ``submitter`` keeps the papers ``submitted_by`` that user."""
+        ``published`` (unknown last), then the later ``extra["submittedOnDailyAt"]`` (unknown
+        last; Hugging Face's own tie-break), then the larger id. ``recent_first`` puts the
+        later day before the upvotes. ``submitter`` keeps the papers ``submitted_by`` that
+        user."""
         raise NotImplementedError(f"{type(self).__name__} lacks this method")
 
     def count_on_days(self, first: str, last: str, *, submitter: str | None = None) -> int:

@@ -191,7 +191,7 @@ class SQLiteStore(Store):
     _DAY = "coalesce(submitted_on, listed)"
 
     def data_version(self) -> int:
-        return self.conn.execute("SELECT version FROM data_version WHERE id = 1").fetchone()[0]
+        return self.revision()
 
     def _day_filter(self, first: str, last: str, submitter: str | None) -> tuple[str, list]:
         where = f"{self._DAY} BETWEEN ? AND ? AND NOT deleted"
@@ -215,7 +215,8 @@ class SQLiteStore(Store):
         votes, day = "coalesce(upvotes, 0) DESC", f"{self._DAY} DESC"
         order = f"{day}, {votes}" if recent_first else f"{votes}, {day}"
         rows = self.conn.execute(
-            f"{_SELECT} WHERE {where} ORDER BY {order}, published DESC NULLS LAST, id DESC "
+            f"{_SELECT} WHERE {where} ORDER BY {order}, published DESC NULLS LAST, "
+            "json_extract(extra, '$.submittedOnDailyAt') DESC NULLS LAST, id DESC "
             "LIMIT ? OFFSET ?",
             (*params, limit, offset),
         ).fetchall()

@@ -3,8 +3,9 @@
 Shapes follow the recorded responses in ``shared/data/hf/responses``: a daily-papers item is
 ``{"paper": {...}, "publishedAt", "title", "summary", "thumbnail", "numComments", ...}``.
 The ``huggingface_hub`` client reads some fields (title, ai_summary, githubRepo, ...) only
-from the top level of an item, so every field of the nested ``paper`` object is repeated at
-the top level too (see shared FACTS.md); readers of the original shape lose nothing.
+from the top level of an item, so the fields of the nested ``paper`` object are repeated at the
+top level too (see shared FACTS.md), all but ``authors``; readers of the original shape lose
+nothing.
 
 Hugging Face's own objects (author objects with user links, the submitter, organization,
 media) are echoed from ``Paper.extra`` when a source kept them, and built from the plain
@@ -87,8 +88,11 @@ def daily_item(paper: Paper) -> dict[str, Any]:
     """One item of ``/api/daily_papers`` or ``/api/papers/search``."""
     inner = paper_object(paper)
     extra = paper.extra
+    # Not "authors": the client reads them from ``paper`` and would then overwrite its
+    # parsed author objects with a top-level copy (PaperInfo's forward-compatibility step).
+    repeated = {key: value for key, value in inner.items() if key != "authors"}
     outer: dict[str, Any] = {
-        **inner,
+        **repeated,
         "paper": inner,
         # The top-level publishedAt is the moment the paper entered the daily list.
         "publishedAt": inner.get("submittedOnDailyAt") or timestamp(paper_day(paper)),
