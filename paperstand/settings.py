@@ -35,10 +35,23 @@ class Settings(BaseSettings):
     http_backoff: float = 1.0
     http_max_retry_after: float = 120.0
     arxiv_delay: float = 3.0
+    # Search (index/fusion.py): reciprocal rank fusion constant and the weight of each ranked
+    # list; the full-text index lives in ``fulltext_path``.
+    fusion_k: int = 60
+    fusion_weight_fulltext: float = 1.0
+    fusion_weight_dense: float = 1.0
+    # A pasted arXiv id that is not in the store is fetched from this arXiv API (one quick try)
+    # unless this is off, e.g. on a machine without network.
+    search_fetch_missing: bool = True
+    arxiv_api_url: str = "https://export.arxiv.org/api/query"
 
     @property
     def sqlite_path(self) -> Path:
         return self.home / "paperstand.sqlite3"
+
+    @property
+    def fulltext_path(self) -> Path:
+        return self.home / "fulltext"
 
     def store_url(self) -> str:
         return self.database_url or f"sqlite:///{self.sqlite_path}"

@@ -1,0 +1,1 @@
+"""Search indexes: full text (tantivy), embeddings, vector search and rank fusion."""

@@ -1,0 +1,226 @@
+"""BM25 full-text search over title, abstract and authors, with tantivy.
+
+Why tantivy and not the store's own FTS5 table: natural-language queries need OR
+semantics, and on the 118,620 papers of the shared data FTS5 answered OR queries in p50
+87 ms / p95 118 ms, while tantivy answered the same queries in p50 2.1 ms / p95 2.8 ms
+(`/work/shared/FACTS.md`, re-measured by ``benchmarks/search_speed.py``). Search must stay
+under 30 ms at p95 with the query embedding and the fusion included, so FTS5 cannot be the
+engine at that size.
+
+The index is a directory beside the database (``HOME/fulltext``). It is derived data: it
+remembers the highest paper revision it has seen (see ``Store.revision``) and
+:meth:`FullTextIndex.sync` adds what changed since, so it catches up after every ingest
+and can be deleted at any time (the next sync rebuilds it). The same index serves the
+PostgreSQL backend.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import tantivy
+
+from paperstand.index.query import Filters, ParsedQuery, paper_day, parse_query
+from paperstand.models import Paper
+from paperstand.store import Store
+
+log = logging.getLogger(__name__)
+
+# Bump when the schema or the analysis changes: an index of another version is rebuilt.
+SCHEMA_VERSION = 1
+# Field weights of the BM25 query: a word in the title says most about a paper.
+FIELD_BOOSTS = {"title": 3.0, "authors": 2.0, "abstract": 1.0}
+TEXT_FIELDS = list(FIELD_BOOSTS)
+_META = "paperstand.json"
+_WRITER_HEAP = 64_000_000
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("id", stored=True, tokenizer_name="raw")
+    builder.add_text_field("title", tokenizer_name="en_stem")
+    builder.add_text_field("abstract", tokenizer_name="en_stem")
+    builder.add_text_field("authors", tokenizer_name="default")
+    builder.add_text_field("categories", tokenizer_name="raw")  # lower-cased, one per value
+    builder.add_integer_field("day", indexed=True, fast=True)  # YYYYMMDD, 0 when unknown
+    builder.add_integer_field("has_code", indexed=True, fast=True)
+    return builder.build()
+
+
+def _day_number(day: str | None) -> int:
+    return int(day.replace("-", "")) if day else 0
+
+
+def _document(paper: Paper) -> tantivy.Document:
+    return tantivy.Document(
+        id=paper.id,
+        title=paper.title,
+        abstract=paper.abstract,
+        # One value per author, so a phrase never runs from one name into the next.
+        authors=paper.authors or [""],
+        categories=[c.lower() for c in paper.categories] or [""],
+        day=_day_number(paper_day(paper)),
+        has_code=int(bool(paper.github_repo)),
+    )
+
+
+class FullTextIndex:
+    """A tantivy index of the papers of one store, kept in step by :meth:`sync`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.schema = _schema()
+        self._index = self._open()
+        self._revision = self._read_meta().get("revision", 0)
+
+    # --- keeping in step --------------------------------------------------------------
+
+    def _read_meta(self) -> dict:
+        try:
+            return json.loads((self.path / _META).read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def _open(self) -> tantivy.Index:
+        meta = self._read_meta()
+        if meta.get("schema") != SCHEMA_VERSION or not tantivy.Index.exists(str(self.path)):
+            # A missing, foreign or older index: start again, it is derived data.
+            shutil.rmtree(self.path, ignore_errors=True)
+            self.path.mkdir(parents=True, exist_ok=True)
+            index = tantivy.Index(self.schema, path=str(self.path))
+            self._write_meta(0)
+            return index
+        return tantivy.Index.open(str(self.path))
+
+    def _write_meta(self, revision: int) -> None:
+        tmp = self.path / (_META + ".tmp")
+        tmp.write_text(json.dumps({"schema": SCHEMA_VERSION, "revision": revision}))
+        tmp.replace(self.path / _META)
+
+    @property
+    def revision(self) -> int:
+        """The highest paper revision this index holds."""
+        return self._revision
+
+    def sync(self, store: Store, progress: Callable[[int], None] | None = None) -> int:
+        """Index the papers changed in ``store`` since the last sync; returns how many.
+
+        Another process holding the writer (a server while `index build` runs) is not an
+        error: this process then searches the index as it is and catches up next time.
+        """
+        on_disk = self._read_meta().get("revision", 0)
+        if on_disk != self._revision:  # another process wrote: see its commits
+            self._index.reload()
+            self._revision = on_disk
+        target = store.revision()
+        if target == self._revision:
+            return 0
+        if target < self._revision:  # the store was replaced or restored: rebuild
+            return self.rebuild(store, progress)
+        try:
+            writer = self._index.writer(heap_size=_WRITER_HEAP, num_threads=1)
+        except ValueError as exc:
+            log.info("full-text index busy, searching it as it is: %s", exc)
+            return 0
+        done = 0
+        revision = self._revision
+        try:
+            for batch in store.iter_changed_papers(self._revision, batch_size=2000):
+                revision = batch[-1][0]
+                for _, paper in batch:
+                    if self._revision:  # a fresh index has nothing to replace
+                        writer.delete_documents("id", paper.id)
+                    if not paper.deleted:
+                        writer.add_document(_document(paper))
+                done += len(batch)
+                if progress:
+                    progress(done)
+            writer.commit()
+            writer.wait_merging_threads()
+        except BaseException:
+            writer.rollback()
+            raise
+        self._write_meta(revision)
+        self._revision = revision
+        self._index.reload()
+        return done
+
+    def rebuild(self, store: Store, progress: Callable[[int], None] | None = None) -> int:
+        """Drop the index and index every paper again."""
+        shutil.rmtree(self.path, ignore_errors=True)
+        self._index = self._open()
+        self._revision = 0
+        return self.sync(store, progress)
+
+    # --- searching --------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str | ParsedQuery,
+        *,
+        limit: int = 100,
+        filters: Filters | None = None,
+    ) -> list[tuple[str, float]]:
+        """(paper id, BM25 score) of the best matches, best first. Never raises for odd
+        text: what cannot be searched gives an empty list."""
+        parsed = parse_query(query) if isinstance(query, str) else query
+        built = self._build(parsed, filters or Filters())
+        if built is None or limit <= 0:
+            return []
+        try:
+            searcher = self._index.searcher()
+            result = searcher.search(built, limit=limit, count=False)
+            return [(searcher.doc(addr)["id"][0], score) for score, addr in result.hits]
+        except ValueError as exc:  # defensive: the pieces are sanitised already
+            log.warning("full-text query failed: %s", exc)
+            return []
+
+    def _text_query(self, parsed: ParsedQuery) -> tantivy.Query | None:
+        pieces = list(parsed.words)
+        pieces += ['"' + " ".join(p) + '"' for p in parsed.phrases]
+        if not pieces:
+            return None
+        # Only \w tokens and double quotes reach the parser, lower-cased so AND/OR/NOT are
+        # words, not operators: the syntax cannot break.
+        return self._index.parse_query(" ".join(pieces), TEXT_FIELDS, field_boosts=FIELD_BOOSTS)
+
+    def _build(self, parsed: ParsedQuery, filters: Filters) -> tantivy.Query | None:
+        musts: list[tantivy.Query] = []
+        text = self._text_query(parsed)
+        if text is not None:
+            musts.append(text)
+        for name in parsed.authors:
+            tokens = parse_query(name).words
+            if tokens:
+                musts.append(self._index.parse_query('"' + " ".join(tokens) + '"', ["authors"]))
+        categories = [c.lower() for c in parsed.categories]
+        if filters.category:
+            categories.append(filters.category.lower())
+        for category in categories:
+            musts.append(tantivy.Query.term_query(self.schema, "categories", category))
+        if not musts:  # filters alone are not a search
+            return None
+        if filters.since or filters.until:
+            musts.append(
+                tantivy.Query.range_query(
+                    self.schema,
+                    "day",
+                    tantivy.FieldType.Integer,
+                    _day_number(filters.since) if filters.since else None,
+                    _day_number(filters.until) if filters.until else None,
+                )
+            )
+        if filters.has_code:
+            musts.append(tantivy.Query.term_query(self.schema, "has_code", 1))
+        if len(musts) == 1:
+            return musts[0]
+        # Filters must match but do not score; the text part scores.
+        clauses = [(tantivy.Occur.Must, musts[0])]
+        clauses += [
+            (tantivy.Occur.Must, tantivy.Query.const_score_query(q, 0.0)) for q in musts[1:]
+        ]
+        return tantivy.Query.boolean_query(clauses)

@@ -1,0 +1,36 @@
+"""Reciprocal rank fusion: one ranking out of several, using ranks only.
+
+BM25 scores and cosine similarities live on scales that cannot be added; ranks can. A paper
+at rank r (1-based) of a list with weight w earns ``w / (k + r)``; the fused score is the
+sum over the lists it appears in (Cormack, Clarke & Büttcher, 2009). ``k`` = 60 is the
+usual constant: a larger k flattens the gap between the top ranks and the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+DEFAULT_K = 60
+
+
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[str]],
+    *,
+    k: int = DEFAULT_K,
+    weights: Sequence[float] | None = None,
+) -> list[tuple[str, float]]:
+    """Fuse ranked lists of ids (best first) into (id, score), best first. Ties keep the
+    order in which ids were first met, so the first list breaks them."""
+    if weights is None:
+        weights = [1.0] * len(rankings)
+    if len(weights) != len(rankings):
+        raise ValueError("one weight per ranking")
+    scores: dict[str, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        seen: set[str] = set()
+        for rank, item in enumerate(ranking, start=1):
+            if item in seen:  # a list naming an id twice counts it once, at its best rank
+                continue
+            seen.add(item)
+            scores[item] = scores.get(item, 0.0) + weight / (k + rank)
+    return sorted(scores.items(), key=lambda pair: -pair[1])
