@@ -19,12 +19,12 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from paperstand import ids
 from paperstand.errors import NotFound, PaperstandError
-from paperstand.index.embeddings import Embedder, get_embedder
 from paperstand.index.fulltext import FullTextIndex
 from paperstand.index.fusion import reciprocal_rank_fusion
 from paperstand.index.query import Filters, ParsedQuery, parse_query
@@ -32,6 +32,9 @@ from paperstand.index.vectors import VectorIndex, vector_index
 from paperstand.models import Paper
 from paperstand.settings import Settings
 from paperstand.store import Store
+
+if TYPE_CHECKING:  # the model module is imported when a query is first embedded
+    from paperstand.index.embeddings import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +80,8 @@ class Searcher:
     def embedder(self) -> Embedder:
         """The query embedder, loaded on first use (a model takes a while to load)."""
         if self._embedder is None:
+            from paperstand.index.embeddings import get_embedder
+
             self._embedder = get_embedder(self._model_name)
         return self._embedder
 

@@ -13,12 +13,15 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from paperstand.index.embeddings import Embedder, document_text, get_embedder
 from paperstand.index.fulltext import FullTextIndex
 from paperstand.index.vectors import vector_index
 from paperstand.settings import Settings
 from paperstand.store import Store
+
+if TYPE_CHECKING:
+    from paperstand.index.embeddings import Embedder
 
 # Texts handed to the model at once, and saved in one transaction: big enough to keep the
 # model busy, small enough that an interrupted build loses little.
@@ -29,7 +32,8 @@ Progress = Callable[[str, int, int | None], None]
 
 
 def content_hash(title: str, abstract: str) -> str:
-    return hashlib.sha1(document_text(title, abstract).encode()).hexdigest()
+    """A fingerprint of what a paper's embedding is made of."""
+    return hashlib.sha1(f"{title.strip()}\n{abstract.strip()}".encode()).hexdigest()
 
 
 @dataclass
@@ -95,6 +99,8 @@ def embed_missing(
     progress: Progress | None = None,
 ) -> BuildReport:
     """Embed every paper whose embedding is missing or stale, batch by batch."""
+    from paperstand.index.embeddings import document_text as embedding_text
+
     report = BuildReport(model=embedder.name)
     stale, report.up_to_date = stale_embeddings(store, embedder.name)
     index = vector_index(store, embedder.name)
@@ -103,7 +109,7 @@ def embed_missing(
     began = time.perf_counter()
     for start in range(0, len(stale), batch_size):
         papers = store.get_papers(stale[start : start + batch_size])
-        texts = [document_text(p.title, p.abstract) for p in papers]
+        texts = [embedding_text(p.title, p.abstract) for p in papers]
         vectors = embedder.embed_documents(texts)
         index.upsert(
             [
@@ -128,6 +134,8 @@ def build_index(
     """Update the full-text index, then embed what is missing with the configured model."""
     indexed = sync_fulltext(store, settings, progress)
     if embedder is None:
+        from paperstand.index.embeddings import get_embedder
+
         embedder = get_embedder(settings.embedding_model)
     report = embed_missing(store, embedder, progress=progress)
     report.indexed = indexed
