@@ -24,8 +24,11 @@ demo: install
 	$(BIN)/paperstand --home $(DEMO_HOME) ingest hf-daily demo/hf-daily-2026-03-04.jsonl.gz
 	$(BIN)/paperstand --home $(DEMO_HOME) index build
 	$(BIN)/paperstand --home $(DEMO_HOME) stats
+	$(BIN)/paperstand --home $(DEMO_HOME) serve
 
+# The browser tests drive Debian's chromium (never a downloaded browser build).
 test: install
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	$(BIN)/python -m pytest
 
 bench: install
