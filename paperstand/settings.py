@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     search_fetch_missing: bool = True
     arxiv_api_url: str = "https://export.arxiv.org/api/query"
 
+    # Background jobs (jobs.py): modules that register more job kinds, comma-separated.
+    job_modules: str = ""
+
     @property
     def sqlite_path(self) -> Path:
         return self.home / "paperstand.sqlite3"

@@ -25,8 +25,12 @@ def migrate(ctx: typer.Context) -> None:
 
 @db_app.command("copy")
 def copy(
-    source: Annotated[str, typer.Argument(metavar="SOURCE_URL", help="sqlite:///PATH or postgresql://...")],
-    target: Annotated[str, typer.Argument(metavar="TARGET_URL", help="sqlite:///PATH or postgresql://...")],
+    source: Annotated[
+        str, typer.Argument(metavar="SOURCE_URL", help="sqlite:///PATH or postgresql://...")
+    ],
+    target: Annotated[
+        str, typer.Argument(metavar="TARGET_URL", help="sqlite:///PATH or postgresql://...")
+    ],
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 2000,
 ) -> None:
     """Copy every paper (and embedding) from SOURCE_URL into TARGET_URL, merging with what the

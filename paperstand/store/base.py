@@ -43,6 +43,37 @@ class EmbeddingSource:
     content_hash: str | None
 
 
+
+@dataclass
+class Job:
+    """One unit of background work in the queue (see ``paperstand/jobs.py``). Times are
+    ISO 8601 UTC strings, as the database's clock gave them."""
+
+    id: int
+    kind: str
+    params: dict[str, Any]
+    key: str | None  # unique: a job with a key is queued at most once, ever
+    status: str  # queued, running, done or failed
+    attempts: int
+    max_attempts: int
+    worker: str | None
+    run_after: str
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    result: dict[str, Any] | None
+    error: str | None
+
+
+@dataclass
+class Schedule:
+    """A job queued once per ``every_seconds`` slot, whichever worker gets there first."""
+
+    name: str
+    kind: str
+    params: dict[str, Any]
+    every_seconds: int
+
 class Store(ABC):
     """A paper store. Methods that write commit before they return (one transaction each)."""
 
@@ -182,3 +213,55 @@ class Store(ABC):
     @abstractmethod
     def embedding_counts(self) -> dict[str, int]:
         """How many embeddings of papers not deleted each model has."""
+
+    # --- background jobs (issue 6) ------------------------------------------------------
+    # A queue shared by every worker process, on any machine, that reaches the database:
+    # a job is handed to one worker at a time, under a lease the worker keeps renewing; a
+    # job whose lease ran out (its worker died) is handed out again. Job times come from the
+    # database's clock, so workers' clocks need not agree.
+
+    @abstractmethod
+    def enqueue_job(
+        self,
+        kind: str,
+        params: dict[str, Any],
+        *,
+        key: str | None = None,
+        max_attempts: int = 3,
+        delay: float = 0.0,
+    ) -> int | None:
+        """Queue a job to run after ``delay`` seconds; returns its id. With ``key``, a job is
+        queued only if no job ever had that key: None then (scheduled slots rely on it)."""
+
+    @abstractmethod
+    def claim_job(self, worker: str, kinds: Sequence[str], lease: float) -> Job | None:
+        """Hand the next due job of one of ``kinds`` to ``worker`` (oldest first), marked
+        running for ``lease`` seconds, or None. Due: queued and its time has come, or running
+        with an expired lease and attempts left (those without are marked failed)."""
+
+    @abstractmethod
+    def renew_job_lease(self, job_id: int, worker: str, lease: float) -> bool:
+        """Extend ``worker``'s lease; False if the job is no longer running for it."""
+
+    @abstractmethod
+    def finish_job(self, job_id: int, worker: str, result: dict[str, Any] | None) -> bool:
+        """Mark the job done; False (and no change) if it is no longer running for it."""
+
+    @abstractmethod
+    def fail_job(self, job_id: int, worker: str, error: str, retry_in: float) -> bool:
+        """Record a failed attempt: queued again after ``retry_in`` seconds while attempts
+        are left, else failed for good. False if the job is no longer running for it."""
+
+    @abstractmethod
+    def list_jobs(self, *, status: str | None = None, limit: int = 50) -> list[Job]:
+        """The latest jobs, newest first, optionally only those with ``status``."""
+
+    @abstractmethod
+    def save_schedule(self, schedule: Schedule) -> None:
+        """Create or replace the schedule of that name."""
+
+    @abstractmethod
+    def delete_schedule(self, name: str) -> bool: ...
+
+    @abstractmethod
+    def list_schedules(self) -> list[Schedule]: ...

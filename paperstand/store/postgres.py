@@ -25,8 +25,15 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from paperstand.errors import StoreError
 from paperstand.models import Paper
 from paperstand.sources.base import Checkpoint
-from paperstand.store.base import EmbeddingSource, Store, UpsertResult
-from paperstand.store.rows import COLUMNS, dedupe_batch, from_row, to_row
+from paperstand.store.base import EmbeddingSource, Job, Schedule, Store, UpsertResult
+from paperstand.store.rows import (
+    COLUMNS,
+    JOB_COLUMNS,
+    dedupe_batch,
+    from_row,
+    job_from_row,
+    to_row,
+)
 from paperstand.store.sqlite import migrations
 
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM papers"
@@ -237,8 +244,8 @@ class PostgresStore(Store):
         votes, day = "coalesce(upvotes, 0) DESC", f"{self._DAY} DESC"
         order = f"{day}, {votes}" if recent_first else f"{votes}, {day}"
         return self._papers(
-            f"{_SELECT} WHERE {where} ORDER BY {order}, published DESC NULLS LAST, id DESC "
-            "LIMIT %s OFFSET %s",
+            f"{_SELECT} WHERE {where} ORDER BY {order}, published DESC NULLS LAST, "
+            "extra->>'submittedOnDailyAt' DESC NULLS LAST, id DESC LIMIT %s OFFSET %s",
             (*params, limit, offset),
         )
 
@@ -366,26 +373,139 @@ class PostgresStore(Store):
         return self._scalar("SELECT version FROM embeddings_version WHERE id = 1")
 
     def nearest_embeddings(
-        self, model: str, vector: np.ndarray, limit: int, *, exact: bool = False
+        self,
+        model: str,
+        vector: np.ndarray,
+        limit: int,
+        *,
+        among: Sequence[str] | None = None,
+        exact: bool = False,
     ) -> list[tuple[str, float]]:
         """The ``limit`` papers (not deleted) whose ``model`` embeddings are nearest to
-        ``vector``, as (paper id, cosine distance), nearest first: the model's HNSW index,
-        or every row when ``exact`` (for measuring the index's recall)."""
+        ``vector``, as (paper id, cosine distance), nearest first. Uses the model's HNSW
+        index, unless ``exact`` (every row: for measuring the index's recall) or ``among``
+        (only these papers, compared exactly)."""
         dim = sql.Literal(len(vector))
-        query = sql.SQL(
-            "SELECT p.id, n.distance FROM (SELECT pk, vector::vector({dim}) <=> %s::vector({dim}) "
-            "AS distance FROM embeddings WHERE model = {model} "
-            "ORDER BY vector::vector({dim}) <=> %s::vector({dim}) LIMIT %s) n "
-            "JOIN papers p ON p.pk = n.pk WHERE NOT p.deleted ORDER BY n.distance"
-        ).format(dim=dim, model=sql.Literal(model))
-        text = vector_text(vector)
+        distance = sql.SQL("e.vector::vector({dim}) <=> %(q)s::vector({dim})").format(dim=dim)
+        if among is None:
+            query = sql.SQL(
+                "SELECT p.id, n.distance FROM (SELECT pk, {distance} AS distance "
+                "FROM embeddings e WHERE model = {model} ORDER BY {distance} LIMIT %(k)s) n "
+                "JOIN papers p ON p.pk = n.pk WHERE NOT p.deleted ORDER BY n.distance"
+            )
+        else:
+            query = sql.SQL(
+                "SELECT p.id, {distance} AS distance FROM embeddings e "
+                "JOIN papers p ON p.pk = e.pk WHERE e.model = {model} AND p.id = ANY(%(among)s) "
+                "AND NOT p.deleted ORDER BY distance LIMIT %(k)s"
+            )
+        query = query.format(distance=distance, model=sql.Literal(model))
+        params = {"q": vector_text(vector), "k": limit, "among": list(among or ())}
         with self.connection() as conn:
             # HNSW returns at most ef_search rows; deleted papers are filtered after it.
             conn.execute(sql.SQL("SET LOCAL hnsw.ef_search = {}").format(max(100, 2 * limit)))
             if exact:
                 conn.execute("SET LOCAL enable_indexscan = off")
-            rows = conn.execute(query, (text, text, limit)).fetchall()
-        return [(pid, float(distance)) for pid, distance in rows]
+            rows = conn.execute(query, params).fetchall()
+        return [(pid, float(d)) for pid, d in rows]
+
+    # --- background jobs (issue 6) ------------------------------------------------------
+    # FOR UPDATE SKIP LOCKED: workers on any number of machines claim different jobs
+    # without waiting for each other.
+
+    def enqueue_job(
+        self,
+        kind: str,
+        params: dict[str, Any],
+        *,
+        key: str | None = None,
+        max_attempts: int = 3,
+        delay: float = 0.0,
+    ) -> int | None:
+        with self.connection() as conn:
+            row = conn.execute(
+                "INSERT INTO jobs (kind, params, key, max_attempts, run_after) "
+                "VALUES (%s, %s, %s, %s, now() + make_interval(secs => %s)) "
+                "ON CONFLICT (key) DO NOTHING RETURNING id",
+                (kind, Jsonb(params), key, max_attempts, delay),
+            ).fetchone()
+        return row[0] if row else None
+
+    def claim_job(self, worker: str, kinds: Sequence[str], lease: float) -> Job | None:
+        with self.connection() as conn:
+            conn.execute(
+                "UPDATE jobs SET status = 'failed', finished_at = now(), "
+                "error = coalesce(error || '; ', '') || 'worker ' || worker || ' lost' "
+                "WHERE status = 'running' AND lease_until < now() AND attempts >= max_attempts"
+            )
+            row = conn.execute(
+                "UPDATE jobs SET error = CASE WHEN status = 'running' THEN "
+                "coalesce(error || '; ', '') || 'worker ' || worker || ' lost' ELSE error END, "
+                "status = 'running', attempts = attempts + 1, worker = %s, "
+                "lease_until = now() + make_interval(secs => %s), started_at = now() "
+                "WHERE id = (SELECT id FROM jobs WHERE kind = ANY(%s) AND "
+                "((status = 'queued' AND run_after <= now()) OR (status = 'running' "
+                "AND lease_until < now() AND attempts < max_attempts)) "
+                "ORDER BY run_after, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+                f"RETURNING {', '.join(JOB_COLUMNS)}",
+                (worker, lease, list(kinds)),
+            ).fetchone()
+        return job_from_row(row) if row else None
+
+    def _one_row_changed(self, sql_text: str, params: Sequence[Any]) -> bool:
+        with self.connection() as conn:
+            return conn.execute(sql_text, params).rowcount == 1  # type: ignore[arg-type]
+
+    def renew_job_lease(self, job_id: int, worker: str, lease: float) -> bool:
+        return self._one_row_changed(
+            "UPDATE jobs SET lease_until = now() + make_interval(secs => %s) "
+            "WHERE id = %s AND worker = %s AND status = 'running'",
+            (lease, job_id, worker),
+        )
+
+    def finish_job(self, job_id: int, worker: str, result: dict[str, Any] | None) -> bool:
+        return self._one_row_changed(
+            "UPDATE jobs SET status = 'done', finished_at = now(), lease_until = NULL, "
+            "result = %s WHERE id = %s AND worker = %s AND status = 'running'",
+            (Jsonb(result) if result is not None else None, job_id, worker),
+        )
+
+    def fail_job(self, job_id: int, worker: str, error: str, retry_in: float) -> bool:
+        return self._one_row_changed(
+            "UPDATE jobs SET status = CASE WHEN attempts < max_attempts THEN 'queued' "
+            "ELSE 'failed' END, finished_at = CASE WHEN attempts < max_attempts THEN NULL "
+            "ELSE now() END, run_after = now() + make_interval(secs => %s), "
+            "lease_until = NULL, error = %s WHERE id = %s AND worker = %s AND status = 'running'",
+            (retry_in, error, job_id, worker),
+        )
+
+    def list_jobs(self, *, status: str | None = None, limit: int = 50) -> list[Job]:
+        where = "WHERE status = %s" if status else ""
+        with self.connection() as conn:
+            rows = conn.execute(
+                f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs {where} ORDER BY id DESC LIMIT %s",
+                (status, limit) if status else (limit,),
+            ).fetchall()
+        return [job_from_row(row) for row in rows]
+
+    def save_schedule(self, schedule: Schedule) -> None:
+        with self.connection() as conn:
+            conn.execute(
+                "INSERT INTO schedules (name, kind, params, every_seconds) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, "
+                "params = excluded.params, every_seconds = excluded.every_seconds",
+                (schedule.name, schedule.kind, Jsonb(schedule.params), schedule.every_seconds),
+            )
+
+    def delete_schedule(self, name: str) -> bool:
+        return self._one_row_changed("DELETE FROM schedules WHERE name = %s", (name,))
+
+    def list_schedules(self) -> list[Schedule]:
+        with self.connection() as conn:
+            rows = conn.execute(
+                "SELECT name, kind, params, every_seconds FROM schedules ORDER BY name"
+            ).fetchall()
+        return [Schedule(*row) for row in rows]
 
 
 def _pg_row(paper: Paper) -> tuple[Any, ...]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
 from paperstand.models import Paper
+from paperstand.store.base import Job
 
 JSON_COLUMNS = ("authors", "categories", "ai_keywords", "extra")
 
@@ -73,3 +75,35 @@ def dedupe_batch(papers: Sequence[Paper]) -> dict[str, Paper]:
         seen = by_id.get(paper.id)
         by_id[paper.id] = seen.merged_with(paper) if seen else paper
     return by_id
+
+
+# Columns of the jobs table in the order :class:`Job` takes them.
+JOB_COLUMNS = (
+    "id",
+    "kind",
+    "params",
+    "key",
+    "status",
+    "attempts",
+    "max_attempts",
+    "worker",
+    "run_after",
+    "created_at",
+    "started_at",
+    "finished_at",
+    "result",
+    "error",
+)
+
+
+def job_from_row(row: Sequence[Any]) -> Job:
+    """A job from a row selected as ``JOB_COLUMNS`` (JSON as text or decoded, times as
+    text or datetimes)."""
+    data = dict(zip(JOB_COLUMNS, row, strict=True))
+    for name in ("params", "result"):
+        if isinstance(data[name], str | bytes):
+            data[name] = orjson.loads(data[name])
+    for name in ("run_after", "created_at", "started_at", "finished_at"):
+        if isinstance(data[name], datetime):
+            data[name] = data[name].astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return Job(**data)

@@ -21,8 +21,8 @@ import sqlite_vec
 from paperstand.errors import StoreError
 from paperstand.models import Paper
 from paperstand.sources.base import Checkpoint
-from paperstand.store.base import EmbeddingSource, Store, UpsertResult
-from paperstand.store.rows import COLUMNS, dedupe_batch, from_row, to_row
+from paperstand.store.base import EmbeddingSource, Job, Schedule, Store, UpsertResult
+from paperstand.store.rows import COLUMNS, JOB_COLUMNS, dedupe_batch, from_row, job_from_row, to_row
 
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM papers"
 _INSERT = f"INSERT INTO papers ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
@@ -397,3 +397,120 @@ class SQLiteStore(Store):
                 ).fetchall()
             )
         return found
+
+    # --- background jobs (issue 6) ------------------------------------------------------
+    # Claims run under BEGIN IMMEDIATE (SQLite's one writer), so several worker processes
+    # on this machine can share the queue too; servers use PostgreSQL.
+
+    def enqueue_job(
+        self,
+        kind: str,
+        params: dict[str, Any],
+        *,
+        key: str | None = None,
+        max_attempts: int = 3,
+        delay: float = 0.0,
+    ) -> int | None:
+        row = self.conn.execute(
+            "INSERT INTO jobs (kind, params, key, max_attempts, run_after, created_at) "
+            f"VALUES (?, ?, ?, ?, {_later('?')}, {_NOW}) ON CONFLICT (key) DO NOTHING "
+            "RETURNING id",
+            (kind, orjson.dumps(params).decode(), key, max_attempts, _seconds(delay)),
+        ).fetchone()
+        return row[0] if row else None
+
+    def claim_job(self, worker: str, kinds: Sequence[str], lease: float) -> Job | None:
+        if not kinds:
+            return None
+        marks = ", ".join("?" * len(kinds))
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(
+                f"UPDATE jobs SET status = 'failed', finished_at = {_NOW}, "
+                "error = coalesce(error || '; ', '') || 'worker ' || worker || ' lost' "
+                f"WHERE status = 'running' AND lease_until < {_NOW} "
+                "AND attempts >= max_attempts"
+            )
+            row = conn.execute(
+                f"UPDATE jobs SET error = CASE WHEN status = 'running' THEN "
+                "coalesce(error || '; ', '') || 'worker ' || worker || ' lost' ELSE error END, "
+                "status = 'running', attempts = attempts + 1, worker = ?, "
+                f"lease_until = {_later('?')}, started_at = {_NOW} "
+                f"WHERE id = (SELECT id FROM jobs WHERE kind IN ({marks}) AND "
+                f"((status = 'queued' AND run_after <= {_NOW}) OR (status = 'running' "
+                f"AND lease_until < {_NOW} AND attempts < max_attempts)) "
+                f"ORDER BY run_after, id LIMIT 1) RETURNING {', '.join(JOB_COLUMNS)}",
+                (worker, _seconds(lease), *kinds),
+            ).fetchone()
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return job_from_row(row) if row else None
+
+    def renew_job_lease(self, job_id: int, worker: str, lease: float) -> bool:
+        return self.conn.execute(
+            f"UPDATE jobs SET lease_until = {_later('?')} "
+            "WHERE id = ? AND worker = ? AND status = 'running'",
+            (_seconds(lease), job_id, worker),
+        ).rowcount == 1
+
+    def finish_job(self, job_id: int, worker: str, result: dict[str, Any] | None) -> bool:
+        return self.conn.execute(
+            f"UPDATE jobs SET status = 'done', finished_at = {_NOW}, lease_until = NULL, "
+            "result = ? WHERE id = ? AND worker = ? AND status = 'running'",
+            (orjson.dumps(result).decode() if result is not None else None, job_id, worker),
+        ).rowcount == 1
+
+    def fail_job(self, job_id: int, worker: str, error: str, retry_in: float) -> bool:
+        return self.conn.execute(
+            "UPDATE jobs SET status = CASE WHEN attempts < max_attempts THEN 'queued' "
+            "ELSE 'failed' END, finished_at = CASE WHEN attempts < max_attempts THEN NULL "
+            f"ELSE {_NOW} END, run_after = {_later('?')}, lease_until = NULL, error = ? "
+            "WHERE id = ? AND worker = ? AND status = 'running'",
+            (_seconds(retry_in), error, job_id, worker),
+        ).rowcount == 1
+
+    def list_jobs(self, *, status: str | None = None, limit: int = 50) -> list[Job]:
+        where = "WHERE status = ?" if status else ""
+        rows = self.conn.execute(
+            f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs {where} ORDER BY id DESC LIMIT ?",
+            (status, limit) if status else (limit,),
+        ).fetchall()
+        return [job_from_row(row) for row in rows]
+
+    def save_schedule(self, schedule: Schedule) -> None:
+        self.conn.execute(
+            "INSERT INTO schedules (name, kind, params, every_seconds) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, params = excluded.params, "
+            "every_seconds = excluded.every_seconds",
+            (
+                schedule.name,
+                schedule.kind,
+                orjson.dumps(schedule.params).decode(),
+                schedule.every_seconds,
+            ),
+        )
+
+    def delete_schedule(self, name: str) -> bool:
+        return self.conn.execute("DELETE FROM schedules WHERE name = ?", (name,)).rowcount == 1
+
+    def list_schedules(self) -> list[Schedule]:
+        rows = self.conn.execute(
+            "SELECT name, kind, params, every_seconds FROM schedules ORDER BY name"
+        ).fetchall()
+        return [Schedule(name, kind, orjson.loads(data), every) for name, kind, data, every in rows]
+
+
+# Job times: ISO 8601 UTC text from SQLite's clock, which sorts in time order.
+_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+
+
+def _later(modifier: str) -> str:
+    """SQL for now plus a modifier such as '+30.000 seconds' (bound as ``modifier``)."""
+    return f"strftime('%Y-%m-%dT%H:%M:%fZ', 'now', {modifier})"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:+.3f} seconds"
