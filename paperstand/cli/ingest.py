@@ -27,7 +27,7 @@ def _finish(report: IngestReport) -> None:
     """Print the summary line (stdout), then the error if the run stopped early."""
     typer.echo(report.summary())
     for example in report.examples[:3]:
-        err.print(f"  skipped {example.where}: {example.reason}", highlight=False)
+        err.print(f"  skipped {example.where}: {example.reason}", highlight=False, soft_wrap=True)
     if report.error:
         err.print(f"[red]error:[/red] {report.error}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
