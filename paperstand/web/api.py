@@ -55,7 +55,7 @@ def check_day(value: str | None, name: str) -> str | None:
 
 
 @router.get("/api/daily_papers", tags=["Hugging Face-compatible"])
-def daily_papers(
+async def daily_papers(
     request: Request,
     p: Annotated[int, Query(ge=0, le=10_000, description="Page number, from 0.")] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
@@ -76,11 +76,11 @@ def daily_papers(
         return orjson.dumps([hf.daily_item(paper) for paper in found.papers])
 
     key = ("daily_papers", p, limit, sort, date, week, month, submitter)
-    return json_response(site.cached(key, make))
+    return json_response(await site.cached(key, make))
 
 
 @router.get("/api/papers/search", tags=["Hugging Face-compatible"])
-def papers_search(
+async def papers_search(
     request: Request,
     q: Annotated[str, Query(max_length=250)] = "",
     limit: Annotated[int, Query(ge=1, le=120)] = 50,
@@ -97,36 +97,39 @@ def papers_search(
             papers.insert(0, result.direct.paper)
         return orjson.dumps([hf.daily_item(paper) for paper in papers[:limit]])
 
-    return json_response(site.cached(("papers_search", q, limit), make, ttl=SEARCH_TTL))
+    return json_response(await site.cached(("papers_search", q, limit), make, ttl=SEARCH_TTL))
 
 
 @router.get("/api/papers/{paper_id:path}/similar", tags=["paperstand"])
-def similar(
+async def similar(
     request: Request, paper_id: str, limit: Annotated[int, Query(ge=1, le=50)] = 10
 ) -> Response:
     """Papers most like this one, with scores."""
     site = site_of(request)
-    paper = find_paper(site.store, paper_id)
 
     def make() -> bytes:
+        paper = find_paper(site.store, paper_id)
         hits = site.searcher().similar(paper.id, limit=limit)
         return orjson.dumps(
             {"id": paper.id, "hits": [{"score": h.score, **summary(h.paper)} for h in hits]}
         )
 
-    return json_response(site.cached(("similar", paper.id, limit), make, ttl=SEARCH_TTL))
+    return json_response(await site.cached(("similar", paper_id, limit), make, ttl=SEARCH_TTL))
 
 
 @router.get("/api/papers/{paper_id:path}", tags=["Hugging Face-compatible"])
-def paper_info(request: Request, paper_id: str) -> Response:
+async def paper_info(request: Request, paper_id: str) -> Response:
     """One paper (``HfApi.paper_info``)."""
     site = site_of(request)
-    paper = find_paper(site.store, paper_id)
-    return json_response(orjson.dumps(hf.paper_object(paper)))
+
+    def make() -> bytes:
+        return orjson.dumps(hf.paper_object(find_paper(site.store, paper_id)))
+
+    return json_response(await site.cached(("paper_info", paper_id), make))
 
 
 @router.get("/api/search", tags=["paperstand"])
-def search(
+async def search(
     request: Request,
     q: Annotated[str, Query(min_length=1, max_length=250)],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -159,7 +162,7 @@ def search(
         })
 
     key = ("search", q, limit, offset, since, until, category, has_code)
-    return json_response(site.cached(key, make, ttl=SEARCH_TTL))
+    return json_response(await site.cached(key, make, ttl=SEARCH_TTL))
 
 
 @router.get(

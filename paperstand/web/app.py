@@ -18,11 +18,14 @@ from typing import Any, TypeVar
 
 import swagger_ui_bundle
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paperstand.errors import PaperstandError, StoreError
 from paperstand.settings import Settings
@@ -58,8 +61,19 @@ class Site:
     _searcher: Any = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def cached(self, key: Any, make: Callable[[], T], ttl: float | None = None) -> T:
-        return self.cache.get_or_make(self.store.data_version(), key, make, ttl)
+    async def cached(self, key: Any, make: Callable[[], T], ttl: float | None = None) -> T:
+        """The cached value of ``key``, else ``make()`` run in the thread pool and kept.
+
+        A hit is answered on the event loop (one tiny query for the data version); only a
+        miss pays for a worker thread, where the store queries and rendering happen. Two
+        requests missing together both render, cheaper than making readers wait.
+        """
+        version = self.store.data_version()
+        found = self.cache.get(version, key)
+        if found is None:
+            found = await run_in_threadpool(make)
+            self.cache.put(version, key, found, ttl)
+        return found
 
     def searcher(self) -> Any:
         """The search service, built on first use (it may load indexes and models)."""
@@ -74,6 +88,34 @@ class Site:
 
     def page(self, template: str, **context: Any) -> str:
         return self.templates.get_template(template).render(**context)
+
+
+class SecurityHeaders:
+    """Adds the Content-Security-Policy and friends to every response (plain ASGI: cheaper
+    than a ``BaseHTTPMiddleware``)."""
+
+    HEADERS = (
+        ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+    )
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in self.HEADERS:
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _templates() -> Environment:
@@ -155,14 +197,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     )
     app.state.site = Site(settings=settings, store=store, templates=_templates())
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
-
+    app.add_middleware(SecurityHeaders)
     _install_error_handlers(app)
     static = resources.files("paperstand.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

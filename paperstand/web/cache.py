@@ -12,39 +12,33 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
-from typing import TypeVar
-
-T = TypeVar("T")
+from collections.abc import Hashable
+from typing import Any
 
 
 class ResponseCache:
     def __init__(self, max_entries: int = 2048) -> None:
         self.max_entries = max_entries
-        self._entries: OrderedDict[Hashable, tuple[float, object]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get_or_make(
-        self, version: int, key: Hashable, make: Callable[[], T], ttl: float | None = None
-    ) -> T:
-        """The cached value for ``key`` at ``version``, or ``make()`` stored for next time."""
+    def get(self, version: int, key: Hashable) -> Any:
+        """The value stored for ``key`` at ``version``, or None."""
         full_key = (version, key)
-        now = time.monotonic()
         with self._lock:
             found = self._entries.get(full_key)
-            if found is not None and found[0] > now:
-                self._entries.move_to_end(full_key)
-                return found[1]  # type: ignore[return-value]
-        # Render outside the lock: two threads may both render a cold page, which is cheaper
-        # than making every reader wait for one renderer.
-        value = make()
-        expires = now + ttl if ttl is not None else float("inf")
-        with self._lock:
-            self._entries[full_key] = (expires, value)
+            if found is None or found[0] <= time.monotonic():
+                return None
             self._entries.move_to_end(full_key)
+            return found[1]
+
+    def put(self, version: int, key: Hashable, value: Any, ttl: float | None = None) -> None:
+        expires = time.monotonic() + ttl if ttl is not None else float("inf")
+        with self._lock:
+            self._entries[(version, key)] = (expires, value)
+            self._entries.move_to_end((version, key))
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
-        return value
 
     def clear(self) -> None:
         with self._lock:

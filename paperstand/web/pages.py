@@ -31,9 +31,11 @@ def site_of(request: Request) -> Site:
     return request.app.state.site
 
 
-def _html(site: Site, key: Any, template: str, context, ttl: float | None = None) -> HTMLResponse:
+async def _html(
+    site: Site, key: Any, template: str, context, ttl: float | None = None
+) -> HTMLResponse:
     """The cached page ``key``, rendered from ``template`` with ``context()`` on a miss."""
-    body = site.cached(("page", key), lambda: site.page(template, **context()), ttl=ttl)
+    body = await site.cached(("page", key), lambda: site.page(template, **context()), ttl=ttl)
     return HTMLResponse(body)
 
 
@@ -62,7 +64,7 @@ def _list_page(site: Site, listing: feeds.PaperList, page: int, title: str, **mo
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, page: Page = 1) -> HTMLResponse:
+async def home(request: Request, page: Page = 1) -> HTMLResponse:
     site = site_of(request)
 
     def context():
@@ -72,7 +74,7 @@ def home(request: Request, page: Page = 1) -> HTMLResponse:
         listing = feeds.day_list(site.store, day, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
         return _list_page(site, listing, page, f"Daily papers, {day}", heading_day=day)
 
-    return _html(site, ("home", page), "list.html", context)
+    return await _html(site, ("home", page), "list.html", context)
 
 
 @router.get("/papers/date")
@@ -83,7 +85,7 @@ def pick_day(day: Annotated[str, Query(description="YYYY-MM-DD")]) -> RedirectRe
 
 
 @router.get("/papers/date/{day}", response_class=HTMLResponse)
-def day_page(request: Request, day: str, page: Page = 1) -> HTMLResponse:
+async def day_page(request: Request, day: str, page: Page = 1) -> HTMLResponse:
     site = site_of(request)
     feeds.parse_day(day)
 
@@ -91,11 +93,11 @@ def day_page(request: Request, day: str, page: Page = 1) -> HTMLResponse:
         listing = feeds.day_list(site.store, day, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
         return _list_page(site, listing, page, f"Daily papers, {day}", heading_day=day)
 
-    return _html(site, ("day", day, page), "list.html", context)
+    return await _html(site, ("day", day, page), "list.html", context)
 
 
 @router.get("/papers/week/{week}", response_class=HTMLResponse)
-def week_page(request: Request, week: str, page: Page = 1) -> HTMLResponse:
+async def week_page(request: Request, week: str, page: Page = 1) -> HTMLResponse:
     site = site_of(request)
     feeds.week_bounds(week)
 
@@ -105,11 +107,11 @@ def week_page(request: Request, week: str, page: Page = 1) -> HTMLResponse:
         )
         return _list_page(site, listing, page, f"Papers of the week {week}")
 
-    return _html(site, ("week", week, page), "list.html", context)
+    return await _html(site, ("week", week, page), "list.html", context)
 
 
 @router.get("/papers/month/{month}", response_class=HTMLResponse)
-def month_page(request: Request, month: str, page: Page = 1) -> HTMLResponse:
+async def month_page(request: Request, month: str, page: Page = 1) -> HTMLResponse:
     site = site_of(request)
     feeds.month_bounds(month)
 
@@ -119,21 +121,23 @@ def month_page(request: Request, month: str, page: Page = 1) -> HTMLResponse:
         )
         return _list_page(site, listing, page, f"Papers of the month {month}")
 
-    return _html(site, ("month", month, page), "list.html", context)
+    return await _html(site, ("month", month, page), "list.html", context)
 
 
 @router.get("/papers/trending", response_class=HTMLResponse)
-def trending_page(request: Request, page: Page = 1) -> HTMLResponse:
+async def trending_page(request: Request, page: Page = 1) -> HTMLResponse:
     site = site_of(request)
 
     def context():
         listing = feeds.trending(site.store, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
         return _list_page(site, listing, page, "Trending papers")
 
-    return _html(site, ("trending", page), "list.html", context)
+    return await _html(site, ("trending", page), "list.html", context)
 
 
-def _browse(site: Site, key: tuple, title: str, fetch, page: int, **more: Any) -> HTMLResponse:
+async def _browse(
+    site: Site, key: tuple, title: str, fetch, page: int, **more: Any
+) -> HTMLResponse:
     """An author's or a category's papers, a page at a time (one extra row tells if more)."""
 
     def context():
@@ -143,13 +147,13 @@ def _browse(site: Site, key: tuple, title: str, fetch, page: int, **more: Any) -
             "offset": (page - 1) * PAGE_SIZE, "has_more": len(found) > PAGE_SIZE, **more,
         }
 
-    return _html(site, key, "browse.html", context)
+    return await _html(site, key, "browse.html", context)
 
 
 @router.get("/authors/{name:path}", response_class=HTMLResponse)
-def author_page(request: Request, name: str, page: Page = 1) -> HTMLResponse:
+async def author_page(request: Request, name: str, page: Page = 1) -> HTMLResponse:
     site = site_of(request)
-    return _browse(
+    return await _browse(
         site, ("author", name, page), f"Papers by {name}",
         lambda **kw: site.store.papers_by_author(name, **kw), page,
         heading=name, kind="author", self_url=author_url(name),
@@ -157,9 +161,9 @@ def author_page(request: Request, name: str, page: Page = 1) -> HTMLResponse:
 
 
 @router.get("/categories/{category}", response_class=HTMLResponse)
-def category_page(request: Request, category: str, page: Page = 1) -> HTMLResponse:
+async def category_page(request: Request, category: str, page: Page = 1) -> HTMLResponse:
     site = site_of(request)
-    return _browse(
+    return await _browse(
         site, ("category", category, page), f"Papers in {category}",
         lambda **kw: site.store.papers_in_category(category, **kw), page,
         heading=category, kind="category", self_url=category_url(category),
@@ -168,7 +172,7 @@ def category_page(request: Request, category: str, page: Page = 1) -> HTMLRespon
 
 
 @router.get("/search", response_class=HTMLResponse)
-def search_page(
+async def search_page(
     request: Request,
     q: Annotated[str, Query(max_length=250)] = "",
     since: str | None = None,
@@ -206,7 +210,7 @@ def search_page(
         }
 
     key = ("search", q, since, until, category, has_code, page)
-    return _html(site, key, "search.html", context, ttl=SEARCH_TTL)
+    return await _html(site, key, "search.html", context, ttl=SEARCH_TTL)
 
 
 @router.get("/docs", response_class=HTMLResponse)
@@ -216,11 +220,11 @@ def docs(request: Request) -> HTMLResponse:
 
 
 @router.get("/papers/{paper_id:path}", response_class=HTMLResponse)
-def paper_page(request: Request, paper_id: str) -> HTMLResponse:
+async def paper_page(request: Request, paper_id: str) -> HTMLResponse:
     site = site_of(request)
-    paper = find_paper(site.store, paper_id)
 
     def context():
+        paper = find_paper(site.store, paper_id)
         try:
             similar = site.searcher().similar(paper.id, limit=SIMILAR)
         except PaperstandError:
@@ -231,4 +235,4 @@ def paper_page(request: Request, paper_id: str) -> HTMLResponse:
             "day": paper.submitted_on or paper.listed,
         }
 
-    return _html(site, ("paper", paper.id), "paper.html", context, ttl=SEARCH_TTL)
+    return await _html(site, ("paper", paper_id), "paper.html", context, ttl=SEARCH_TTL)

@@ -65,14 +65,14 @@ def build_feed(
     return fg.atom_str(pretty=True) if fmt == "atom" else fg.rss_str(pretty=True)
 
 
-def _serve(request: Request, key: tuple, make_list, title: str, description: str,
+async def _serve(request: Request, key: tuple, make_list, title: str, description: str,
            fmt: str, ttl: float | None = None) -> Response:
     site: Site = request.app.state.site
     if fmt not in MEDIA:
         return Response(status_code=404)
     base = str(request.base_url).rstrip("/")
     path = request.url.path
-    body = site.cached(
+    body = await site.cached(
         ("feed", key, fmt, base),
         lambda: build_feed(base, path, title, description, make_list(site), fmt),
         ttl=ttl,
@@ -81,28 +81,28 @@ def _serve(request: Request, key: tuple, make_list, title: str, description: str
 
 
 @router.get("/feeds/daily.{fmt}")
-def daily_feed(request: Request, fmt: Format) -> Response:
+async def daily_feed(request: Request, fmt: Format) -> Response:
     """The latest day's papers, ranked."""
     def papers(site: Site) -> list[Paper]:
         day = feeds.latest_day(site.store)
         return feeds.day_list(site.store, day, limit=FEED_SIZE).papers if day else []
 
-    return _serve(request, ("daily",), papers, "paperstand: daily papers",
+    return await _serve(request, ("daily",), papers, "paperstand: daily papers",
                   "The latest day's papers, most upvoted first.", fmt)
 
 
 @router.get("/feeds/trending.{fmt}")
-def trending_feed(request: Request, fmt: Format) -> Response:
+async def trending_feed(request: Request, fmt: Format) -> Response:
     """Trending papers (upvotes decayed by age)."""
-    return _serve(request, ("trending",),
+    return await _serve(request, ("trending",),
                   lambda site: feeds.trending(site.store, limit=FEED_SIZE).papers,
                   "paperstand: trending papers", "Upvotes decayed by age.", fmt)
 
 
 @router.get("/feeds/categories/{category}.{fmt}")
-def category_feed(request: Request, category: str, fmt: Format) -> Response:
+async def category_feed(request: Request, category: str, fmt: Format) -> Response:
     """The latest papers of an arXiv category."""
-    return _serve(
+    return await _serve(
         request, ("category", category),
         lambda site: site.store.papers_in_category(category, limit=FEED_SIZE),
         f"paperstand: {category}", f"The latest papers in {category}.", fmt,
@@ -110,7 +110,7 @@ def category_feed(request: Request, category: str, fmt: Format) -> Response:
 
 
 @router.get("/feeds/search.{fmt}")
-def search_feed(
+async def search_feed(
     request: Request, fmt: Format, q: Annotated[str, Query(min_length=1, max_length=250)]
 ) -> Response:
     """The best matches of a search query, for a feed reader to watch."""
@@ -118,5 +118,5 @@ def search_feed(
         result = site.searcher().search(q, limit=FEED_SIZE)
         return [hit.paper for hit in result.hits]
 
-    return _serve(request, ("search", q), papers, f"paperstand: search {q}",
+    return await _serve(request, ("search", q), papers, f"paperstand: search {q}",
                   f"Papers matching {q!r}.", fmt, ttl=SEARCH_TTL)

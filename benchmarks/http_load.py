@@ -1,0 +1,216 @@
+"""HTTP load on the web face: requests/s and latency percentiles per endpoint.
+
+Builds (or reuses, with ``--home``) a store of at least 50,000 papers from the shared arXiv
+listings and Hugging Face daily papers, starts ``paperstand serve`` in its own process, and
+drives it from a second process on loopback: for each endpoint, ``--concurrency``
+keep-alive connections send requests back to back for ``--seconds``. Each endpoint rotates
+over many URLs (days, papers, queries), so the numbers include cache misses as well as the
+cached pages a real daily list mostly serves.
+
+Search queries are distinct two- and three-word queries from paper titles, so every search
+request misses the response cache. The store here has no embeddings (computing 50k takes
+tens of minutes on CPU), so search measures the full-text path plus fusion and store reads.
+
+Usage: ``python benchmarks/http_load.py [--seconds 10] [--concurrency 16] [--home DIR]``.
+The last line printed is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import io
+import json
+import multiprocessing
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote_plus
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
+MIN_PAPERS = 50_000
+
+
+def build_store(home: Path) -> int:
+    """Ingest listing months until the store holds MIN_PAPERS, then the HF daily papers."""
+    from paperstand.ingest import ingest
+    from paperstand.settings import Settings
+    from paperstand.sources import hf_daily, jsonl
+    from paperstand.store import open_store
+
+    home.mkdir(parents=True, exist_ok=True)
+    store = open_store(Settings(home=home).store_url())
+    try:
+        for path in sorted((SHARED / "arxiv").glob("listings-*.jsonl.gz"), reverse=True):
+            if store.stats()["papers"] >= MIN_PAPERS:
+                break
+            with gzip.open(path, "rb") as stream:
+                ingest(store, jsonl.records(io.BytesIO(stream.read()), path.name))
+        with (SHARED / "hf" / "papers.jsonl").open("rb") as stream:
+            ingest(store, hf_daily.records(stream, "papers.jsonl"))
+        return store.stats()["papers"]
+    finally:
+        store.close()
+
+
+def sample_urls(home: Path, rng: random.Random) -> dict[str, list[str]]:
+    """URLs each endpoint rotates over: recent days, random papers, title-word queries."""
+    from paperstand.settings import Settings
+    from paperstand.store import open_store
+
+    store = open_store(Settings(home=home).store_url())
+    try:
+        days, day = [], store.latest_day()
+        while day and len(days) < 30:
+            days.append(day)
+            day = store.neighbour_days(day)[0]
+        papers = [p for d in days for p in store.papers_on_days(d, d, limit=20)]
+    finally:
+        store.close()
+    words = [w for p in papers for w in p.title.split() if w.isalpha() and len(w) > 3]
+    queries = {" ".join(rng.sample(words, rng.choice((2, 3)))) for _ in range(6000)}
+    picked = rng.sample(papers, min(300, len(papers)))
+    return {
+        "daily page": [f"/papers/date/{d}" for d in days],
+        "paper page": [f"/papers/{p.id}" for p in picked],
+        "/api/daily_papers": [f"/api/daily_papers?date={d}" for d in days],
+        "search": [f"/api/search?q={quote_plus(q)}" for q in sorted(queries)],
+    }
+
+
+async def _drive(base: str, urls: list[str], seconds: float, concurrency: int) -> dict:
+    latencies: list[float] = []
+    errors = 0
+    position = 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        deadline = time.perf_counter() + seconds
+
+        async def worker() -> None:
+            nonlocal errors, position
+            while time.perf_counter() < deadline:
+                url = urls[position % len(urls)]
+                position += 1
+                started = time.perf_counter()
+                try:
+                    response = await client.get(url)
+                    ok = response.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                latencies.append(time.perf_counter() - started)
+                errors += not ok
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
+
+    def ms(value: float) -> float:
+        return round(value * 1000, 2)
+
+    return {
+        "requests": len(latencies),
+        "rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": ms(cuts[49]),
+        "p95_ms": ms(cuts[94]),
+        "p99_ms": ms(cuts[98]),
+        "errors": errors,
+    }
+
+
+def load_process(base: str, urls: list[str], seconds: float, concurrency: int, out) -> None:
+    """Runs in the second process: the load generator for one endpoint."""
+    out.put(asyncio.run(_drive(base, urls, seconds, concurrency)))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(base: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited with {process.returncode}")
+        try:
+            if httpx.get(base + "/openapi.json", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise SystemExit("server did not start within 60 s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="per endpoint")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--home", type=Path, help="store to build or reuse")
+    args = parser.parse_args()
+    rng = random.Random(5)
+
+    scratch = tempfile.TemporaryDirectory(prefix="paperstand-http-")
+    home = args.home or Path(scratch.name)
+    started = time.perf_counter()
+    papers = build_store(home)
+    print(f"store: {papers} papers in {home} ({time.perf_counter() - started:.0f} s)", flush=True)
+    urls = sample_urls(home, rng)
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "paperstand"), "--home", str(home), "serve",
+         "--port", str(port)],
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    results: dict[str, dict] = {}
+    try:
+        wait_until_up(base, server)
+        # The first search builds the full-text index; that is not what is measured.
+        httpx.get(base + "/api/search?q=warm+up", timeout=600)
+        context = multiprocessing.get_context("spawn")
+        for name, endpoint_urls in urls.items():
+            queue = context.Queue()
+            loader = context.Process(
+                target=load_process,
+                args=(base, endpoint_urls, args.seconds, args.concurrency, queue),
+            )
+            loader.start()
+            results[name] = queue.get()
+            loader.join()
+            r = results[name]
+            print(
+                f"{name:18} {r['rps']:8.1f} req/s  p50 {r['p50_ms']:7.2f} ms  "
+                f"p95 {r['p95_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms  "
+                f"errors {r['errors']}  ({r['requests']} requests)",
+                flush=True,
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        scratch.cleanup()
+    summary = {
+        "benchmark": "http_load",
+        "papers": papers,
+        "seconds_per_endpoint": args.seconds,
+        "concurrency": args.concurrency,
+        "cpus": os.cpu_count(),
+        "endpoints": results,
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
