@@ -34,8 +34,6 @@ def test_trending_decays_upvotes_with_age():
 
 @pytest.fixture
 def lists(store: Store) -> Store:
-    if type(store).papers_on_days is Store.papers_on_days:
-        pytest.skip(f"{type(store).__name__} does not implement the daily-list methods yet")
     store.upsert_papers([
         Paper(id=f"2503.0000{n}", title=f"P{n}", listed=day, upvotes=votes)
         for n, (day, votes) in enumerate(

@@ -128,13 +128,13 @@ class Store(ABC):
     # --- web: daily lists, browsing pages, cache version (issue 5) ----------------------
     # A paper's *day* is ``coalesce(submitted_on, listed)``: the Hugging Face daily-list day
     # when the paper was on it, else its arXiv listing day. Deleted papers never appear.
-    # Not abstract yet so that a backend without them still opens; every backend must
-    # implement them (tests/web/test_store_web.py pins them down).
+    # tests/store/test_daily_lists.py pins them down for every backend.
 
+    @abstractmethod
     def data_version(self) -> int:
         """A number that changes on every write to papers, by any process; caches key on it."""
-        raise NotImplementedError(f"{type(self).__name__} lacks this method")
 
+    @abstractmethod
     def papers_on_days(
         self,
         first: str,
@@ -151,27 +151,26 @@ class Store(ABC):
         last; Hugging Face's own tie-break), then the larger id. ``recent_first`` puts the
         later day before the upvotes. ``submitter`` keeps the papers ``submitted_by`` that
         user."""
-        raise NotImplementedError(f"{type(self).__name__} lacks this method")
 
+    @abstractmethod
     def count_on_days(self, first: str, last: str, *, submitter: str | None = None) -> int:
         """How many papers :meth:`papers_on_days` would list without a limit."""
-        raise NotImplementedError(f"{type(self).__name__} lacks this method")
 
+    @abstractmethod
     def latest_day(self) -> str | None:
         """The latest day that has papers, or None for an empty store."""
-        raise NotImplementedError(f"{type(self).__name__} lacks this method")
 
+    @abstractmethod
     def neighbour_days(self, day: str) -> tuple[str | None, str | None]:
         """The nearest days strictly before and after ``day`` that have papers."""
-        raise NotImplementedError(f"{type(self).__name__} lacks this method")
 
+    @abstractmethod
     def papers_by_author(self, name: str, *, limit: int, offset: int = 0) -> list[Paper]:
         """Papers with an author named exactly ``name``, latest day first, then larger id."""
-        raise NotImplementedError(f"{type(self).__name__} lacks this method")
 
+    @abstractmethod
     def papers_in_category(self, category: str, *, limit: int, offset: int = 0) -> list[Paper]:
         """Papers listing ``category`` (primary or cross-list), latest day first, then id."""
-        raise NotImplementedError(f"{type(self).__name__} lacks this method")
 
     # --- search indexes: revisions and embeddings (issue 4) -----------------------------
     # Every insert or update of a paper gives it a new, higher *revision*, so an index kept

@@ -10,8 +10,6 @@ from paperstand.store import Store
 
 @pytest.fixture
 def listed(store: Store) -> Store:
-    if type(store).papers_on_days is Store.papers_on_days:
-        pytest.skip(f"{type(store).__name__} does not implement the daily-list methods yet")
     store.upsert_papers(
         [
             Paper(id="2503.00001", title="A", authors=["Ann Lee"], listed="2025-03-03",
