@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from lxml import etree
 
 from paperstand import ids as arxiv_ids
-from paperstand.errors import InvalidInput, SourceError
+from paperstand.errors import FetchError, InvalidInput, SourceError
 from paperstand.models import Paper
 from paperstand.sources.base import Item, Malformed
 from paperstand.sources.http import Fetcher
@@ -84,6 +84,8 @@ def _feed(http: Fetcher, base_url: str, params: dict[str, object], start: int) -
     try:
         root = etree.fromstring(response.content, _PARSER)
     except etree.XMLSyntaxError as exc:
+        if response.status != 200:
+            raise FetchError(f"arXiv API answered HTTP {response.status}") from None
         raise SourceError(
             f"arXiv API page at result {start} is malformed or truncated: {exc}"
         ) from None

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from paperstand.errors import InvalidInput, SourceError
+from paperstand.errors import FetchError, InvalidInput, SourceError
 from paperstand.models import Paper
 from paperstand.sources import arxiv_api
 from paperstand.sources.base import Malformed
 from paperstand.sources.http import Fetcher
-from tests.replay import ATOM_PATH, Replay
+from tests.replay import ATOM_PATH, Replay, Reply
 
 
 def fetch(replay: Replay, **arguments) -> list[Paper]:
@@ -75,6 +75,13 @@ def test_the_error_feed_becomes_a_source_error_with_its_message(replay: Replay) 
     with pytest.raises(SourceError) as raised:
         fetch(replay, ids=["abc"])
     assert str(raised.value) == "arXiv API error: incorrect id format for abc"
+
+
+def test_a_400_without_an_error_feed_is_a_fetch_error(replay: Replay) -> None:
+    asked = {"id_list": "xyz", "sortBy": "relevance", "sortOrder": "descending", "start": 0}
+    replay.add(ATOM_PATH, {**asked, "max_results": 100}, Reply(b"<html>Bad", 400, "text/html"))
+    with pytest.raises(FetchError, match="arXiv API answered HTTP 400"):
+        fetch(replay, ids=["xyz"])
 
 
 def test_a_query_is_read_page_by_page(replay: Replay) -> None:
