@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     fusion_k: int = 60
     fusion_weight_fulltext: float = 1.0
     fusion_weight_dense: float = 1.0
+    # The dense model (index/embeddings.py AVAILABLE_MODELS). Changing it re-embeds every
+    # paper on the next ``index build``.
+    embedding_model: str = "minilm-l6-int8"
     # A pasted arXiv id that is not in the store is fetched from this arXiv API (one quick try)
     # unless this is off, e.g. on a machine without network.
     search_fetch_missing: bool = True

@@ -1,0 +1,111 @@
+"""How fast each embedding candidate embeds real arXiv abstracts and queries.
+
+    python benchmarks/embed_speed.py [--papers 1000] [--queries 200] [--data DIR]
+
+Documents: title + abstract of papers spread over the listings of ``DATA/arxiv``, embedded
+in one ``embed_documents`` call, as ``index build`` does (after one warm-up call). Queries:
+2-4 word queries cut from other titles, one ``embed_query`` call each, every text new so the
+query cache never answers. MiniLM is also measured with abstracts cut to 128 tokens.
+The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import random
+import statistics
+import time
+from pathlib import Path
+
+from paperstand.index.embeddings import (
+    AVAILABLE_MODELS,
+    Embedder,
+    OnnxMiniLM,
+    document_text,
+    get_embedder,
+)
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def sample_papers(data: Path, count: int, seed: int = 7) -> list[dict]:
+    """``count`` papers drawn evenly from every monthly listing file."""
+    files = sorted((data / "arxiv").glob("listings-*.jsonl.gz"))
+    per_file = -(-count // len(files))
+    rng = random.Random(seed)
+    papers: list[dict] = []
+    for path in files:
+        with gzip.open(path, "rt", encoding="utf-8") as lines:
+            rows = [json.loads(line) for line in lines]
+        papers += rng.sample(rows, min(per_file, len(rows)))
+    rng.shuffle(papers)
+    return papers[:count]
+
+
+def make_queries(papers: list[dict], count: int, seed: int = 11) -> list[str]:
+    rng = random.Random(seed)
+    queries: list[str] = []
+    seen: set[str] = set()
+    for paper in papers:
+        words = paper["title"].split()
+        if len(words) < 2:
+            continue
+        size = rng.randint(2, min(4, len(words)))
+        start = rng.randint(0, len(words) - size)
+        query = " ".join(words[start : start + size])
+        if query not in seen:
+            seen.add(query)
+            queries.append(query)
+        if len(queries) == count:
+            break
+    return queries
+
+
+def measure(embedder: Embedder, docs: list[str], queries: list[str]) -> dict:
+    embedder.embed_documents(docs[:32])  # load lazily built pieces, warm caches
+    started = time.perf_counter()
+    embedder.embed_documents(docs)
+    docs_per_s = len(docs) / (time.perf_counter() - started)
+    times = []
+    for query in queries:
+        started = time.perf_counter()
+        embedder.embed_query(query)
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return {
+        "docs_per_s": round(docs_per_s, 1),
+        "query_ms_p50": round(statistics.median(times), 2),
+        "query_ms_p95": round(times[int(0.95 * (len(times) - 1))], 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--papers", type=int, default=1000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--data", type=Path, default=DATA)
+    args = parser.parse_args()
+
+    papers = sample_papers(args.data, args.papers + args.queries)
+    docs = [document_text(p["title"], p["abstract"]) for p in papers[: args.papers]]
+    queries = make_queries(papers[args.papers :], args.queries)
+    candidates: dict[str, Embedder] = {name: get_embedder(name) for name in AVAILABLE_MODELS}
+    candidates["minilm-l6-int8@128"] = OnnxMiniLM("minilm-l6-int8@128", max_tokens=128)
+
+    results = {}
+    print(f"{len(docs)} abstracts, {len(queries)} queries")
+    print(f"{'model':24} {'abstracts/s':>12} {'query p50 ms':>13} {'query p95 ms':>13}")
+    for name, embedder in candidates.items():
+        row = results[name] = measure(embedder, docs, queries)
+        print(
+            f"{name:24} {row['docs_per_s']:12.1f} {row['query_ms_p50']:13.2f}"
+            f" {row['query_ms_p95']:13.2f}",
+            flush=True,
+        )
+    print(json.dumps({"papers": len(docs), "queries": len(queries), "models": results}))
+
+
+if __name__ == "__main__":
+    main()
