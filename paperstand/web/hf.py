@@ -48,6 +48,16 @@ def _submitter(paper: Paper) -> dict[str, Any] | None:
     return None
 
 
+def _with_username(user: Any) -> dict[str, Any] | None:
+    """Hugging Face's outer ``submittedBy`` names the user in ``name``, but the client reads
+    the username from ``user``: give it both."""
+    if not isinstance(user, dict):
+        return None
+    if "user" in user or "name" not in user:
+        return user
+    return {**user, "user": user["name"]}
+
+
 def _authors(paper: Paper) -> list[dict[str, Any]]:
     known = paper.extra.get("hf_authors")
     if isinstance(known, list) and known:
@@ -98,7 +108,8 @@ def daily_item(paper: Paper) -> dict[str, Any]:
         "publishedAt": inner.get("submittedOnDailyAt") or timestamp(paper_day(paper)),
         "thumbnail": extra.get("thumbnail"),
         "numComments": extra.get("numComments", 0),
-        "submittedBy": extra.get("submittedBy") or inner.get("submittedOnDailyBy"),
+        "submittedBy": _with_username(extra.get("submittedBy"))
+        or inner.get("submittedOnDailyBy"),
         "isAuthorParticipating": extra.get("isAuthorParticipating", False),
     }
     return {key: value for key, value in outer.items() if value is not None}

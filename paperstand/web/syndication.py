@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from feedgen.feed import FeedGenerator
 
 from paperstand import feeds
+from paperstand.errors import NotFound
 from paperstand.models import Paper
 from paperstand.web import render
 from paperstand.web.app import SEARCH_TTL, Site
@@ -69,7 +70,7 @@ async def _serve(request: Request, key: tuple, make_list, title: str, descriptio
            fmt: str, ttl: float | None = None) -> Response:
     site: Site = request.app.state.site
     if fmt not in MEDIA:
-        return Response(status_code=404)
+        raise NotFound(f"no such feed format {fmt!r}: use .xml (RSS 2.0) or .atom")
     base = str(request.base_url).rstrip("/")
     path = request.url.path
     body = await site.cached(

@@ -92,11 +92,16 @@ def test_browse_search_read_and_cite(page: Page):
     expect(page).to_have_url(re.compile(r"/papers/\d{4}\.\d{4,5}$"))
     expect(page.locator("#paper-title")).to_be_visible()
 
+    page.goto(f"/papers/{top['id']}")
+    expect(page.locator("#paper-title")).to_have_text(top["title"])
+    expect(page.get_by_role("link", name="Project page")).to_be_visible()
+    shot(page, "paper")
+
     page.goto(f"/papers/{OLD_STYLE.id}")
     expect(page.locator("#paper-title .katex").first).to_be_visible()
     assert page.locator(".abstract-full .katex").count() >= 1
-    assert "$" not in page.locator(".abstract-full").inner_text().replace("$$", "")
-    shot(page, "paper")
+    assert "$" not in page.locator(".abstract-full").inner_text()
+    shot(page, "math")
 
     page.get_by_role("button", name="Copy BibTeX").click()
     expect(page.locator("#copy-status")).to_contain_text("copied")
