@@ -19,6 +19,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,7 +28,7 @@ from paperstand import ids
 from paperstand.errors import NotFound, PaperstandError
 from paperstand.index.fulltext import FullTextIndex
 from paperstand.index.fusion import reciprocal_rank_fusion
-from paperstand.index.query import Filters, ParsedQuery, parse_query
+from paperstand.index.query import Filters, ParsedQuery, parse_query, words
 from paperstand.index.vectors import VectorIndex, vector_index
 from paperstand.models import Paper
 from paperstand.settings import Settings
@@ -42,6 +43,12 @@ log = logging.getLogger(__name__)
 DEPTH = 100
 # Dense candidates fetched when filters apply, since they are filtered after the search.
 FILTERED_DEPTH = 400
+# Known-item search (Searcher._title_first): how many full-text hits have their title
+# compared with the query, how alike they must be (difflib ratio of the word sequences) and
+# how long the query must be for that to mean anything.
+TITLE_CHECK = 5
+TITLE_SIMILARITY = 0.8
+TITLE_MIN_CHARS = 12
 # Words of a paper used as the full-text query when it has no embedding yet.
 FALLBACK_WORDS = 60
 
@@ -124,6 +131,7 @@ class Searcher:
             rankings.append(dense)
             weights.append(self.settings.fusion_weight_dense)
         fused = reciprocal_rank_fusion(rankings, k=self.settings.fusion_k, weights=weights)
+        fused = self._title_first(query, rankings[0], fused)
         page = fused[offset : offset + limit]
         papers = {p.id: p for p in self.store.get_papers([pid for pid, _ in page])}
         hits = [
@@ -132,6 +140,30 @@ class Searcher:
             if pid in papers and not papers[pid].deleted
         ]
         return SearchResult(hits=hits, total=len(fused))
+
+    def _title_first(
+        self, query: str, fulltext: list[str], fused: list[tuple[str, float]]
+    ) -> list[tuple[str, float]]:
+        """A query that is (nearly) a paper's whole title puts that paper first.
+
+        People often type or paste a title, sometimes misspelled. Fusion alone can rank a
+        paper that both retrievers half like above the one whose title was typed, so the
+        best full-text hits whose titles read almost like the query come first."""
+        typed = " ".join(words(query))
+        if not fused or len(typed) < TITLE_MIN_CHARS:
+            return fused
+        close = []
+        for paper in self.store.get_papers(fulltext[:TITLE_CHECK]):
+            ratio = SequenceMatcher(None, typed, " ".join(words(paper.title))).ratio()
+            if ratio >= TITLE_SIMILARITY:
+                close.append((ratio, paper.id))
+        if not close:
+            return fused
+        close.sort(reverse=True)
+        promoted = {pid for _, pid in close}
+        best = fused[0][1]
+        rest = [hit for hit in fused if hit[0] not in promoted]
+        return [(pid, best + ratio) for ratio, pid in close] + rest
 
     def _dense(self, parsed: ParsedQuery, filters: Filters, depth: int) -> list[str]:
         """Ids of the papers nearest to the query's words, filters applied."""

@@ -117,3 +117,8 @@ def postgres_store(postgres_url: str) -> Iterator[Store]:
         yield opened
     finally:
         opened.close()
+
+
+# --- Search (issue 4) -----------------------------------------------------------------------
+
+from tests.search_corpus import corpus  # noqa: E402, F401 - a session corpus for search tests

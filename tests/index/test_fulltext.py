@@ -1,0 +1,147 @@
+"""BM25 full text over real papers: ranking, operators, filters, hostile text, syncing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from paperstand.index.fulltext import FullTextIndex
+from paperstand.index.query import Filters, parse_query
+from paperstand.models import Paper
+from paperstand.store import Store
+from tests.search_corpus import Corpus
+
+HOSTILE = [
+    '"',
+    '"unbalanced quote',
+    "AND (",
+    "OR ) NOT",
+    "*",
+    "-",
+    ":",
+    "title:",
+    "author:",
+    'author:"',
+    "cat:",
+    "+-*/\\^~!{}[]()<>",
+    "field:value:other",
+    "\x00",
+    "diffusion\x00models",
+    "ünïcödé 数学 🤖 ﷽",
+    "a" * 10_000,
+    "word " * 2_000,
+    "",
+    "   ",
+    "IN [a b]",
+    "title:[a TO z]",
+    "'single' `back` $latex$",
+]
+
+
+def ids(hits: list[tuple[str, float]]) -> list[str]:
+    return [pid for pid, _ in hits]
+
+
+def test_an_exact_title_finds_its_paper_first(corpus: Corpus) -> None:
+    for paper_id in ("2503.11685", "2503.11692", "2503.11781"):
+        title = corpus.paper(paper_id).title
+        assert ids(corpus.searcher.fulltext.search(title, limit=5))[0] == paper_id
+
+
+def test_the_title_weighs_more_than_the_abstract(corpus: Corpus) -> None:
+    # "CORDIC" is in the title of one paper; papers that only mention it in the abstract
+    # must come after it.
+    hits = ids(corpus.searcher.fulltext.search("cordic", limit=10))
+    assert hits[0] == "2503.11685"
+
+
+def test_author_operator_keeps_papers_of_that_author(corpus: Corpus) -> None:
+    hits = corpus.searcher.fulltext.search('author:"Nicu Sebe"', limit=50)
+    assert len(hits) >= 5
+    for paper in corpus.store.get_papers(ids(hits)):
+        assert any("sebe" in a.lower() for a in paper.authors)
+    narrowed = corpus.searcher.fulltext.search('author:"Nicu Sebe" video', limit=50)
+    assert 0 < len(narrowed) <= len(hits)
+
+
+def test_category_operator_and_filter(corpus: Corpus) -> None:
+    by_operator = corpus.searcher.fulltext.search("cat:cs.RO robot", limit=50)
+    by_filter = corpus.searcher.fulltext.search(
+        "robot", limit=50, filters=Filters(category="cs.ro")
+    )
+    assert by_operator and ids(by_operator) == ids(by_filter)
+    for paper in corpus.store.get_papers(ids(by_operator)):
+        assert "cs.RO" in paper.categories
+
+
+def test_quoted_phrase_requires_the_words_together(corpus: Corpus) -> None:
+    hits = corpus.searcher.fulltext.search('"gaussian splatting"', limit=100)
+    assert hits
+    for paper in corpus.store.get_papers(ids(hits)):
+        text = f"{paper.title} {paper.abstract}".lower()
+        assert "gaussian splat" in text  # stemmed: splats, splatting
+
+
+def test_date_filters_are_inclusive_listing_days(corpus: Corpus) -> None:
+    window = Filters(since="2025-03-20", until="2025-03-21")
+    hits = corpus.searcher.fulltext.search("model", limit=500, filters=window)
+    assert hits
+    days = {p.listed for p in corpus.store.get_papers(ids(hits))}
+    assert days == {"2025-03-20", "2025-03-21"}
+
+
+def test_has_code_keeps_papers_with_a_repository(corpus: Corpus) -> None:
+    hits = corpus.searcher.fulltext.search("model", limit=500, filters=Filters(has_code=True))
+    assert hits
+    assert all(p.github_repo for p in corpus.store.get_papers(ids(hits)))
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_text_gives_results_or_nothing(corpus: Corpus, text: str) -> None:
+    hits = corpus.searcher.fulltext.search(text, limit=10)
+    assert isinstance(hits, list)
+    hits = corpus.searcher.fulltext.search(text, limit=10, filters=Filters(category="cs.CV"))
+    assert isinstance(hits, list)
+
+
+def test_the_parser_drops_syntax_and_keeps_operators() -> None:
+    parsed = parse_query('AND ( "Neural Operators" author:"Yann LeCun" cat:cs.LG -fast* x:y')
+    assert parsed.phrases == [["neural", "operators"]]
+    assert parsed.authors == ["Yann LeCun"]
+    assert parsed.categories == ["cs.LG"]
+    assert parsed.words == ["and", "fast", "x", "y"]
+
+
+def test_sync_follows_inserts_updates_and_deletions(store: Store, tmp_path: Path) -> None:
+    index = FullTextIndex(tmp_path / "fulltext")
+    store.upsert_papers(
+        [
+            Paper(id="2501.00001", title="Quokka detection in the wild", listed="2025-01-02"),
+            Paper(id="2501.00002", title="Wombat tracking", listed="2025-01-02"),
+        ]
+    )
+    assert index.sync(store) == 2
+    assert ids(index.search("quokka")) == ["2501.00001"]
+    store.upsert_papers([Paper(id="2501.00002", title="Wombat and quokka tracking", version=2)])
+    assert index.sync(store) == 1
+    assert sorted(ids(index.search("quokka"))) == ["2501.00001", "2501.00002"]
+    store.upsert_papers([Paper(id="2501.00001", deleted=True)])
+    index.sync(store)
+    assert ids(index.search("quokka")) == ["2501.00002"]
+    assert index.sync(store) == 0
+    # Another process (here: another object) sees the same index and its revision.
+    again = FullTextIndex(tmp_path / "fulltext")
+    assert again.revision == index.revision == store.revision()
+    assert ids(again.search("wombat")) == ["2501.00002"]
+
+
+def test_a_damaged_index_is_rebuilt(store: Store, tmp_path: Path) -> None:
+    store.upsert_papers([Paper(id="2501.00003", title="Platypus genomics")])
+    path = tmp_path / "fulltext"
+    FullTextIndex(path).sync(store)
+    (path / "paperstand.json").write_text("not json")
+    index = FullTextIndex(path)
+    assert index.search("platypus") == []
+    index.sync(store)
+    assert ids(index.search("platypus")) == ["2501.00003"]

@@ -1,0 +1,105 @@
+"""The vector index of each backend: storing, replacing, deleting and nearest neighbours."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from paperstand.index.vectors import vector_index
+from paperstand.models import Paper
+from paperstand.store import Store
+
+DIM = 384
+
+
+def unit(rng: np.random.Generator, count: int) -> np.ndarray:
+    vectors = rng.standard_normal((count, DIM)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def fill(
+    store: Store, count: int, model: str = "m1", seed: int = 0
+) -> tuple[list[str], np.ndarray]:
+    ids = [f"2501.{i:05d}" for i in range(count)]
+    store.upsert_papers([Paper(id=pid, title=f"paper {pid}") for pid in ids])
+    vectors = unit(np.random.default_rng(seed), count)
+    vector_index(store, model).upsert([(pid, "h", v) for pid, v in zip(ids, vectors, strict=True)])
+    return ids, vectors
+
+
+def exact(vectors: np.ndarray, query: np.ndarray, k: int) -> list[int]:
+    return list(np.argsort(-(vectors @ query))[:k])
+
+
+def test_knn_finds_the_nearest_papers(store: Store) -> None:
+    ids, vectors = fill(store, 600)
+    index = vector_index(store, "m1")
+    rng = np.random.default_rng(1)
+    for row in (3, 77, 512):
+        # A query close to one paper: that paper first, similarity about 1.
+        query = vectors[row] + 0.05 * unit(rng, 1)[0]
+        query /= np.linalg.norm(query)
+        hits = index.knn(query, 5)
+        assert hits[0][0] == ids[row]
+        assert 0.9 < hits[0][1] <= 1.0 + 1e-5
+        assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
+    # Against exact search: most of the true top 10 of a random query.
+    query = unit(rng, 1)[0]
+    truth = {ids[i] for i in exact(vectors, query, 10)}
+    found = {pid for pid, _ in index.knn(query, 10)}
+    assert len(truth & found) >= 8
+
+
+def test_exclude_and_candidates(store: Store) -> None:
+    ids, vectors = fill(store, 200)
+    index = vector_index(store, "m1")
+    hits = index.knn(vectors[10], 5, exclude={ids[10]})
+    assert ids[10] not in [pid for pid, _ in hits] and len(hits) == 5
+    allowed = set(ids[100:120])
+    hits = index.knn(vectors[10], 50, candidates=allowed)
+    assert {pid for pid, _ in hits} == allowed
+    assert index.knn(vectors[110], 1, candidates=allowed)[0][0] == ids[110]
+    assert index.knn(vectors[10], 5, candidates=set()) == []
+
+
+def test_models_are_kept_apart_and_replaced(store: Store) -> None:
+    ids, vectors = fill(store, 50, model="m1")
+    index = vector_index(store, "m1")
+    other = vector_index(store, "m2")
+    assert other.knn(vectors[0], 5) == [] and not other.has_vectors()
+    assert index.has_vectors() and index.count() == 50
+    # Re-embedding a paper with another model replaces its m1 vector.
+    other.upsert([(ids[0], "h2", vectors[1])])
+    assert store.embedding_counts() == {"m1": 49, "m2": 1}
+    assert other.knn(vectors[1], 5) == [(ids[0], other.knn(vectors[1], 1)[0][1])]
+    assert ids[0] not in [pid for pid, _ in index.knn(vectors[0], 50)]
+    got = other.get([ids[0], ids[1], "9999.99999"])
+    assert list(got) == [ids[0]] and np.allclose(got[ids[0]], vectors[1], atol=1e-6)
+
+
+def test_delete_and_deleted_papers(store: Store) -> None:
+    ids, vectors = fill(store, 30)
+    index = vector_index(store, "m1")
+    assert index.delete([ids[0], ids[1]]) == 2
+    assert ids[0] not in [pid for pid, _ in index.knn(vectors[0], 30)]
+    store.upsert_papers([Paper(id=ids[2], deleted=True)])
+    fresh = vector_index(store, "m1")
+    assert ids[2] not in [pid for pid, _ in fresh.knn(vectors[2], 30)]
+    assert fresh.count() == 27
+
+
+def test_a_long_lived_index_sees_writes_of_others(store: Store) -> None:
+    ids, vectors = fill(store, 20)
+    reader = vector_index(store, "m1")
+    assert reader.knn(vectors[0], 1)[0][0] == ids[0]
+    store.upsert_papers([Paper(id="2502.00001", title="late paper")])
+    late = unit(np.random.default_rng(9), 1)[0]
+    vector_index(store, "m1").upsert([("2502.00001", "h", late)])
+    assert reader.knn(late, 1)[0][0] == "2502.00001"
+
+
+def test_empty_index_and_unknown_papers(store: Store) -> None:
+    index = vector_index(store, "m1")
+    query = unit(np.random.default_rng(2), 1)[0]
+    assert index.knn(query, 10) == []
+    index.upsert([("not-a-paper", "h", query)])  # ignored: no such paper
+    assert index.count() == 0 and index.get(["not-a-paper"]) == {}

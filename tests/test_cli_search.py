@@ -1,0 +1,105 @@
+"""``paperstand index build``, ``search`` and ``similar`` as a user runs them: a real
+process, a real store built from ``../shared/data``."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.search_corpus import TEST_MODEL, load_corpus
+from tests.test_cli_ingest import MAIN
+
+ENV = {
+    **os.environ,
+    "PAPERSTAND_EMBEDDING_MODEL": TEST_MODEL,
+    "PAPERSTAND_SEARCH_FETCH_MISSING": "false",
+}
+
+
+def paperstand(home: Path, *args: str):
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-c", MAIN, "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from paperstand.settings import Settings
+    from paperstand.store import open_store
+
+    home = tmp_path_factory.mktemp("cli-search")
+    with open_store(Settings(home=home).store_url()) as store:
+        load_corpus(store, home, hf_count=20)
+    built = paperstand(home, "index", "build")
+    assert built.returncode == 0, built.stderr
+    assert "embeddings (static-64): 2347 embedded" in built.stdout
+    return home
+
+
+def test_index_build_again_has_nothing_to_do(home: Path) -> None:
+    done = paperstand(home, "index", "build", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["embedded"] == 0 and report["indexed"] == 0 and report["up_to_date"] == 2347
+
+
+def test_search_prints_json_hits(home: Path) -> None:
+    done = paperstand(home, "search", "Color Matching Using Hypernetwork-Based KANs", "--json")
+    assert done.returncode == 0, done.stderr
+    hits = json.loads(done.stdout)
+    assert len(hits) == 20 and hits[0]["id"] == "2503.11781"
+    assert {"id", "title", "score"} <= set(hits[0])
+    done = paperstand(
+        home, "search", "segmentation", "--limit", "5", "--category", "cs.CV",
+        "--since", "2025-03-25", "--until", "2025-03-26", "--json",
+    )
+    hits = json.loads(done.stdout)
+    assert len(hits) == 5
+    for hit in hits:
+        assert "cs.CV" in hit["categories"] and hit["listed"] in ("2025-03-25", "2025-03-26")
+
+
+def test_search_plain_text_and_direct_hits(home: Path) -> None:
+    done = paperstand(home, "search", "https://arxiv.org/abs/2503.11685v1", "-n", "3")
+    assert done.returncode == 0
+    assert done.stdout.splitlines()[0].startswith("2503.11685")
+    assert "CORDIC Is All You Need" in done.stdout
+    missing = paperstand(home, "search", "2407.01234", "--json")
+    assert missing.returncode == 0 and json.loads(missing.stdout) == []
+    assert "2407.01234 is not in this store" in missing.stderr
+
+
+def test_similar(home: Path) -> None:
+    done = paperstand(home, "similar", "2503.11685", "--limit", "7", "--json")
+    assert done.returncode == 0, done.stderr
+    hits = json.loads(done.stdout)
+    assert len(hits) == 7 and "2503.11685" not in [h["id"] for h in hits]
+    unknown = paperstand(home, "similar", "1999.99999")
+    assert unknown.returncode == 1
+    assert unknown.stderr.strip() == "error: paper '1999.99999' is not in this store"
+
+
+@pytest.mark.parametrize("option", ["--since", "--until"])
+def test_bad_dates_are_one_line_errors(home: Path, option: str) -> None:
+    done = paperstand(home, "search", "video", option, "last week")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and "YYYY-MM-DD" in lines[0]
+
+
+def test_hostile_queries_exit_cleanly(home: Path) -> None:
+    for text in ['AND ( "*-: author:', "x" * 10_000]:
+        done = paperstand(home, "search", text, "--json")
+        assert done.returncode == 0, (text, done.stderr)
+        assert isinstance(json.loads(done.stdout), list)
