@@ -16,6 +16,9 @@ from paperstand.index.vectors import VectorIndex
 
 
 class PgVectorIndex(VectorIndex):
+    def has_vectors(self) -> bool:
+        return self.store.has_embeddings(self.model)  # type: ignore[attr-defined]
+
     def knn(
         self,
         vector: np.ndarray,

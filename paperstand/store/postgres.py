@@ -372,6 +372,10 @@ class PostgresStore(Store):
         """Changes whenever any process writes embeddings."""
         return self._scalar("SELECT version FROM embeddings_version WHERE id = 1")
 
+    def has_embeddings(self, model: str) -> bool:
+        """Whether any paper has an embedding of ``model`` (asked before every search)."""
+        return self._scalar("SELECT EXISTS (SELECT 1 FROM embeddings WHERE model = %s)", (model,))
+
     def nearest_embeddings(
         self,
         model: str,
