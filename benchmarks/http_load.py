@@ -134,6 +134,12 @@ def load_process(base: str, urls: list[str], seconds: float, concurrency: int, o
     out.put(asyncio.run(_drive(base, urls, seconds, concurrency)))
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -187,14 +193,21 @@ def main() -> None:
                 target=load_process,
                 args=(base, endpoint_urls, args.seconds, args.concurrency, queue),
             )
+            cpu_before = cpu_seconds(server.pid)
             loader.start()
-            results[name] = queue.get()
+            r = results[name] = queue.get()
             loader.join()
-            r = results[name]
+            # Server CPU per request: what one dedicated core could serve, whatever else
+            # the (shared) machine was doing meanwhile.
+            cpu = cpu_seconds(server.pid) - cpu_before
+            r["server_cpu_ms_per_request"] = round(cpu * 1000 / max(r["requests"], 1), 3)
+            r["rps_per_server_core"] = round(r["requests"] / cpu, 1) if cpu else None
             print(
                 f"{name:18} {r['rps']:8.1f} req/s  p50 {r['p50_ms']:7.2f} ms  "
                 f"p95 {r['p95_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms  "
-                f"errors {r['errors']}  ({r['requests']} requests)",
+                f"errors {r['errors']}  ({r['requests']} requests; server "
+                f"{r['server_cpu_ms_per_request']} ms CPU each = {r['rps_per_server_core']} "
+                "req/s per core)",
                 flush=True,
             )
     finally:
@@ -207,6 +220,8 @@ def main() -> None:
         "seconds_per_endpoint": args.seconds,
         "concurrency": args.concurrency,
         "cpus": os.cpu_count(),
+        # The development machines are shared: a high load means other work competed.
+        "load_average_1min": round(os.getloadavg()[0], 2),
         "endpoints": results,
     }
     print(json.dumps(summary))
