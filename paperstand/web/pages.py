@@ -84,44 +84,41 @@ def pick_day(day: Annotated[str, Query(description="YYYY-MM-DD")]) -> RedirectRe
     return RedirectResponse(f"/papers/date/{day}", status_code=303)
 
 
-@router.get("/papers/date/{day}", response_class=HTMLResponse)
-async def day_page(request: Request, day: str, page: Page = 1) -> HTMLResponse:
+PERIOD_TITLES = {
+    "day": "Daily papers, {}",
+    "week": "Papers of the week {}",
+    "month": "Papers of the month {}",
+}
+
+
+async def _period_page(request: Request, kind: str, label: str, page: int) -> HTMLResponse:
+    """A day's, week's or month's list (``feeds.daily_papers`` checks the label)."""
     site = site_of(request)
-    feeds.parse_day(day)
 
     def context():
-        listing = feeds.day_list(site.store, day, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-        return _list_page(site, listing, page, f"Daily papers, {day}", heading_day=day)
+        listing = feeds.daily_papers(
+            site.store, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, **{kind: label}
+        )
+        heading_day = label if kind == "day" else None
+        title = PERIOD_TITLES[kind].format(label)
+        return _list_page(site, listing, page, title, heading_day=heading_day)
 
-    return await _html(site, ("day", day, page), "list.html", context)
+    return await _html(site, (kind, label, page), "list.html", context)
+
+
+@router.get("/papers/date/{day}", response_class=HTMLResponse)
+async def day_page(request: Request, day: str, page: Page = 1) -> HTMLResponse:
+    return await _period_page(request, "day", day, page)
 
 
 @router.get("/papers/week/{week}", response_class=HTMLResponse)
 async def week_page(request: Request, week: str, page: Page = 1) -> HTMLResponse:
-    site = site_of(request)
-    feeds.week_bounds(week)
-
-    def context():
-        listing = feeds.week_list(
-            site.store, week, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
-        )
-        return _list_page(site, listing, page, f"Papers of the week {week}")
-
-    return await _html(site, ("week", week, page), "list.html", context)
+    return await _period_page(request, "week", week, page)
 
 
 @router.get("/papers/month/{month}", response_class=HTMLResponse)
 async def month_page(request: Request, month: str, page: Page = 1) -> HTMLResponse:
-    site = site_of(request)
-    feeds.month_bounds(month)
-
-    def context():
-        listing = feeds.month_list(
-            site.store, month, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
-        )
-        return _list_page(site, listing, page, f"Papers of the month {month}")
-
-    return await _html(site, ("month", month, page), "list.html", context)
+    return await _period_page(request, "month", month, page)
 
 
 @router.get("/papers/trending", response_class=HTMLResponse)
