@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, TypeVar
 
-import swagger_ui_bundle
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
@@ -201,11 +200,9 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     _install_error_handlers(app)
     static = resources.files("paperstand.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
-    app.mount(
-        "/docs-assets",
-        StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
-        name="docs-assets",
-    )
+    # Swagger UI 5 (OpenAPI 3.1) as the fastapi-offline package ships it: no CDN.
+    docs_assets = resources.files("fastapi_offline") / "static"
+    app.mount("/docs-assets", StaticFiles(directory=str(docs_assets)), name="docs-assets")
     app.include_router(api.router)
     app.include_router(syndication.router)
     app.include_router(pages.router)

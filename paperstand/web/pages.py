@@ -212,7 +212,7 @@ async def search_page(
 
 @router.get("/docs", response_class=HTMLResponse)
 def docs(request: Request) -> HTMLResponse:
-    """Swagger UI over ``/openapi.json``, served from the swagger-ui-bundle package."""
+    """Swagger UI over ``/openapi.json``, served from the fastapi-offline package."""
     return HTMLResponse(site_of(request).page("docs.html", title="API documentation"))
 
 

@@ -136,3 +136,8 @@ def test_phone_layout_and_dark_mode(browser: Browser, live_url: str):
         assert background == "rgb(17, 20, 24)"  # the dark palette
     finally:
         context.close()
+
+
+def test_api_docs_render_under_the_content_security_policy(page: Page):
+    page.goto("/docs")
+    expect(page.get_by_text("/api/daily_papers").first).to_be_visible()
