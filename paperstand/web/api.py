@@ -17,14 +17,10 @@ from paperstand import feeds
 from paperstand.errors import InvalidInput
 from paperstand.models import Paper
 from paperstand.web import bibtex, hf
-from paperstand.web.app import SEARCH_TTL, Site
+from paperstand.web.app import SEARCH_TTL, site_of
 from paperstand.web.lookup import find_paper, find_papers
 
 router = APIRouter()
-
-
-def site_of(request: Request) -> Site:
-    return request.app.state.site
 
 
 def json_response(body: bytes) -> Response:

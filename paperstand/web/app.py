@@ -117,6 +117,11 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+def site_of(request: Request) -> Site:
+    """The app's :class:`Site` from inside a handler."""
+    return request.app.state.site
+
+
 def _templates() -> Environment:
     env = Environment(
         loader=PackageLoader("paperstand.web", "templates"),

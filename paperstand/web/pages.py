@@ -16,7 +16,7 @@ from paperstand import feeds
 from paperstand.errors import InvalidInput, PaperstandError
 from paperstand.web import bibtex
 from paperstand.web.api import check_day
-from paperstand.web.app import SEARCH_TTL, Site
+from paperstand.web.app import SEARCH_TTL, Site, site_of
 from paperstand.web.lookup import find_paper
 from paperstand.web.render import author_url, category_url
 
@@ -25,10 +25,6 @@ PAGE_SIZE = 50
 SEARCH_PAGE_SIZE = 20
 SIMILAR = 8
 Page = Annotated[int, Query(ge=1, le=1000)]
-
-
-def site_of(request: Request) -> Site:
-    return request.app.state.site
 
 
 async def _html(
@@ -47,7 +43,7 @@ def _feeds(*pairs: tuple[str, str]) -> list[dict[str, str]]:
 DAILY_FEEDS = _feeds(("Daily papers", "/feeds/daily"), ("Trending papers", "/feeds/trending"))
 
 
-def _list_page(site: Site, listing: feeds.PaperList, page: int, title: str, **more: Any):
+def _list_page(listing: feeds.PaperList, page: int, title: str) -> dict[str, Any]:
     return {
         "title": title,
         "listing": listing,
@@ -59,7 +55,6 @@ def _list_page(site: Site, listing: feeds.PaperList, page: int, title: str, **mo
         "self_url": "/papers/trending" if listing.kind == "trending"
         else f"/papers/{listing.kind}/{listing.label}",
         "trending_days": feeds.TRENDING_DAYS,
-        **more,
     }
 
 
@@ -72,7 +67,7 @@ async def home(request: Request, page: Page = 1) -> HTMLResponse:
         if day is None:
             return {"title": "No papers yet", "empty": True, "feeds": DAILY_FEEDS}
         listing = feeds.day_list(site.store, day, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-        return _list_page(site, listing, page, f"Daily papers, {day}", heading_day=day)
+        return _list_page(listing, page, f"Daily papers, {day}")
 
     return await _html(site, ("home", page), "list.html", context)
 
@@ -99,9 +94,7 @@ async def _period_page(request: Request, kind: str, label: str, page: int) -> HT
         listing = feeds.daily_papers(
             site.store, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, **{kind: label}
         )
-        heading_day = label if kind == "day" else None
-        title = PERIOD_TITLES[kind].format(label)
-        return _list_page(site, listing, page, title, heading_day=heading_day)
+        return _list_page(listing, page, PERIOD_TITLES[kind].format(label))
 
     return await _html(site, (kind, label, page), "list.html", context)
 
@@ -127,7 +120,7 @@ async def trending_page(request: Request, page: Page = 1) -> HTMLResponse:
 
     def context():
         listing = feeds.trending(site.store, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-        return _list_page(site, listing, page, "Trending papers")
+        return _list_page(listing, page, "Trending papers")
 
     return await _html(site, ("trending", page), "list.html", context)
 

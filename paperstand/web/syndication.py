@@ -15,7 +15,7 @@ from paperstand import feeds
 from paperstand.errors import NotFound
 from paperstand.models import Paper
 from paperstand.web import render
-from paperstand.web.app import SEARCH_TTL, Site
+from paperstand.web.app import SEARCH_TTL, Site, site_of
 from paperstand.web.hf import paper_day
 
 router = APIRouter(tags=["feeds"])
@@ -68,7 +68,7 @@ def build_feed(
 
 async def _serve(request: Request, key: tuple, make_list, title: str, description: str,
            fmt: str, ttl: float | None = None) -> Response:
-    site: Site = request.app.state.site
+    site = site_of(request)
     if fmt not in MEDIA:
         raise NotFound(f"no such feed format {fmt!r}: use .xml (RSS 2.0) or .atom")
     base = str(request.base_url).rstrip("/")
