@@ -23,8 +23,7 @@ from paperstand.web.lookup import find_paper, find_papers
 router = APIRouter()
 
 
-def json_response(body: bytes) -> Response:
-    return Response(body, media_type="application/json")
+JSON = "application/json"
 
 
 def summary(paper: Paper) -> dict[str, Any]:
@@ -72,7 +71,7 @@ async def daily_papers(
         return orjson.dumps([hf.daily_item(paper) for paper in found.papers])
 
     key = ("daily_papers", p, limit, sort, date, week, month, submitter)
-    return json_response(await site.cached(key, make))
+    return await site.respond(request, key, make, JSON)
 
 
 @router.get("/api/papers/search", tags=["Hugging Face-compatible"])
@@ -84,7 +83,7 @@ async def papers_search(
     """Full-text and semantic search, items shaped like the daily list's."""
     site = site_of(request)
     if not q.strip():
-        return json_response(b"[]")
+        return Response(b"[]", media_type=JSON)
 
     def make() -> bytes:
         result = site.searcher().search(q, limit=limit)
@@ -93,7 +92,7 @@ async def papers_search(
             papers.insert(0, result.direct.paper)
         return orjson.dumps([hf.daily_item(paper) for paper in papers[:limit]])
 
-    return json_response(await site.cached(("papers_search", q, limit), make, ttl=SEARCH_TTL))
+    return await site.respond(request, ("papers_search", q, limit), make, JSON, SEARCH_TTL)
 
 
 @router.get("/api/papers/{paper_id:path}/similar", tags=["paperstand"])
@@ -110,7 +109,7 @@ async def similar(
             {"id": paper.id, "hits": [{"score": h.score, **summary(h.paper)} for h in hits]}
         )
 
-    return json_response(await site.cached(("similar", paper_id, limit), make, ttl=SEARCH_TTL))
+    return await site.respond(request, ("similar", paper_id, limit), make, JSON, SEARCH_TTL)
 
 
 @router.get("/api/papers/{paper_id:path}", tags=["Hugging Face-compatible"])
@@ -121,7 +120,7 @@ async def paper_info(request: Request, paper_id: str) -> Response:
     def make() -> bytes:
         return orjson.dumps(hf.paper_object(find_paper(site.store, paper_id)))
 
-    return json_response(await site.cached(("paper_info", paper_id), make))
+    return await site.respond(request, ("paper_info", paper_id), make, JSON)
 
 
 @router.get("/api/search", tags=["paperstand"])
@@ -158,7 +157,7 @@ async def search(
         })
 
     key = ("search", q, limit, offset, since, until, category, has_code)
-    return json_response(await site.cached(key, make, ttl=SEARCH_TTL))
+    return await site.respond(request, key, make, JSON, SEARCH_TTL)
 
 
 @router.get(

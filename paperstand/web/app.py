@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import zlib
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -33,7 +34,6 @@ from paperstand.web import render
 from paperstand.web.cache import ResponseCache
 
 log = logging.getLogger("paperstand.web")
-T = TypeVar("T")
 
 # KaTeX sets sizes in style attributes, hence style-src-attr; nothing else is inline.
 CONTENT_SECURITY_POLICY = (
@@ -60,8 +60,16 @@ class Site:
     _searcher: Any = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def cached(self, key: Any, make: Callable[[], T], ttl: float | None = None) -> T:
-        """The cached value of ``key``, else ``make()`` run in the thread pool and kept.
+    async def respond(
+        self,
+        request: Request,
+        key: Any,
+        make: Callable[[], str | bytes],
+        media_type: str,
+        ttl: float | None = None,
+    ) -> Response:
+        """The response for ``key`` from the cache, else ``make()`` run in the thread pool
+        and kept, with an ETag so a client that has it already gets a 304.
 
         A hit is answered on the event loop (one tiny query for the data version); only a
         miss pays for a worker thread, where the store queries and rendering happen. Two
@@ -70,9 +78,15 @@ class Site:
         version = self.store.data_version()
         found = self.cache.get(version, key)
         if found is None:
-            found = await run_in_threadpool(make)
+            body = await run_in_threadpool(make)
+            body = body.encode() if isinstance(body, str) else body
+            found = (body, f'"{version:x}-{zlib.crc32(body):08x}"')
             self.cache.put(version, key, found, ttl)
-        return found
+        body, etag = found
+        headers = {"ETag": etag, "Cache-Control": "no-cache"}
+        if etag in request.headers.get("if-none-match", ""):
+            return Response(status_code=304, headers=headers)
+        return Response(body, media_type=media_type, headers=headers)
 
     def searcher(self) -> Any:
         """The search service, built on first use (it may load indexes and models)."""

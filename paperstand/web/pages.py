@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from paperstand import feeds
 from paperstand.errors import InvalidInput, PaperstandError
@@ -28,11 +28,14 @@ Page = Annotated[int, Query(ge=1, le=1000)]
 
 
 async def _html(
-    site: Site, key: Any, template: str, context, ttl: float | None = None
-) -> HTMLResponse:
+    request: Request, key: Any, template: str, context, ttl: float | None = None
+) -> Response:
     """The cached page ``key``, rendered from ``template`` with ``context()`` on a miss."""
-    body = await site.cached(("page", key), lambda: site.page(template, **context()), ttl=ttl)
-    return HTMLResponse(body)
+    site = site_of(request)
+    def make() -> str:
+        return site.page(template, **context())
+
+    return await site.respond(request, ("page", key), make, "text/html; charset=utf-8", ttl)
 
 
 def _feeds(*pairs: tuple[str, str]) -> list[dict[str, str]]:
@@ -59,7 +62,7 @@ def _list_page(listing: feeds.PaperList, page: int, title: str) -> dict[str, Any
 
 
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request, page: Page = 1) -> HTMLResponse:
+async def home(request: Request, page: Page = 1) -> Response:
     site = site_of(request)
 
     def context():
@@ -69,7 +72,7 @@ async def home(request: Request, page: Page = 1) -> HTMLResponse:
         listing = feeds.day_list(site.store, day, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
         return _list_page(listing, page, f"Daily papers, {day}")
 
-    return await _html(site, ("home", page), "list.html", context)
+    return await _html(request, ("home", page), "list.html", context)
 
 
 @router.get("/papers/date")
@@ -86,7 +89,7 @@ PERIOD_TITLES = {
 }
 
 
-async def _period_page(request: Request, kind: str, label: str, page: int) -> HTMLResponse:
+async def _period_page(request: Request, kind: str, label: str, page: int) -> Response:
     """A day's, week's or month's list (``feeds.daily_papers`` checks the label)."""
     site = site_of(request)
 
@@ -96,38 +99,38 @@ async def _period_page(request: Request, kind: str, label: str, page: int) -> HT
         )
         return _list_page(listing, page, PERIOD_TITLES[kind].format(label))
 
-    return await _html(site, (kind, label, page), "list.html", context)
+    return await _html(request, (kind, label, page), "list.html", context)
 
 
 @router.get("/papers/date/{day}", response_class=HTMLResponse)
-async def day_page(request: Request, day: str, page: Page = 1) -> HTMLResponse:
+async def day_page(request: Request, day: str, page: Page = 1) -> Response:
     return await _period_page(request, "day", day, page)
 
 
 @router.get("/papers/week/{week}", response_class=HTMLResponse)
-async def week_page(request: Request, week: str, page: Page = 1) -> HTMLResponse:
+async def week_page(request: Request, week: str, page: Page = 1) -> Response:
     return await _period_page(request, "week", week, page)
 
 
 @router.get("/papers/month/{month}", response_class=HTMLResponse)
-async def month_page(request: Request, month: str, page: Page = 1) -> HTMLResponse:
+async def month_page(request: Request, month: str, page: Page = 1) -> Response:
     return await _period_page(request, "month", month, page)
 
 
 @router.get("/papers/trending", response_class=HTMLResponse)
-async def trending_page(request: Request, page: Page = 1) -> HTMLResponse:
+async def trending_page(request: Request, page: Page = 1) -> Response:
     site = site_of(request)
 
     def context():
         listing = feeds.trending(site.store, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
         return _list_page(listing, page, "Trending papers")
 
-    return await _html(site, ("trending", page), "list.html", context)
+    return await _html(request, ("trending", page), "list.html", context)
 
 
 async def _browse(
-    site: Site, key: tuple, title: str, fetch, page: int, **more: Any
-) -> HTMLResponse:
+    request: Request, site: Site, key: tuple, title: str, fetch, page: int, **more: Any
+) -> Response:
     """An author's or a category's papers, a page at a time (one extra row tells if more)."""
 
     def context():
@@ -137,24 +140,24 @@ async def _browse(
             "offset": (page - 1) * PAGE_SIZE, "has_more": len(found) > PAGE_SIZE, **more,
         }
 
-    return await _html(site, key, "browse.html", context)
+    return await _html(request, key, "browse.html", context)
 
 
 @router.get("/authors/{name:path}", response_class=HTMLResponse)
-async def author_page(request: Request, name: str, page: Page = 1) -> HTMLResponse:
+async def author_page(request: Request, name: str, page: Page = 1) -> Response:
     site = site_of(request)
     return await _browse(
-        site, ("author", name, page), f"Papers by {name}",
+        request, site, ("author", name, page), f"Papers by {name}",
         lambda **kw: site.store.papers_by_author(name, **kw), page,
         heading=name, kind="author", self_url=author_url(name),
     )
 
 
 @router.get("/categories/{category}", response_class=HTMLResponse)
-async def category_page(request: Request, category: str, page: Page = 1) -> HTMLResponse:
+async def category_page(request: Request, category: str, page: Page = 1) -> Response:
     site = site_of(request)
     return await _browse(
-        site, ("category", category, page), f"Papers in {category}",
+        request, site, ("category", category, page), f"Papers in {category}",
         lambda **kw: site.store.papers_in_category(category, **kw), page,
         heading=category, kind="category", self_url=category_url(category),
         feeds=_feeds((f"Papers in {category}", f"/feeds/categories/{category}")),
@@ -170,7 +173,7 @@ async def search_page(
     category: Annotated[str | None, Query(max_length=40)] = None,
     has_code: bool = False,
     page: Page = 1,
-) -> HTMLResponse:
+) -> Response:
     site = site_of(request)
     since, until, category = since or None, until or None, category or None
     check_day(since, "since")
@@ -200,7 +203,7 @@ async def search_page(
         }
 
     key = ("search", q, since, until, category, has_code, page)
-    return await _html(site, key, "search.html", context, ttl=SEARCH_TTL)
+    return await _html(request, key, "search.html", context, ttl=SEARCH_TTL)
 
 
 @router.get("/docs", response_class=HTMLResponse)
@@ -210,7 +213,7 @@ def docs(request: Request) -> HTMLResponse:
 
 
 @router.get("/papers/{paper_id:path}", response_class=HTMLResponse)
-async def paper_page(request: Request, paper_id: str) -> HTMLResponse:
+async def paper_page(request: Request, paper_id: str) -> Response:
     site = site_of(request)
 
     def context():
@@ -225,4 +228,4 @@ async def paper_page(request: Request, paper_id: str) -> HTMLResponse:
             "day": paper.submitted_on or paper.listed,
         }
 
-    return await _html(site, ("paper", paper_id), "paper.html", context, ttl=SEARCH_TTL)
+    return await _html(request, ("paper", paper_id), "paper.html", context, ttl=SEARCH_TTL)

@@ -73,12 +73,13 @@ async def _serve(request: Request, key: tuple, make_list, title: str, descriptio
         raise NotFound(f"no such feed format {fmt!r}: use .xml (RSS 2.0) or .atom")
     base = str(request.base_url).rstrip("/")
     path = request.url.path
-    body = await site.cached(
+    return await site.respond(
+        request,
         ("feed", key, fmt, base),
         lambda: build_feed(base, path, title, description, make_list(site), fmt),
-        ttl=ttl,
+        MEDIA[fmt],
+        ttl,
     )
-    return Response(body, media_type=MEDIA[fmt])
 
 
 @router.get("/feeds/daily.{fmt}")

@@ -100,15 +100,20 @@ def test_everything_from_papers_is_escaped(client, web_settings):
 
 
 def test_pages_are_cached_until_the_store_changes(client, web_settings):
-    first = client.get("/papers/date/2025-03-24", headers=HTML).text
-    assert client.get("/papers/date/2025-03-24", headers=HTML).text == first
+    first = client.get("/papers/date/2025-03-24", headers=HTML)
+    assert client.get("/papers/date/2025-03-24", headers=HTML).text == first.text
+    etag = first.headers["etag"]
+    again = client.get("/papers/date/2025-03-24", headers={**HTML, "if-none-match": etag})
+    assert again.status_code == 304 and again.content == b""
     store = open_store(web_settings.store_url())
     try:
         store.upsert_papers([Paper(id="2503.88888", title="Freshly ingested paper",
                                    listed="2025-03-24", upvotes=99)])
     finally:
         store.close()
-    assert "Freshly ingested paper" in client.get("/papers/date/2025-03-24", headers=HTML).text
+    fresh = client.get("/papers/date/2025-03-24", headers={**HTML, "if-none-match": etag})
+    assert fresh.status_code == 200 and "Freshly ingested paper" in fresh.text
+    assert fresh.headers["etag"] != etag
 
 
 def test_search_page_highlights_and_pages(client):
