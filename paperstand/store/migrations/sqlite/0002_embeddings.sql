@@ -1,17 +1,12 @@
 -- Search indexes (issue 4): a change number per paper, so indexes kept outside the database
 -- (the tantivy full-text index) can catch up incrementally, and the paper embeddings.
 
--- Every insert or update of a paper gives it the next revision number. An index remembers the
--- highest revision it has seen and asks only for papers changed after it.
+-- Every insert or update of a paper gives it the next revision number (SQLiteStore.upsert_papers
+-- assigns them in the batch's transaction). An index remembers the highest revision it has
+-- seen and asks only for papers changed after it.
 ALTER TABLE papers ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
 UPDATE papers SET rev = pk;
 CREATE INDEX papers_rev ON papers (rev);
-CREATE TRIGGER papers_rev_ai AFTER INSERT ON papers BEGIN
-    UPDATE papers SET rev = (SELECT coalesce(max(rev), 0) + 1 FROM papers) WHERE pk = new.pk;
-END;
-CREATE TRIGGER papers_rev_au AFTER UPDATE ON papers WHEN new.rev = old.rev BEGIN
-    UPDATE papers SET rev = (SELECT max(rev) + 1 FROM papers) WHERE pk = new.pk;
-END;
 
 -- One embedding per paper, of title + abstract. ``model`` and ``content_hash`` (of the text
 -- embedded) tell `index build` which ones are stale: a changed abstract or another model.
