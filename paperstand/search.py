@@ -40,9 +40,11 @@ if TYPE_CHECKING:  # the model module is imported when a query is first embedded
 log = logging.getLogger(__name__)
 
 # How deep each retriever looks before fusion: pages beyond it come from full text alone.
+# Reciprocal rank fusion gives little weight to deep ranks, so dense search stops earlier.
 DEPTH = 100
+DENSE_DEPTH = 50
 # Dense candidates fetched when filters apply, since they are filtered after the search.
-FILTERED_DEPTH = 400
+FILTERED_DEPTH = 300
 # Known-item search (Searcher._title_first): how many full-text hits have their title
 # compared with the query, how alike they must be (difflib ratio of the word sequences) and
 # how long the query must be for that to mean anything.
@@ -126,7 +128,7 @@ class Searcher:
         depth = max(DEPTH, offset + limit)
         rankings = [[pid for pid, _ in self.fulltext.search(parsed, limit=depth, filters=filters)]]
         weights = [self.settings.fusion_weight_fulltext]
-        dense = self._dense(parsed, filters, depth)
+        dense = self._dense(parsed, filters, DENSE_DEPTH)
         if dense:
             rankings.append(dense)
             weights.append(self.settings.fusion_weight_dense)
@@ -183,12 +185,12 @@ class Searcher:
         except PaperstandError as exc:  # e.g. the model package is missing
             log.warning("dense search skipped: %s", exc)
             return []
-        found = self.vectors.knn(vector, FILTERED_DEPTH if filters.active else depth)
-        found_ids = [pid for pid, _ in found]
+        wanted = FILTERED_DEPTH if filters.active else depth
+        found = [pid for pid, _ in self.vectors.knn(vector, wanted)]
         if filters.active:
-            kept = {p.id for p in self.store.get_papers(found_ids) if filters.matches(p)}
-            found_ids = [pid for pid in found_ids if pid in kept][:depth]
-        return found_ids
+            kept = self.fulltext.filter_ids(found, filters)
+            found = [pid for pid in found if pid in kept]
+        return found[:depth]
 
     # --- direct hits ------------------------------------------------------------------
 

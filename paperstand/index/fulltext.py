@@ -179,6 +179,43 @@ class FullTextIndex:
             log.warning("full-text query failed: %s", exc)
             return []
 
+    def filter_ids(self, paper_ids: list[str], filters: Filters) -> set[str]:
+        """Those of ``paper_ids`` that pass ``filters``, answered from the index's own
+        filter fields (much cheaper than loading the papers)."""
+        if not paper_ids:
+            return set()
+        clauses = [(tantivy.Occur.Must, tantivy.Query.term_set_query(self.schema, "id", paper_ids))]
+        clauses += [(tantivy.Occur.Must, q) for q in self._filter_queries(filters)]
+        try:
+            searcher = self._index.searcher()
+            found = searcher.search(
+                tantivy.Query.boolean_query(clauses), limit=len(paper_ids), count=False
+            )
+            return {searcher.doc(addr)["id"][0] for _, addr in found.hits}
+        except ValueError as exc:  # defensive, as in search()
+            log.warning("full-text filter failed: %s", exc)
+            return set()
+
+    def _filter_queries(self, filters: Filters) -> list[tantivy.Query]:
+        queries = []
+        if filters.category:
+            queries.append(
+                tantivy.Query.term_query(self.schema, "categories", filters.category.lower())
+            )
+        if filters.since or filters.until:
+            queries.append(
+                tantivy.Query.range_query(
+                    self.schema,
+                    "day",
+                    tantivy.FieldType.Integer,
+                    _day_number(filters.since) if filters.since else None,
+                    _day_number(filters.until) if filters.until else None,
+                )
+            )
+        if filters.has_code:
+            queries.append(tantivy.Query.term_query(self.schema, "has_code", 1))
+        return queries
+
     def _text_query(self, parsed: ParsedQuery) -> tantivy.Query | None:
         pieces = list(parsed.words)
         pieces += ['"' + " ".join(p) + '"' for p in parsed.phrases]
@@ -197,25 +234,11 @@ class FullTextIndex:
             tokens = parse_query(name).words
             if tokens:
                 musts.append(self._index.parse_query('"' + " ".join(tokens) + '"', ["authors"]))
-        categories = [c.lower() for c in parsed.categories]
-        if filters.category:
-            categories.append(filters.category.lower())
-        for category in categories:
-            musts.append(tantivy.Query.term_query(self.schema, "categories", category))
+        for category in parsed.categories:
+            musts.append(tantivy.Query.term_query(self.schema, "categories", category.lower()))
         if not musts:  # filters alone are not a search
             return None
-        if filters.since or filters.until:
-            musts.append(
-                tantivy.Query.range_query(
-                    self.schema,
-                    "day",
-                    tantivy.FieldType.Integer,
-                    _day_number(filters.since) if filters.since else None,
-                    _day_number(filters.until) if filters.until else None,
-                )
-            )
-        if filters.has_code:
-            musts.append(tantivy.Query.term_query(self.schema, "has_code", 1))
+        musts += self._filter_queries(filters)
         if len(musts) == 1:
             return musts[0]
         # Filters must match but do not score; the text part scores.

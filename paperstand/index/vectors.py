@@ -11,7 +11,7 @@ store's embedding methods (``Store.save_embeddings`` and friends), so SQL stays 
   ``vec_distance_cosine`` on the float32 vectors in the database. Measured at 100k papers
   and 384 dimensions: sqlite-vec's own ``vec0`` KNN took 70-85 ms per query (float32 and
   int8) and 21 ms even on bit vectors at k=50, too slow for a 20 ms "similar papers"
-  budget; the bit scan in numpy takes a few ms, and re-scoring 400 candidates keeps recall
+  budget; the bit scan in numpy takes a few ms, and re-scoring a few hundred candidates keeps recall
   close to exact search (see docs/benchmarks.md).
 - the PostgreSQL backend plugs in ``paperstand.index.pgvector.PgVectorIndex`` (pgvector
   HNSW), found by :func:`vector_index`.
@@ -66,10 +66,18 @@ class VectorIndex(ABC):
         first; only among ``candidates`` when given, never those in ``exclude``."""
 
 
+# Models of at most this many dimensions are searched exactly, in memory (64-d: 26 MB at
+# 100k papers); larger ones by bit codes first, then re-scoring.
+EXACT_MAX_DIM = 128
+# Candidates of the bit-code stage re-scored exactly (at least twice k). Re-scoring costs
+# about 1 ms per 100 candidates; benchmarks/search_speed.py measures the recall it buys.
+RESCORE = 150
+
+
 class SQLiteVecIndex(VectorIndex):
     """Bit-code first stage in memory, exact sqlite-vec re-scoring (see the module doc)."""
 
-    def __init__(self, store: Store, model: str, *, rescore: int = 400) -> None:
+    def __init__(self, store: Store, model: str, *, rescore: int = RESCORE) -> None:
         super().__init__(store, model)
         self.rescore = rescore
         self._lock = threading.Lock()
@@ -77,6 +85,7 @@ class SQLiteVecIndex(VectorIndex):
         self._keys = np.zeros(0, dtype=np.int64)
         self._ids: list[str] = []
         self._codes = np.zeros((0, 1), dtype=np.uint8)
+        self._vectors: np.ndarray | None = None  # small models only: searched exactly
         self._row_of: dict[str, int] | None = None
 
     def _load(self) -> None:
@@ -89,8 +98,15 @@ class SQLiteVecIndex(VectorIndex):
             codes = np.frombuffer(blob, dtype=np.uint8)
             width = len(codes) // len(keys) if keys else 1
             codes = codes.reshape(len(keys), width)
+            vectors = None
+            if width * 8 <= EXACT_MAX_DIM and ids:
+                # Sign bits of a small model say too little (recall@10 0.31 with 64-d
+                # vectors); its float vectors are small enough to hold and scan exactly.
+                found = self.store.get_embeddings(self.model, ids)
+                vectors = np.stack([found[pid] for pid in ids])
             if width % 8 == 0:  # popcount 8 bytes at a time
                 codes = codes.view(np.uint64)
+            self._vectors = vectors
             self._keys = np.asarray(keys, dtype=np.int64)
             self._ids = ids
             self._codes = codes
@@ -127,8 +143,11 @@ class SQLiteVecIndex(VectorIndex):
         pool = codes if rows is None else codes[rows]
         if len(pool) == 0:
             return []
+        skip = set(exclude)
+        if self._vectors is not None:
+            return self._exact(query, rows, k, skip)
         distance = np.bitwise_count(pool ^ qcode).sum(axis=1, dtype=np.int32)
-        wanted = min(len(pool), max(self.rescore, k + len(exclude)))
+        wanted = min(len(pool), max(self.rescore, 2 * k) + len(exclude))
         if wanted < len(pool):
             best = np.argpartition(distance, wanted - 1)[:wanted]
         else:
@@ -139,12 +158,27 @@ class SQLiteVecIndex(VectorIndex):
             self.model, query, keys[best].tolist()
         )
         positions = np.searchsorted(keys, [key for key, _ in exact])
-        skip = set(exclude)
         scored = sorted(
             ((ids[pos], 1.0 - dist) for pos, (_, dist) in zip(positions, exact, strict=True)),
             key=lambda hit: -hit[1],
         )
         return [hit for hit in scored if hit[0] not in skip][:k]
+
+
+    def _exact(
+        self, query: np.ndarray, rows: np.ndarray | None, k: int, skip: set[str]
+    ) -> list[tuple[str, float]]:
+        vectors = self._vectors if rows is None else self._vectors[rows]
+        similarity = vectors @ query
+        wanted = min(len(similarity), k + len(skip))
+        best = np.argpartition(-similarity, wanted - 1)[:wanted]
+        best = best[np.argsort(-similarity[best])]
+        if rows is not None:
+            best_rows = rows[best]
+        else:
+            best_rows = best
+        hits = [(self._ids[r], float(s)) for r, s in zip(best_rows, similarity[best], strict=True)]
+        return [hit for hit in hits if hit[0] not in skip][:k]
 
 
 def vector_index(store: Store, model: str) -> VectorIndex:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from paperstand.index.vectors import vector_index
 from paperstand.models import Paper
@@ -11,17 +12,17 @@ from paperstand.store import Store
 DIM = 384
 
 
-def unit(rng: np.random.Generator, count: int) -> np.ndarray:
-    vectors = rng.standard_normal((count, DIM)).astype(np.float32)
+def unit(rng: np.random.Generator, count: int, dim: int = DIM) -> np.ndarray:
+    vectors = rng.standard_normal((count, dim)).astype(np.float32)
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
 def fill(
-    store: Store, count: int, model: str = "m1", seed: int = 0
+    store: Store, count: int, model: str = "m1", seed: int = 0, dim: int = DIM
 ) -> tuple[list[str], np.ndarray]:
     ids = [f"2501.{i:05d}" for i in range(count)]
     store.upsert_papers([Paper(id=pid, title=f"paper {pid}") for pid in ids])
-    vectors = unit(np.random.default_rng(seed), count)
+    vectors = unit(np.random.default_rng(seed), count, dim)
     vector_index(store, model).upsert([(pid, "h", v) for pid, v in zip(ids, vectors, strict=True)])
     return ids, vectors
 
@@ -30,27 +31,30 @@ def exact(vectors: np.ndarray, query: np.ndarray, k: int) -> list[int]:
     return list(np.argsort(-(vectors @ query))[:k])
 
 
-def test_knn_finds_the_nearest_papers(store: Store) -> None:
-    ids, vectors = fill(store, 600)
+# 384-d: bit codes then exact re-scoring; 64-d: exact search in memory (small models).
+@pytest.mark.parametrize("dim", [384, 64])
+def test_knn_finds_the_nearest_papers(store: Store, dim: int) -> None:
+    ids, vectors = fill(store, 600, dim=dim)
     index = vector_index(store, "m1")
     rng = np.random.default_rng(1)
     for row in (3, 77, 512):
         # A query close to one paper: that paper first, similarity about 1.
-        query = vectors[row] + 0.05 * unit(rng, 1)[0]
+        query = vectors[row] + 0.05 * unit(rng, 1, dim)[0]
         query /= np.linalg.norm(query)
         hits = index.knn(query, 5)
         assert hits[0][0] == ids[row]
         assert 0.9 < hits[0][1] <= 1.0 + 1e-5
         assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
     # Against exact search: most of the true top 10 of a random query.
-    query = unit(rng, 1)[0]
+    query = unit(rng, 1, dim)[0]
     truth = {ids[i] for i in exact(vectors, query, 10)}
     found = {pid for pid, _ in index.knn(query, 10)}
     assert len(truth & found) >= 8
 
 
-def test_exclude_and_candidates(store: Store) -> None:
-    ids, vectors = fill(store, 200)
+@pytest.mark.parametrize("dim", [384, 64])
+def test_exclude_and_candidates(store: Store, dim: int) -> None:
+    ids, vectors = fill(store, 200, dim=dim)
     index = vector_index(store, "m1")
     hits = index.knn(vectors[10], 5, exclude={ids[10]})
     assert ids[10] not in [pid for pid, _ in hits] and len(hits) == 5
