@@ -533,6 +533,8 @@ def _ensure_vector_index(conn: psycopg.Connection, model: str, dim: int) -> None
     """One HNSW index (cosine) per model and dimension, on the model's rows only; the caller
     holds EMBEDDINGS_LOCK, so two workers cannot create it at once."""
     name = f"embeddings_hnsw_{hashlib.sha1(model.encode()).hexdigest()[:10]}_{dim}"
+    if conn.execute("SELECT to_regclass(%s)", (name,)).fetchone()[0] is not None:
+        return  # CREATE INDEX IF NOT EXISTS would still lock the table first
     conn.execute(
         sql.SQL(
             "CREATE INDEX IF NOT EXISTS {name} ON embeddings "
