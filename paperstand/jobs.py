@@ -279,6 +279,8 @@ def ingest_jsonl(ctx: JobContext) -> dict[str, Any]:
 )
 def ingest_hf_daily(ctx: JobContext) -> dict[str, Any]:
     params = ctx.job.params
+    if not params.get("url"):
+        raise InvalidInput("ingest-hf-daily needs the API's base URL: -p url=https://...")
     day = params.get("date") or (params.get("slot") or datetime.now(UTC).isoformat())[:10]
     with Fetcher.from_settings(ctx.settings) as fetcher:
         items = hf_daily.records_from_url(params["url"], day, fetcher=fetcher)

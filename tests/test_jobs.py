@@ -12,6 +12,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -23,6 +24,7 @@ from paperstand.settings import Settings
 from paperstand.store import Store, open_store
 from paperstand.store.base import Schedule
 from tests.conftest import REPO, SHARED_DATA
+from tests.replay import Replay
 
 PAPERSTAND = str(Path(sys.executable).parent / "paperstand")
 
@@ -117,6 +119,34 @@ def test_a_job_that_raises_is_queued_again_with_its_error(store: Store, tmp_path
     [job] = store.list_jobs()
     assert (job.status, job.attempts) == ("queued", 1)
     assert job.error.endswith("missing.jsonl: no such file")
+
+
+def test_a_daily_schedule_fetches_the_day_of_its_slot(
+    store: Store, tmp_path: Path, replay: Replay
+) -> None:
+    settings = Settings(home=tmp_path)
+    jobs.save_schedule(
+        store, settings, Schedule("hf", "ingest-hf-daily", {"url": replay.url}, 86400)
+    )
+    morning = datetime(2024, 5, 27, 6, tzinfo=UTC).timestamp()
+    assert len(jobs.enqueue_due(store, now=morning)) == 1
+    jobs.Worker(store, settings).run_one()
+    [job] = store.list_jobs()
+    assert (job.status, job.params["slot"], job.result["added"]) == (
+        "done",
+        "2024-05-27T00:00:00Z",
+        13,
+    )
+    assert replay.asked("/api/daily_papers") == [{"date": "2024-05-27"}]
+
+
+def test_an_oai_harvest_job(store: Store, tmp_path: Path, replay: Replay) -> None:
+    settings = Settings(home=tmp_path, arxiv_delay=0)
+    params = {"url": replay.oai_url, "from": "2015-01-01", "until": "2015-01-03"}
+    jobs.enqueue(store, settings, "ingest-arxiv-oai", params)
+    jobs.Worker(store, settings).run_one()
+    assert store.list_jobs()[0].result["added"] == 2
+    assert store.get_paper("1412.8544").doi == "10.4204/EPTCS.172.11"
 
 
 # --- worker processes on one PostgreSQL queue ------------------------------------------------
