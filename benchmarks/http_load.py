@@ -11,7 +11,7 @@ Search queries are distinct two- and three-word queries from paper titles, so ev
 request misses the response cache. The store here has no embeddings (computing 50k takes
 tens of minutes on CPU), so search measures the full-text path plus fusion and store reads.
 
-Usage: ``python benchmarks/http_load.py [--seconds 10] [--concurrency 16] [--home DIR]``.
+Usage: ``python benchmarks/http_load.py [--seconds 15] [--concurrency 16] [--home DIR]``.
 The last line printed is one JSON object.
 """
 
@@ -161,7 +161,7 @@ def wait_until_up(base: str, process: subprocess.Popen) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10.0, help="per endpoint")
+    parser.add_argument("--seconds", type=float, default=15.0, help="per endpoint")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--home", type=Path, help="store to build or reuse")
     args = parser.parse_args()
