@@ -268,3 +268,25 @@ def test_a_scheduled_job_runs_once_with_two_workers(
         [PAPERSTAND, "jobs", "list", "--json"], env=env, capture_output=True, text=True, timeout=60
     )
     assert orjson.loads(listed.stdout)[0]["status"] == "done"
+
+
+def test_jobs_add_list_and_kinds_on_the_command_line(tmp_path: Path) -> None:
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [PAPERSTAND, "--home", str(tmp_path), *args], capture_output=True, text=True, timeout=60
+        )
+
+    assert cli("init").returncode == 0
+    added = cli("jobs", "add", "ingest-jsonl", "-p", 'files=["a.jsonl"]', "--key", "k1")
+    assert added.returncode == 0 and added.stdout.strip().isdigit()
+    again = cli("jobs", "add", "ingest-jsonl", "--key", "k1")
+    assert again.returncode == 0 and again.stdout == ""
+    listed = cli("jobs", "list")
+    assert "queued" in listed.stdout and "ingest-jsonl" in listed.stdout
+    assert "embed-plan" in cli("jobs", "kinds").stdout
+    unknown = cli("jobs", "add", "nope")
+    assert unknown.returncode == 1
+    assert unknown.stderr.startswith("error: unknown job kind 'nope'; known: ")
+    assert len(unknown.stderr.strip().splitlines()) == 1
+    bad = cli("jobs", "schedule", "x", "embed-plan", "--every", "soon")
+    assert bad.returncode == 1 and "not a duration" in bad.stderr
