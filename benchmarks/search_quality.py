@@ -10,9 +10,9 @@ alone; "dense" is exact cosine search over each candidate model's vectors (the m
 quality, before any index shortcut); "fused" is the whole ``Searcher.search`` call (full
 text + vector index + reciprocal rank fusion with the settings' k and weights), so it
 measures paperstand's real search path. Prints nDCG@10 and Recall@100 (``ir-measures``)
-side by side; ``--tune`` adds MiniLM with abstracts cut to 128 tokens and a grid over the
-fusion constant and the dense weight (plain RRF of the bm25 and dense lists). The last line
-is one JSON object.
+side by side; ``--short`` adds MiniLM with abstracts cut to 128 tokens, ``--tune`` a grid
+over the fusion constant and the dense weight (plain RRF of the bm25 and dense lists). The
+last line is one JSON object.
 
 Document vectors take minutes on two cores, so they are cached in ``--cache`` under a
 hash of the model and the texts; ``index build`` is handed the cached vectors.
@@ -150,13 +150,15 @@ def tune(bm25: Run, dense: Run, qrels: dict[str, dict[str, int]]) -> list[dict]:
     return grid
 
 
-def run_set(folder: Path, cache: Path, settings: Settings, *, with_tuning: bool) -> dict:
+def run_set(
+    folder: Path, cache: Path, settings: Settings, *, with_tuning: bool, with_short: bool
+) -> dict:
     corpus, queries, qrels = read_set(folder)
     print(f"\n## {folder.name}: {len(corpus)} documents, {len(queries)} queries", flush=True)
     ids = [d["_id"] for d in corpus]
     texts = [document_text(d.get("title", ""), d["text"]) for d in corpus]
     models: dict[str, Embedder] = {name: get_embedder(name) for name in AVAILABLE_MODELS}
-    if with_tuning:
+    if with_short:
         models["minilm-l6-int8@128"] = OnnxMiniLM("minilm-l6-int8@128", max_tokens=128)
     rows: dict[str, dict[str, float]] = {}
     dense: dict[str, Run] = {}
@@ -213,6 +215,7 @@ def main() -> None:
         "--cache", type=Path, default=Path(tempfile.gettempdir()) / "paperstand-bench"
     )
     parser.add_argument("--tune", action="store_true", help="also try other fusion settings")
+    parser.add_argument("--short", action="store_true", help="also MiniLM at 128 tokens")
     args = parser.parse_args()
     folders = [args.bench] if args.bench else sorted(p for p in BENCH.iterdir() if p.is_dir())
     settings = Settings(search_fetch_missing=False)
@@ -221,7 +224,10 @@ def main() -> None:
         f"weights full text {settings.fusion_weight_fulltext} / dense "
         f"{settings.fusion_weight_dense}"
     )
-    results = {f.name: run_set(f, args.cache, settings, with_tuning=args.tune) for f in folders}
+    results = {
+        f.name: run_set(f, args.cache, settings, with_tuning=args.tune, with_short=args.short)
+        for f in folders
+    }
     print(json.dumps({"default_model": settings.embedding_model, "sets": results}))
 
 
