@@ -66,6 +66,16 @@ def shot(page: Page, name: str, full_page: bool = False) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
+def unlabelled_inputs(page: Page) -> list[str]:
+    """Form fields a screen reader could not name."""
+    return page.evaluate(
+        """[...document.querySelectorAll('input, select, textarea')]
+            .filter(el => el.type !== 'hidden' && !el.labels.length
+                    && !el.getAttribute('aria-label'))
+            .map(el => el.outerHTML)"""
+    )
+
+
 def test_browse_search_read_and_cite(page: Page):
     top = hf_response("2026-04-24")[0]["paper"]
 
@@ -73,6 +83,9 @@ def test_browse_search_read_and_cite(page: Page):
     expect(page.locator("h1")).to_contain_text("Daily papers")
     expect(page.locator("ol.papers h2").first).to_contain_text(top["title"])
     shot(page, "home")
+    assert unlabelled_inputs(page) == []
+    for landmark in ("banner", "main", "contentinfo", "search"):
+        expect(page.get_by_role(landmark).first).to_be_visible()
     page.keyboard.press("Tab")  # the first stop is the skip link
     expect(page.locator(".skip-link")).to_be_focused()
 
@@ -86,6 +99,7 @@ def test_browse_search_read_and_cite(page: Page):
     page.get_by_label("Search papers").press("Enter")
     expect(page).to_have_url(re.compile(r"/search\?q=benchmark"))
     expect(page.locator("ol.papers mark").first).to_be_visible()
+    assert unlabelled_inputs(page) == []
     shot(page, "search")
 
     page.locator("ol.papers h2 a").first.click()
