@@ -170,11 +170,12 @@ def all_days(
     submitter: str | None = None,
 ) -> PaperList:
     """Every day's papers, the latest day first (each day ranked): the API's default."""
+    first, last = "0000-00-00", "9999-99-99"
     papers = store.papers_on_days(
-        "0000-00-00", "9999-99-99", limit=limit, offset=offset, submitter=submitter,
-        recent_first=True,
+        first, last, limit=limit, offset=offset, submitter=submitter, recent_first=True
     )
-    return PaperList("all", "all", None, None, papers, len(papers))
+    total = store.count_on_days(first, last, submitter=submitter)
+    return PaperList("all", "all", None, None, papers, total)
 
 
 def trending_score(paper: Paper, newest: date) -> float:
