@@ -156,8 +156,13 @@ class Searcher:
             return fused
         close = []
         for paper in self.store.get_papers(fulltext[:TITLE_CHECK]):
-            ratio = SequenceMatcher(None, typed, " ".join(words(paper.title))).ratio()
-            if ratio >= TITLE_SIMILARITY:
+            matcher = SequenceMatcher(None, typed, " ".join(words(paper.title)))
+            # The quick upper bounds skip most candidates before the costly ratio.
+            if (
+                matcher.real_quick_ratio() >= TITLE_SIMILARITY
+                and matcher.quick_ratio() >= TITLE_SIMILARITY
+                and (ratio := matcher.ratio()) >= TITLE_SIMILARITY
+            ):
                 close.append((ratio, paper.id))
         if not close:
             return fused
