@@ -88,31 +88,54 @@ def sample_urls(home: Path, rng: random.Random) -> dict[str, list[str]]:
     }
 
 
+async def _get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str,
+               url: str) -> int:
+    """One GET on a kept-alive connection; returns the status. A lean client (the server
+    always sends Content-Length), so the load generator leaves the CPU to the server."""
+    writer.write(f"GET {url} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    length = next(
+        (int(line.split(":", 1)[1]) for line in lines[1:]
+         if line.lower().startswith("content-length:")),
+        None,
+    )
+    if length is None:
+        raise ValueError(f"no Content-Length for {url}")
+    await reader.readexactly(length)
+    return status
+
+
 async def _drive(base: str, urls: list[str], seconds: float, concurrency: int) -> dict:
     latencies: list[float] = []
     errors = 0
     position = 0
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-        deadline = time.perf_counter() + seconds
+    host, port = base.removeprefix("http://").split(":")
+    deadline = time.perf_counter() + seconds
 
-        async def worker() -> None:
-            nonlocal errors, position
+    async def worker() -> None:
+        nonlocal errors, position
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
             while time.perf_counter() < deadline:
                 url = urls[position % len(urls)]
                 position += 1
                 started = time.perf_counter()
                 try:
-                    response = await client.get(url)
-                    ok = response.status_code == 200
-                except httpx.HTTPError:
+                    ok = await asyncio.wait_for(_get(reader, writer, host, url), 30) == 200
+                except (OSError, ValueError, asyncio.IncompleteReadError, TimeoutError):
                     ok = False
+                    writer.close()
+                    reader, writer = await asyncio.open_connection(host, int(port))
                 latencies.append(time.perf_counter() - started)
                 errors += not ok
+        finally:
+            writer.close()
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
     latencies.sort()
     cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
 
