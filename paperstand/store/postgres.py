@@ -78,8 +78,15 @@ class PostgresStore(Store):
             psycopg.connect(url, **extra).close()
         except psycopg.Error as exc:
             raise StoreError(f"cannot connect to {self._where}: {one_line(exc)}") from exc
+        # Autocommit: a read is one round trip (no BEGIN and COMMIT around it); writes
+        # open their transaction explicitly (``transaction``).
         self._pool = ConnectionPool(
-            url, min_size=1, max_size=max_connections, kwargs=extra, open=False, timeout=60
+            url,
+            min_size=1,
+            max_size=max_connections,
+            kwargs={**extra, "autocommit": True},
+            open=False,
+            timeout=60,
         )
         self._pool.open(wait=True, timeout=max(30, connect_timeout))
 
@@ -87,12 +94,18 @@ class PostgresStore(Store):
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection]:
-        """A pooled connection, in a transaction committed when the block ends."""
+        """A pooled connection in autocommit mode: each statement commits by itself."""
         try:
             with self._pool.connection() as conn:
                 yield conn
         except (PoolTimeout, psycopg.OperationalError) as exc:
             raise StoreError(f"database {self._where}: {one_line(exc)}") from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection in a transaction, committed when the block ends."""
+        with self.connection() as conn, conn.transaction():
+            yield conn
 
     def close(self) -> None:
         self._pool.close()
@@ -100,7 +113,7 @@ class PostgresStore(Store):
     def migrate(self) -> int:
         scripts = migrations("postgres")
         newest = scripts[-1][0] if scripts else 0
-        with self.connection() as conn:
+        with self.transaction() as conn:
             # Several web processes may start at once: one migrates, the others wait.
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK,))
             conn.execute(
@@ -127,7 +140,7 @@ class PostgresStore(Store):
     ) -> UpsertResult:
         result = UpsertResult()
         incoming = dedupe_batch(papers)
-        with self.connection() as conn:
+        with self.transaction() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (PAPERS_LOCK,))
             stored = {p.id: p for p in self._select_by_ids(conn, list(incoming))}
             inserts, updates = [], []
@@ -324,7 +337,7 @@ class PostgresStore(Store):
             return
         dims = {len(vector) for _, _, vector in rows}
         values = [(content_hash, vector_text(v), pid) for pid, content_hash, v in rows]
-        with self.connection() as conn:
+        with self.transaction() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (EMBEDDINGS_LOCK,))
             for dim in dims:
                 _ensure_vector_index(conn, model, dim)
@@ -350,7 +363,7 @@ class PostgresStore(Store):
         return {pid: parse_vector(text) for pid, text in rows}
 
     def delete_embeddings(self, paper_ids: Sequence[str]) -> int:
-        with self.connection() as conn:
+        with self.transaction() as conn:
             deleted = conn.execute(
                 "DELETE FROM embeddings WHERE pk IN (SELECT pk FROM papers WHERE id = ANY(%s))",
                 (list(paper_ids),),
@@ -405,7 +418,8 @@ class PostgresStore(Store):
             )
         query = query.format(distance=distance, model=sql.Literal(model))
         params = {"q": vector_text(vector), "k": limit, "among": list(among or ())}
-        with self.connection() as conn:
+        # One round trip for the settings and the query (pipeline mode).
+        with self.connection() as conn, conn.pipeline(), conn.transaction():
             # HNSW returns at most ef_search rows; deleted papers are filtered after it.
             conn.execute(sql.SQL("SET LOCAL hnsw.ef_search = {}").format(max(100, 2 * limit)))
             if exact:
