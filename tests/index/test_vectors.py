@@ -34,8 +34,9 @@ def exact(vectors: np.ndarray, query: np.ndarray, k: int) -> list[int]:
 # 384-d: bit codes then exact re-scoring; 64-d: exact search in memory (small models).
 @pytest.mark.parametrize("dim", [384, 64])
 def test_knn_finds_the_nearest_papers(store: Store, dim: int) -> None:
-    ids, vectors = fill(store, 600, dim=dim)
-    index = vector_index(store, "m1")
+    # A model has one dimension: name the model by it (pgvector indexes a model's vectors).
+    ids, vectors = fill(store, 600, model=f"m{dim}", dim=dim)
+    index = vector_index(store, f"m{dim}")
     rng = np.random.default_rng(1)
     for row in (3, 77, 512):
         # A query close to one paper: that paper first, similarity about 1.
@@ -54,8 +55,8 @@ def test_knn_finds_the_nearest_papers(store: Store, dim: int) -> None:
 
 @pytest.mark.parametrize("dim", [384, 64])
 def test_exclude_and_candidates(store: Store, dim: int) -> None:
-    ids, vectors = fill(store, 200, dim=dim)
-    index = vector_index(store, "m1")
+    ids, vectors = fill(store, 200, model=f"m{dim}", dim=dim)
+    index = vector_index(store, f"m{dim}")
     hits = index.knn(vectors[10], 5, exclude={ids[10]})
     assert ids[10] not in [pid for pid, _ in hits] and len(hits) == 5
     allowed = set(ids[100:120])
