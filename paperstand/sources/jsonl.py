@@ -144,13 +144,15 @@ def parse_record(data: Any) -> Paper:
     categories = data.get("categories") or []
     if isinstance(categories, str):
         categories = categories.split()
-    doi = optional(data.get("doi"))
     if "versions" in data or "authors_parsed" in data:
-        return _kaggle(data, paper_id, version, title, categories, doi)
-    authors = data.get("authors") or []
-    if isinstance(authors, str):
-        authors = split_authors(authors)
-    listed = data.get("listed")
+        version, authors, published, updated, listed = _kaggle_fields(data, version)
+    else:
+        authors = data.get("authors") or []
+        if isinstance(authors, str):
+            authors = split_authors(authors)
+        published = iso_timestamp(data.get("published"))
+        updated = iso_timestamp(data.get("updated"))
+        listed = iso_timestamp(data.get("listed"))
     return Paper(
         id=paper_id,
         version=version,
@@ -160,22 +162,18 @@ def parse_record(data: Any) -> Paper:
         categories=list(categories),
         comment=optional(data.get("comment") or data.get("comments")),
         journal_ref=optional(data.get("journal_ref") or data.get("journal-ref")),
-        doi=doi,
+        doi=optional(data.get("doi")),
         license=optional(data.get("license")),
-        published=iso_timestamp(data.get("published")),
-        updated=iso_timestamp(data.get("updated")),
-        listed=iso_timestamp(listed) if listed else None,
+        published=published,
+        updated=updated,
+        listed=listed,
     )
 
 
-def _kaggle(
-    data: dict[str, Any],
-    paper_id: str,
-    version: int | None,
-    title: str,
-    categories: list[str],
-    doi: str | None,
-) -> Paper:
+def _kaggle_fields(
+    data: dict[str, Any], version: int | None
+) -> tuple[int | None, list[str], str | None, str | None, str | None]:
+    """(version, authors, published, updated, listed) of a Kaggle snapshot record."""
     versions = data.get("versions") or []
     created = [iso_timestamp(v["created"]) for v in versions if v.get("created")]
     if versions and version is None:
@@ -186,22 +184,9 @@ def _kaggle(
     else:
         authors = split_authors(data.get("authors") or "")
     published = created[0] if created else None
-    return Paper(
-        id=paper_id,
-        version=version,
-        title=title,
-        authors=[squash(a) for a in authors],
-        abstract=squash(data.get("abstract")),
-        categories=categories,
-        comment=optional(data.get("comments")),
-        journal_ref=optional(data.get("journal-ref")),
-        doi=doi,
-        license=optional(data.get("license")),
-        published=published,
-        updated=iso_timestamp(data.get("update_date")) or (created[-1] if created else None),
-        # The snapshot has no listing day: the first version's day is the nearest we know.
-        listed=day_of(published),
-    )
+    updated = iso_timestamp(data.get("update_date")) or (created[-1] if created else None)
+    # The snapshot has no listing day: the first version's day is the nearest we know.
+    return version, authors, published, updated, day_of(published)
 
 
 def split_authors(authors: str) -> list[str]:
