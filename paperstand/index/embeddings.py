@@ -41,8 +41,10 @@ AVAILABLE_MODELS: dict[str, str] = {
 MAX_DOCUMENT_TOKENS = 256
 MAX_QUERY_TOKENS = 64
 # Sorted by length and cut into batches of about this many tokens: short texts are not
-# padded to the length of long ones, and one batch stays small in memory.
-BATCH_TOKENS = 8192
+# padded to the length of long ones, and one batch stays small in memory. Bigger batches
+# are no faster on two cores, but onnxruntime keeps their peak: 8,192 tokens a batch took
+# the process to 1.45 GB, 2,048 to 0.5 GB, for the same CPU time.
+BATCH_TOKENS = 2048
 QUERY_CACHE_SIZE = 1024
 
 
