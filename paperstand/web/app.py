@@ -78,11 +78,12 @@ class Site:
         version = self.store.data_version()
         found = self.cache.get(version, key)
         if found is None:
-            body = await run_in_threadpool(make)
-            body = body.encode() if isinstance(body, str) else body
-            found = (body, f'"{version:x}-{zlib.crc32(body):08x}"')
-            self.cache.put(version, key, found, ttl)
-        body, etag = found
+            made = await run_in_threadpool(make)
+            body = made.encode() if isinstance(made, str) else made
+            etag = f'"{version:x}-{zlib.crc32(body):08x}"'
+            self.cache.put(version, key, body, etag, ttl)
+        else:
+            body, etag = found.body, found.etag
         headers = {"ETag": etag, "Cache-Control": "no-cache"}
         if etag in request.headers.get("if-none-match", ""):
             return Response(status_code=304, headers=headers)
