@@ -84,7 +84,9 @@ class SQLiteVecIndex(VectorIndex):
         self._version: int | None = None
         self._keys = np.zeros(0, dtype=np.int64)
         self._ids: list[str] = []
-        self._codes = np.zeros((0, 1), dtype=np.uint8)
+        # Column-major: one row per 8 (or 1) bytes of code, so the Hamming distance is a
+        # few passes over contiguous memory.
+        self._columns = np.zeros((0, 0), dtype=np.uint64)
         self._vectors: np.ndarray | None = None  # small models only: searched exactly
         self._row_of: dict[str, int] | None = None
 
@@ -94,22 +96,25 @@ class SQLiteVecIndex(VectorIndex):
         if version == self._version:
             return
         with self._lock:
-            keys, ids, blob = self.store.embedding_codes(self.model)  # type: ignore[attr-defined]
-            codes = np.frombuffer(blob, dtype=np.uint8)
-            width = len(codes) // len(keys) if keys else 1
-            codes = codes.reshape(len(keys), width)
-            vectors = None
-            if width * 8 <= EXACT_MAX_DIM and ids:
-                # Sign bits of a small model say too little (recall@10 0.31 with 64-d
-                # vectors); its float vectors are small enough to hold and scan exactly.
-                found = self.store.get_embeddings(self.model, ids)
-                vectors = np.stack([found[pid] for pid in ids])
+            codes_of = self.store.embedding_codes  # type: ignore[attr-defined]
+            keys, ids, blob, floats = codes_of(self.model)
+            width = len(blob) // len(keys) if keys else 1
+            # Sign bits of a small model say too little (recall@10 0.31 with 64-d vectors);
+            # its float vectors are small enough to hold and scan exactly.
+            small = width * 8 <= EXACT_MAX_DIM
+            if small:  # read again, vectors included (one consistent snapshot)
+                keys, ids, blob, floats = codes_of(self.model, with_vectors=True)
+            codes = np.frombuffer(blob, dtype=np.uint8).reshape(len(keys), width)
             if width % 8 == 0:  # popcount 8 bytes at a time
                 codes = codes.view(np.uint64)
-            self._vectors = vectors
+            self._vectors = (
+                np.frombuffer(floats, dtype=np.float32).reshape(len(keys), -1)
+                if small and keys
+                else None
+            )
+            self._columns = np.ascontiguousarray(codes.T)
             self._keys = np.asarray(keys, dtype=np.int64)
             self._ids = ids
-            self._codes = codes
             self._row_of = None
             self._version = version
 
@@ -121,9 +126,27 @@ class SQLiteVecIndex(VectorIndex):
         if self._row_of is None:
             self._row_of = {pid: row for row, pid in enumerate(self._ids)}
         row_of = self._row_of
-        return np.fromiter(
-            (row_of[p] for p in paper_ids if p in row_of), dtype=np.int64
-        )
+        return np.fromiter((row_of[p] for p in paper_ids if p in row_of), dtype=np.int64)
+
+    def _nearest_codes(
+        self, query: np.ndarray, rows: np.ndarray | None, wanted: int
+    ) -> np.ndarray:
+        """Row numbers of (about) the ``wanted`` codes nearest to the query's, by Hamming
+        distance, chosen with a histogram of the distances instead of a sort."""
+        columns = self._columns if rows is None else self._columns[:, rows]
+        qcode = np.packbits(query > 0, bitorder="little").view(columns.dtype)
+        distance = np.zeros(columns.shape[1], dtype=np.uint16)
+        for column, word in zip(columns, qcode, strict=True):
+            distance += np.bitwise_count(column ^ word)
+        if wanted < len(distance):
+            counts = np.cumsum(np.bincount(distance))
+            limit = int(np.searchsorted(counts, wanted))
+            best = np.flatnonzero(distance <= limit)
+            if len(best) > 2 * wanted:  # many ties at the limit: keep the nearest
+                best = best[np.argpartition(distance[best], wanted - 1)[:wanted]]
+        else:
+            best = np.arange(len(distance))
+        return best if rows is None else rows[best]
 
     def knn(
         self,
@@ -134,26 +157,17 @@ class SQLiteVecIndex(VectorIndex):
         exclude: Collection[str] = (),
     ) -> list[tuple[str, float]]:
         self._load()
-        keys, ids, codes = self._keys, self._ids, self._codes
+        keys, ids = self._keys, self._ids
         if k <= 0 or len(keys) == 0:
             return []
         query = np.ascontiguousarray(vector, dtype=np.float32).reshape(-1)
-        qcode = np.packbits(query > 0, bitorder="little").view(codes.dtype)
         rows = None if candidates is None else self._rows_of(candidates)
-        pool = codes if rows is None else codes[rows]
-        if len(pool) == 0:
+        if rows is not None and len(rows) == 0:
             return []
         skip = set(exclude)
         if self._vectors is not None:
             return self._exact(query, rows, k, skip)
-        distance = np.bitwise_count(pool ^ qcode).sum(axis=1, dtype=np.int32)
-        wanted = min(len(pool), max(self.rescore, 2 * k) + len(exclude))
-        if wanted < len(pool):
-            best = np.argpartition(distance, wanted - 1)[:wanted]
-        else:
-            best = np.arange(len(pool))
-        if rows is not None:
-            best = rows[best]
+        best = self._nearest_codes(query, rows, max(self.rescore, 2 * k) + len(skip))
         exact = self.store.embedding_distances(  # type: ignore[attr-defined]
             self.model, query, keys[best].tolist()
         )
@@ -163,7 +177,6 @@ class SQLiteVecIndex(VectorIndex):
             key=lambda hit: -hit[1],
         )
         return [hit for hit in scored if hit[0] not in skip][:k]
-
 
     def _exact(
         self, query: np.ndarray, rows: np.ndarray | None, k: int, skip: set[str]

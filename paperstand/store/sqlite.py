@@ -409,15 +409,20 @@ class SQLiteStore(Store):
             "SELECT version FROM embeddings_version WHERE id = 1"
         ).fetchone()[0]
 
-    def embedding_codes(self, model: str) -> tuple[list[int], list[str], bytes]:
-        """Row keys, paper ids and the concatenated sign-bit codes of ``model``'s
-        embeddings of papers not deleted, in key order."""
+    def embedding_codes(
+        self, model: str, *, with_vectors: bool = False
+    ) -> tuple[list[int], list[str], bytes, bytes | None]:
+        """Row keys, paper ids, the concatenated sign-bit codes and (``with_vectors``) the
+        concatenated float32 vectors of ``model``'s embeddings of papers not deleted, in
+        key order: one scan."""
+        column = "e.vector" if with_vectors else "NULL"
         rows = self.conn.execute(
-            "SELECT e.pk, p.id, e.code FROM embeddings e JOIN papers p ON p.pk = e.pk "
-            "WHERE e.model = ? AND NOT p.deleted ORDER BY e.pk",
+            f"SELECT e.pk, p.id, e.code, {column} FROM embeddings e "
+            "JOIN papers p ON p.pk = e.pk WHERE e.model = ? AND NOT p.deleted ORDER BY e.pk",
             (model,),
         ).fetchall()
-        return [r[0] for r in rows], [r[1] for r in rows], b"".join(r[2] for r in rows)
+        vectors = b"".join(r[3] for r in rows) if with_vectors else None
+        return [r[0] for r in rows], [r[1] for r in rows], b"".join(r[2] for r in rows), vectors
 
     def embedding_distances(
         self, model: str, vector: np.ndarray, keys: Sequence[int]
