@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import orjson
@@ -237,6 +238,30 @@ def test_arxiv_api_ids_query_and_errors(home: Path, replay: Replay) -> None:
 # --- a killed run -----------------------------------------------------------------------
 
 
+def _group_ends(group: int) -> bool:
+    """Whether every process of ``group`` ends soon (zombies count as ended); if one does
+    not, it is killed so that it does not linger after the test."""
+    for _ in range(1000):
+        if not _live_members(group):
+            return True
+        time.sleep(0.01)
+    for pid in _live_members(group):
+        os.kill(pid, signal.SIGKILL)
+    return False
+
+
+def _live_members(group: int) -> list[int]:
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended while we looked
+        if fields[0] != "Z" and int(fields[2]) == group:
+            members.append(int(stat.parent.name))
+    return members
+
+
 def test_a_killed_ingest_rerun_ends_identical_to_an_uninterrupted_one(tmp_path: Path) -> None:
     files = [str(LISTINGS / f"listings-2025-{m}.jsonl.gz") for m in ("03", "04")]
     total = 2327 + 4307  # several batches: the first commits long before the last
@@ -244,21 +269,23 @@ def test_a_killed_ingest_rerun_ends_identical_to_an_uninterrupted_one(tmp_path: 
     ok(killed_home, "init")
     process = subprocess.Popen(
         [sys.executable, "-c", MAIN, "--home", str(killed_home), "ingest", "jsonl", *files],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         env=ENV,
+        start_new_session=True,  # its process group: the ingest and any helper it starts
     )
     database = f"file:{killed_home / 'paperstand.sqlite3'}?mode=ro"
     committed = 0
-    with sqlite3.connect(database, uri=True) as watcher:
+    with closing(sqlite3.connect(database, uri=True)) as watcher:
         # Kill as soon as the first batch is committed, well before the last one.
         while committed == 0 and process.poll() is None:
             time.sleep(0.005)
             committed = watcher.execute("SELECT count(*) FROM papers").fetchone()[0]
         process.send_signal(signal.SIGKILL)
-    process.communicate()
+    process.wait()
     assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
     assert 0 < committed < total
+    assert _group_ends(process.pid), "a helper process outlived the killed ingest"
 
     rerun = ok(killed_home, "ingest", "jsonl", *files)
     added, unchanged = int(rerun.split()[1].rstrip(",")), int(rerun.split()[5].rstrip(","))

@@ -13,9 +13,12 @@ file raises :class:`SourceError` after every good line before it was yielded.
 
 from __future__ import annotations
 
+import ctypes
 import gzip
 import io
 import multiprocessing
+import os
+import signal
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -38,6 +41,7 @@ _fork = multiprocessing.get_context("fork")
 # parsing is about half of the work of a bulk load, and the machines have two cores.
 _CHUNK_LINES = 2000
 _IN_FLIGHT = 4
+_PR_SET_PDEATHSIG = 1
 
 
 def records(
@@ -56,7 +60,9 @@ def records(
         for chunk in chunks:  # nothing more, or the error that cut the file short
             yield from parse_lines(name, *chunk, parse)
         return
-    with ProcessPoolExecutor(max_workers=1, mp_context=_fork) as pool:
+    with ProcessPoolExecutor(
+        max_workers=1, mp_context=_fork, initializer=_die_with, initargs=(os.getpid(),)
+    ) as pool:
         pending: deque[Future[list[Item]]] = deque(
             [pool.submit(parse_lines, name, *first, parse)]
         )
@@ -72,6 +78,18 @@ def records(
             raise
         while pending:
             yield from pending.popleft().result()
+
+
+def _die_with(parent: int) -> None:
+    """Make the helper end when the ingest process does. A parent killed with SIGKILL
+    cannot stop it, and an orphaned helper blocks forever on its task queue, holding the
+    parent's stdout and stderr open (Linux: the kernel's parent-death signal)."""
+    try:
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: nothing to ask the kernel
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
 
 
 def _chunks(lines: BinaryIO, name: str) -> Iterator[tuple[int, list[bytes]]]:
