@@ -48,16 +48,6 @@ class Filters:
     def active(self) -> bool:
         return bool(self.since or self.until or self.category or self.has_code)
 
-    def matches(self, paper: Paper) -> bool:
-        day = paper_day(paper)
-        if self.since and (day is None or day < self.since):
-            return False
-        if self.until and (day is None or day > self.until):
-            return False
-        if self.category and self.category.lower() not in {c.lower() for c in paper.categories}:
-            return False
-        return not (self.has_code and not paper.github_repo)
-
 
 def parse_day(value: str, what: str = "date") -> str:
     """A ``YYYY-MM-DD`` day, checked; anything else is an :class:`InvalidInput`."""
