@@ -121,8 +121,11 @@ def records(
         if owned:
             http.close()
     yield Checkpoint(key, None)
-    if started:
-        yield Checkpoint(last_key, {"from": started})
+    # The next harvest without --from starts where this window ended: its "until" day, or
+    # the day it began when it ran up to the present.
+    resume_from = min(until, started) if until and started else started
+    if resume_from:
+        yield Checkpoint(last_key, {"from": resume_from})
 
 
 def checkpoint_key(

@@ -240,6 +240,18 @@ def test_next_harvest_continues_from_the_last_ones_start(
     assert two_pages.asked(OAI_PATH)[-1]["from"] == "2015-01-06"
 
 
+def test_a_window_with_an_end_is_continued_from_that_end(
+    replay: Replay, sqlite_store: Store
+) -> None:
+    window = arxiv_oai.records(
+        replay.oai_url, from_date="2015-01-01", until="2015-01-03", checkpoints=sqlite_store,
+        fetcher=fetcher(),
+    )
+    ingest(sqlite_store, window)
+    last = f"arxiv-oai-last {replay.oai_url} arXiv set="
+    assert sqlite_store.get_checkpoint(last) == {"from": "2015-01-03"}
+
+
 def test_retry_after_503_and_a_dropped_connection(replay: Replay, waits: list[float]) -> None:
     replay.inject(OAI_PATH, SMALL_WINDOW, "503", "drop")
     items = list(
