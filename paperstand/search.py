@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # the model module is imported when a query is first embedded
 
 log = logging.getLogger(__name__)
 
-# How deep each retriever looks before fusion: pages beyond it come from full text alone.
+# How deep each retriever looks before fusion, at least to the end of the page asked for.
 # Reciprocal rank fusion gives little weight to deep ranks, so dense search stops earlier.
 DEPTH = 100
 DENSE_DEPTH = 50
@@ -128,7 +128,7 @@ class Searcher:
         depth = max(DEPTH, offset + limit)
         rankings = [[pid for pid, _ in self.fulltext.search(parsed, limit=depth, filters=filters)]]
         weights = [self.settings.fusion_weight_fulltext]
-        dense = self._dense(parsed, filters, DENSE_DEPTH)
+        dense = self._dense(parsed, filters, max(DENSE_DEPTH, offset + limit))
         if dense:
             rankings.append(dense)
             weights.append(self.settings.fusion_weight_dense)
