@@ -145,3 +145,20 @@ def test_a_damaged_index_is_rebuilt(store: Store, tmp_path: Path) -> None:
     assert index.search("platypus") == []
     index.sync(store)
     assert ids(index.search("platypus")) == ["2501.00003"]
+
+
+def test_a_busy_index_is_searched_as_it_is(store: Store, tmp_path: Path) -> None:
+    """Another process holding the writer (e.g. `index build` beside a server) is no error."""
+    import tantivy
+
+    path = tmp_path / "fulltext"
+    index = FullTextIndex(path)
+    store.upsert_papers([Paper(id="2501.00004", title="Echidna spines")])
+    index.sync(store)
+    store.upsert_papers([Paper(id="2501.00005", title="Echidna eggs")])
+    other = tantivy.Index.open(str(path)).writer(heap_size=15_000_000, num_threads=1)
+    assert index.sync(store) == 0
+    assert ids(index.search("echidna")) == ["2501.00004"]
+    del other  # the other process is done
+    assert index.sync(store) == 1
+    assert sorted(ids(index.search("echidna"))) == ["2501.00004", "2501.00005"]
