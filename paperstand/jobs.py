@@ -181,8 +181,11 @@ class Worker:
         ]
         for thread in threads:
             thread.start()
-        for thread in threads:
-            thread.join()
+        # Join with a timeout: a signal delivered to another thread does not wake a main
+        # thread blocked in a plain join, so SIGTERM would wait for nothing.
+        while any(thread.is_alive() for thread in threads):
+            for thread in threads:
+                thread.join(timeout=0.5)
 
     def _loop(self, stop: threading.Event, worker: str) -> None:
         while not stop.is_set():
