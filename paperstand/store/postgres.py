@@ -421,8 +421,9 @@ class PostgresStore(Store):
         # One round trip for the settings and the query (pipeline mode).
         with self.connection() as conn, conn.pipeline(), conn.transaction():
             # HNSW returns at most ef_search rows; deleted papers are filtered after it.
-            # 200: on 118k real papers, recall@10 against exact search was 0.75 at 100,
-            # 0.85 at 200 and 0.92 at 400 (docs/benchmarks.md).
+            # 200: on 118k real papers, recall@10 against exact search for similar-paper
+            # queries was 0.96 at 100 and 0.985 at 200; for short text queries 0.75 and
+            # 0.85 (docs/benchmarks.md).
             conn.execute(sql.SQL("SET LOCAL hnsw.ef_search = {}").format(max(200, 2 * limit)))
             if exact:
                 conn.execute("SET LOCAL enable_indexscan = off")
