@@ -103,3 +103,48 @@ def test_hostile_queries_exit_cleanly(home: Path) -> None:
         done = paperstand(home, "search", text, "--json")
         assert done.returncode == 0, (text, done.stderr)
         assert isinstance(json.loads(done.stdout), list)
+
+
+def test_full_text_only_build_then_serve_embed_fills_in_the_embeddings(
+    tmp_path: Path,
+) -> None:
+    """The demo's path: a quick full-text build, then embeddings made while serving."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from paperstand.settings import Settings
+    from paperstand.store import open_store
+    from tests.web.test_serve import free_port
+
+    with open_store(Settings(home=tmp_path).store_url()) as store:
+        load_corpus(store, tmp_path, hf_count=5)
+    built = paperstand(tmp_path, "index", "build", "--full-text-only", "--json")
+    assert built.returncode == 0, built.stderr
+    assert json.loads(built.stdout) == {"indexed": 2332}
+    with open_store(Settings(home=tmp_path).store_url()) as store:
+        assert store.embedding_counts().get(TEST_MODEL, 0) == 0
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-c", MAIN, "--home", str(tmp_path), "serve", "--port", str(port),
+         "--embed"],
+        env=ENV, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        counts: dict[str, int] = {}
+        for _ in range(600):  # poll until every paper is embedded (or give up)
+            with open_store(Settings(home=tmp_path).store_url()) as store:
+                counts = store.embedding_counts()
+            if counts.get(TEST_MODEL) == 2332:
+                break
+            assert server.poll() is None, server.stderr.read()
+            time.sleep(0.2)
+        assert counts.get(TEST_MODEL) == 2332
+        found = httpx.get(f"http://127.0.0.1:{port}/api/search?q=neural+operator&limit=3")
+        assert found.status_code == 200 and found.json()["hits"]
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)

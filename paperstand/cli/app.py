@@ -43,13 +43,16 @@ def main_options(
     ctx: typer.Context,
     home: Annotated[
         Path | None,
-        typer.Option("--home", help="Data directory (default: $PAPERSTAND_HOME or the user data dir)."),
+        typer.Option(
+            "--home", help="Data directory (default: $PAPERSTAND_HOME or the user data dir)."
+        ),
     ] = None,
     database_url: Annotated[
         str | None,
         typer.Option(
             "--database-url",
-            help="postgresql://... for server mode (default: $DATABASE_URL, else SQLite in --home).",
+            help="postgresql://... for server mode (default: $DATABASE_URL, else SQLite "
+            "in --home).",
         ),
     ] = None,
 ) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.progress import Progress, TaskID
 
 from paperstand.cli.app import app, err, print_json, progress, settings, store_for
-from paperstand.index.build import build_index
+from paperstand.index.build import Progress as BuildProgress
+from paperstand.index.build import build_index, sync_fulltext
 from paperstand.search import Hit, Searcher
 
 index_app = typer.Typer(help="Search indexes: full text and embeddings.", no_args_is_help=True)
@@ -26,22 +28,42 @@ AsJson = Annotated[
 def index_build(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    full_text_only: Annotated[
+        bool,
+        typer.Option(
+            "--full-text-only",
+            help="Only the full-text index (seconds); embed later, e.g. with 'serve --embed'.",
+        ),
+    ] = False,
 ) -> None:
     """Bring the full-text index up to date and embed the papers that need it."""
     conf = settings(ctx)
     with store_for(ctx) as store, progress() as bar:
-        tasks: dict[str, int] = {}
-
-        def show(stage: str, done: int, total: int | None) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
+        show = progress_callback(bar)
+        if full_text_only:
+            indexed = sync_fulltext(store, conf, show)
+            if as_json:
+                print_json({"indexed": indexed})
+            else:
+                typer.echo(f"full text: {indexed} papers indexed")
+            return
         report = build_index(store, conf, progress=show)
     if as_json:
         print_json(report.to_dict())
     else:
         typer.echo(report.summary())
+
+
+def progress_callback(bar: Progress) -> BuildProgress:
+    """A build progress callback that shows each stage as its own bar."""
+    tasks: dict[str, TaskID] = {}
+
+    def show(stage: str, done: int, total: int | None) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+
+    return show
 
 
 def _print_hits(hits: list[Hit], as_json: bool) -> None:

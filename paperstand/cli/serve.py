@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated
 
 import typer
 
-from paperstand.cli.app import app, err, settings
+from paperstand.cli.app import app, err, progress, settings
+from paperstand.errors import PaperstandError
+from paperstand.settings import Settings
+from paperstand.store import open_store
 
 
 @app.command()
@@ -14,13 +18,42 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=0, max=65535)] = 8000,
+    embed: Annotated[
+        bool,
+        typer.Option(
+            "--embed",
+            help="Embed papers that lack an embedding in the background while serving "
+            "(search uses full text alone for them until then).",
+        ),
+    ] = False,
 ) -> None:
     """Serve the web site, the JSON API and the feeds until interrupted."""
     import uvicorn
 
     from paperstand.web import create_app
 
-    web_app = create_app(settings(ctx))
+    conf = settings(ctx)
+    web_app = create_app(conf)
     shown = f"[{host}]" if ":" in host else host
     err.print(f"paperstand serving at http://{shown}:{port}/  (Ctrl+C to stop)", highlight=False)
+    if embed:
+        threading.Thread(target=_embed_in_background, args=(conf,), daemon=True).start()
     uvicorn.run(web_app, host=host, port=port, log_level="warning", access_log=False)
+
+
+def _embed_in_background(conf: Settings) -> None:
+    """Embed what is missing, with a progress bar, while the server answers. A transformer
+    embeds a few dozen abstracts a second on two cores, so a fresh store would otherwise
+    keep its users waiting minutes before the first page."""
+    from paperstand.cli.search import progress_callback
+    from paperstand.index.build import embed_missing
+    from paperstand.index.embeddings import get_embedder
+
+    try:
+        with open_store(conf.store_url()) as store, progress() as bar:
+            report = embed_missing(
+                store, get_embedder(conf.embedding_model), progress=progress_callback(bar)
+            )
+        err.print(report.summary(), highlight=False)
+    except PaperstandError as exc:
+        err.print(f"[red]error:[/red] background embedding stopped: {exc}", highlight=False)

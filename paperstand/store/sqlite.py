@@ -111,7 +111,9 @@ class SQLiteStore(Store):
             if number <= current:
                 continue
             # executescript commits first, so wrap each script in its own transaction.
-            conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+            conn.executescript(
+                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
+            )
         return max(current, newest)
 
     # --- papers -------------------------------------------------------------------------
