@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import threading
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -26,6 +27,12 @@ def serve(
             "(search uses full text alone for them until then).",
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers", min=1, max=64, help="Server processes (each with its own caches)."
+        ),
+    ] = 1,
 ) -> None:
     """Serve the web site, the JSON API and the feeds until interrupted."""
     import uvicorn
@@ -33,12 +40,28 @@ def serve(
     from paperstand.web import create_app
 
     conf = settings(ctx)
+    # Built once here even with several workers: a missing store is reported in one line
+    # before any process starts.
     web_app = create_app(conf)
     shown = f"[{host}]" if ":" in host else host
     err.print(f"paperstand serving at http://{shown}:{port}/  (Ctrl+C to stop)", highlight=False)
     if embed:
         threading.Thread(target=_embed_in_background, args=(conf,), daemon=True).start()
-    uvicorn.run(web_app, host=host, port=port, log_level="warning", access_log=False)
+    options: dict[str, Any] = {"host": host, "port": port, "log_level": "warning"}
+    if workers == 1:
+        uvicorn.run(web_app, access_log=False, **options)
+        return
+    # Worker processes rebuild the app from the environment, so hand them these settings.
+    os.environ["PAPERSTAND_HOME"] = str(conf.home)
+    if conf.database_url:
+        os.environ["DATABASE_URL"] = conf.database_url
+    uvicorn.run(
+        "paperstand.web.app:app_from_environment",
+        factory=True,
+        workers=workers,
+        access_log=False,
+        **options,
+    )
 
 
 def _embed_in_background(conf: Settings) -> None:

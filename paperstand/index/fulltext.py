@@ -135,7 +135,7 @@ class FullTextIndex:
                 revision = batch[-1][0]
                 for _, paper in batch:
                     if self._revision:  # a fresh index has nothing to replace
-                        writer.delete_documents("id", paper.id)
+                        writer.delete_documents_by_term("id", paper.id)
                     if not paper.deleted:
                         writer.add_document(_document(paper))
                 done += len(batch)

@@ -227,3 +227,9 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(syndication.router)
     app.include_router(pages.router)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app with settings read from the environment: the factory that uvicorn imports in
+    each worker process when ``paperstand serve --workers N`` runs several."""
+    return create_app(Settings())

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 PAPERSTAND = str(Path(sys.executable).parent / "paperstand")
 
@@ -19,10 +20,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_serve_answers_on_the_given_port_and_prints_the_url(web_home):
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_answers_on_the_given_port_and_prints_the_url(web_home, workers):
     port = free_port()
     server = subprocess.Popen(
-        [PAPERSTAND, "--home", str(web_home), "serve", "--port", str(port)],
+        [PAPERSTAND, "--home", str(web_home), "serve", "--port", str(port),
+         "--workers", workers],
         stderr=subprocess.PIPE, text=True,
     )
     try:
