@@ -101,6 +101,19 @@ def test_jsonl_summary_and_idempotent_rerun(home: Path) -> None:
     assert (counted["papers"], counted["latest_listing"]) == (300, "2026-07-01")
 
 
+def test_ingest_brings_the_search_full_text_up_to_date(home: Path) -> None:
+    from paperstand.index.fulltext import FullTextIndex
+    from paperstand.settings import Settings
+    from paperstand.store import open_store
+
+    ok(home, "ingest", "jsonl", str(LISTINGS / "listings-2026-07.jsonl.gz"))
+    settings = Settings(home=home)
+    with open_store(settings.store_url()) as store:
+        revision = store.revision()
+    assert revision > 0
+    assert FullTextIndex(settings.fulltext_path).revision == revision
+
+
 def test_jsonl_malformed_lines_skipped_or_strict(home: Path, tmp_path: Path) -> None:
     good = gzip.decompress((LISTINGS / "listings-2026-07.jsonl.gz").read_bytes()).splitlines()
     path = tmp_path / "mixed.jsonl"

@@ -46,7 +46,20 @@ def _run(
             strict=strict,
             on_batch=lambda r: bar.update(task, completed=r.seen),
         )
+        _index_full_text(ctx, store, report, bar)
     _finish(report)
+
+
+def _index_full_text(ctx: typer.Context, store: Store, report: IngestReport, bar) -> None:
+    """Bring the search's full-text index up to date with what was just written, so the
+    next search does not pay for it (embeddings wait for `index build` or `serve --embed`:
+    they take minutes, the full text seconds)."""
+    if not (report.written.added or report.written.updated):
+        return
+    from paperstand.cli.search import progress_callback
+    from paperstand.index.build import sync_fulltext
+
+    sync_fulltext(store, settings(ctx), progress_callback(bar))
 
 
 def _fetcher(ctx: typer.Context, *, arxiv: bool = False) -> Fetcher:
@@ -67,6 +80,7 @@ def _file_items(files: list[Path], bar, reader) -> Iterator[Item]:
 def _run_files(ctx: typer.Context, files: list[Path], strict: bool, reader) -> None:
     with store_for(ctx) as store, progress(bytes_total=True) as bar:
         report = ingest(store, _file_items(files, bar, reader), strict=strict)
+        _index_full_text(ctx, store, report, bar)
     _finish(report)
 
 
