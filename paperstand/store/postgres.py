@@ -26,6 +26,7 @@ from paperstand.errors import StoreError
 from paperstand.models import Paper
 from paperstand.sources.base import Checkpoint
 from paperstand.store.base import EmbeddingSource, Job, Schedule, Store, UpsertResult
+from paperstand.store.migrations import migrations
 from paperstand.store.rows import (
     COLUMNS,
     JOB_COLUMNS,
@@ -34,7 +35,6 @@ from paperstand.store.rows import (
     job_from_row,
     to_row,
 )
-from paperstand.store.sqlite import migrations
 
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM papers"
 _COPY = f"COPY papers ({', '.join(COLUMNS)}) FROM STDIN"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from paperstand.errors import StoreError
 from paperstand.models import Paper
 from paperstand.sources.base import Checkpoint
 from paperstand.store.base import EmbeddingSource, Job, Schedule, Store, UpsertResult
+from paperstand.store.migrations import migrations
 from paperstand.store.rows import COLUMNS, JOB_COLUMNS, dedupe_batch, from_row, job_from_row, to_row
 
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM papers"
@@ -39,17 +39,6 @@ _FTS_DELETE = (
 )
 # SQLite allows 32,766 bound parameters; stay well below for IN (...) lists.
 _CHUNK = 900
-
-
-def migrations(dialect: str) -> list[tuple[int, str]]:
-    """The numbered migration scripts of a dialect, in order: ``NNNN_name.sql``."""
-    folder = resources.files("paperstand.store") / "migrations" / dialect
-    scripts = sorted(
-        (int(entry.name.split("_", 1)[0]), entry.read_text())
-        for entry in folder.iterdir()
-        if entry.name.endswith(".sql")
-    )
-    return scripts
 
 
 def _fts_values(pk: int, row: tuple) -> tuple:
