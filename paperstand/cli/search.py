@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import Progress, TaskID
 
 from paperstand.cli.app import app, err, print_json, progress, settings, store_for
-from paperstand.index.build import Progress as BuildProgress
-from paperstand.index.build import build_index, sync_fulltext
-from paperstand.search import Hit, Searcher
+
+if TYPE_CHECKING:  # the search modules load numpy and the index: only when a command runs
+    from paperstand.index.build import Progress as BuildProgress
+    from paperstand.search import Hit
 
 index_app = typer.Typer(help="Search indexes: full text and embeddings.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
@@ -37,6 +38,8 @@ def index_build(
     ] = False,
 ) -> None:
     """Bring the full-text index up to date and embed the papers that need it."""
+    from paperstand.index.build import build_index, sync_fulltext
+
     conf = settings(ctx)
     with store_for(ctx) as store, progress() as bar:
         show = progress_callback(bar)
@@ -100,6 +103,8 @@ def search(
 ) -> None:
     """Hybrid search: full text and embeddings, fused by reciprocal rank."""
     with store_for(ctx) as store:
+        from paperstand.search import Searcher
+
         result = Searcher(store, settings(ctx)).search(
             query, limit=limit, since=since, until=until, category=category, has_code=has_code
         )
@@ -117,5 +122,7 @@ def similar(
 ) -> None:
     """The papers nearest to one paper (never the paper itself)."""
     with store_for(ctx) as store:
+        from paperstand.search import Searcher
+
         hits = Searcher(store, settings(ctx)).similar(paper_id, limit=limit)
     _print_hits(hits, as_json)
