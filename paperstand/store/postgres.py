@@ -25,7 +25,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from paperstand.errors import StoreError
 from paperstand.models import Paper
 from paperstand.sources.base import Checkpoint
-from paperstand.store.base import EmbeddingSource, Job, Schedule, Store, UpsertResult
+from paperstand.store.base import Job, Schedule, UpsertResult
 from paperstand.store.migrations import migrations
 from paperstand.store.rows import (
     COLUMNS,
@@ -35,6 +35,7 @@ from paperstand.store.rows import (
     job_from_row,
     to_row,
 )
+from paperstand.store.sql import SQLStore
 
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM papers"
 _COPY = f"COPY papers ({', '.join(COLUMNS)}) FROM STDIN"
@@ -63,7 +64,7 @@ def describe(url: str) -> str:
     return f"postgresql://{user}{host}{port}/{parts.get('dbname', '')}"
 
 
-class PostgresStore(Store):
+class PostgresStore(SQLStore):
     def __init__(self, url: str, *, max_connections: int = 10, connect_timeout: int = 10) -> None:
         self.url = url
         self._where = describe(url)
@@ -216,11 +217,14 @@ class PostgresStore(Store):
             row = conn.execute("SELECT value FROM checkpoints WHERE key = %s", (key,)).fetchone()
         return row[0] if row else None
 
+    # --- web: the backend's parts of the daily lists (the rest is in store/sql.py) ------
 
-    # --- web: daily lists, browsing pages, cache version (issue 5) ----------------------
-    # ``_DAY`` matches the expression index papers_day (migration 0003).
+    _SUBMITTED_AT = "extra->>'submittedOnDailyAt'"
 
-    _DAY = "coalesce(submitted_on, listed)"
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        # The shared queries use no ``?`` operator of jsonb, so every ``?`` is a placeholder.
+        with self.connection() as conn:
+            return conn.execute(sql.replace("?", "%s"), params).fetchall()  # type: ignore[arg-type]
 
     def _papers(self, sql: str, params: Sequence[Any]) -> list[Paper]:
         with self.connection() as conn:
@@ -234,50 +238,6 @@ class PostgresStore(Store):
 
     def data_version(self) -> int:
         return self._scalar("SELECT version FROM data_version WHERE id = 1")
-
-    def _day_filter(self, first: str, last: str, submitter: str | None) -> tuple[str, list]:
-        where = f"{self._DAY} BETWEEN %s AND %s AND NOT deleted"
-        params: list[Any] = [first, last]
-        if submitter is not None:
-            where += " AND submitted_by = %s"
-            params.append(submitter)
-        return where, params
-
-    def papers_on_days(
-        self,
-        first: str,
-        last: str,
-        *,
-        limit: int,
-        offset: int = 0,
-        submitter: str | None = None,
-        recent_first: bool = False,
-    ) -> list[Paper]:
-        where, params = self._day_filter(first, last, submitter)
-        votes, day = "coalesce(upvotes, 0) DESC", f"{self._DAY} DESC"
-        order = f"{day}, {votes}" if recent_first else f"{votes}, {day}"
-        return self._papers(
-            f"{_SELECT} WHERE {where} ORDER BY {order}, published DESC NULLS LAST, "
-            "extra->>'submittedOnDailyAt' DESC NULLS LAST, id DESC LIMIT %s OFFSET %s",
-            (*params, limit, offset),
-        )
-
-    def count_on_days(self, first: str, last: str, *, submitter: str | None = None) -> int:
-        where, params = self._day_filter(first, last, submitter)
-        return self._scalar(f"SELECT count(*) FROM papers WHERE {where}", params)
-
-    def latest_day(self) -> str | None:
-        return self._scalar(f"SELECT max({self._DAY}) FROM papers WHERE NOT deleted")
-
-    def neighbour_days(self, day: str) -> tuple[str | None, str | None]:
-        with self.connection() as conn:
-            row = conn.execute(
-                f"SELECT (SELECT max({self._DAY}) FROM papers WHERE {self._DAY} < %s "
-                f"AND NOT deleted), (SELECT min({self._DAY}) FROM papers WHERE {self._DAY} > %s "
-                "AND NOT deleted)",
-                (day, day),
-            ).fetchone()
-        return (row[0], row[1]) if row else (None, None)
 
     def papers_by_author(self, name: str, *, limit: int, offset: int = 0) -> list[Paper]:
         name = name.strip()
@@ -298,39 +258,6 @@ class PostgresStore(Store):
 
 
     # --- search indexes: revisions and embeddings (issue 4) -----------------------------
-
-    def revision(self) -> int:
-        return self._scalar("SELECT coalesce(max(rev), 0) FROM papers")
-
-    def iter_changed_papers(
-        self, after: int, batch_size: int = 1000
-    ) -> Iterator[list[tuple[int, Paper]]]:
-        while True:
-            with self.connection() as conn:
-                rows = conn.execute(
-                    f"SELECT rev, {', '.join(COLUMNS)} FROM papers WHERE rev > %s "
-                    "ORDER BY rev LIMIT %s",
-                    (after, batch_size),
-                ).fetchall()
-            if not rows:
-                return
-            after = rows[-1][0]
-            yield [(row[0], from_row(row[1:])) for row in rows]
-
-    def iter_embedding_sources(self, batch_size: int = 1000) -> Iterator[list[EmbeddingSource]]:
-        last = 0
-        while True:
-            with self.connection() as conn:
-                rows = conn.execute(
-                    "SELECT p.pk, p.id, p.title, p.abstract, e.model, e.content_hash "
-                    "FROM papers p LEFT JOIN embeddings e ON e.pk = p.pk "
-                    "WHERE p.pk > %s AND NOT p.deleted ORDER BY p.pk LIMIT %s",
-                    (last, batch_size),
-                ).fetchall()
-            if not rows:
-                return
-            last = rows[-1][0]
-            yield [EmbeddingSource(*row[1:]) for row in rows]
 
     def save_embeddings(self, model: str, rows: Sequence[tuple[str, str, np.ndarray]]) -> None:
         if not rows:

@@ -20,9 +20,10 @@ import sqlite_vec
 from paperstand.errors import StoreError
 from paperstand.models import Paper
 from paperstand.sources.base import Checkpoint
-from paperstand.store.base import EmbeddingSource, Job, Schedule, Store, UpsertResult
+from paperstand.store.base import Job, Schedule, UpsertResult
 from paperstand.store.migrations import migrations
 from paperstand.store.rows import COLUMNS, JOB_COLUMNS, dedupe_batch, from_row, job_from_row, to_row
+from paperstand.store.sql import SQLStore
 
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM papers"
 _INSERT = (
@@ -46,7 +47,7 @@ def _fts_values(pk: int, row: tuple) -> tuple:
     return (pk, *(row[i] for i in _FTS_POSITIONS))
 
 
-class SQLiteStore(Store):
+class SQLiteStore(SQLStore):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.url = f"sqlite:///{self.path}"
@@ -219,61 +220,15 @@ class SQLiteStore(Store):
         row = self.conn.execute("SELECT value FROM checkpoints WHERE key = ?", (key,)).fetchone()
         return orjson.loads(row[0]) if row else None
 
-    # --- web: daily lists, browsing pages, cache version (issue 5) ----------------------
-    # ``_DAY`` matches the expression index papers_day (migration 0003) so range queries on
-    # it use the index.
+    # --- web: the backend's parts of the daily lists (the rest is in store/sql.py) ------
 
-    _DAY = "coalesce(submitted_on, listed)"
+    _SUBMITTED_AT = "json_extract(extra, '$.submittedOnDailyAt')"
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.conn.execute(sql, params).fetchall()
 
     def data_version(self) -> int:
         return self.revision()
-
-    def _day_filter(self, first: str, last: str, submitter: str | None) -> tuple[str, list]:
-        where = f"{self._DAY} BETWEEN ? AND ? AND NOT deleted"
-        params: list[Any] = [first, last]
-        if submitter is not None:
-            where += " AND submitted_by = ?"
-            params.append(submitter)
-        return where, params
-
-    def papers_on_days(
-        self,
-        first: str,
-        last: str,
-        *,
-        limit: int,
-        offset: int = 0,
-        submitter: str | None = None,
-        recent_first: bool = False,
-    ) -> list[Paper]:
-        where, params = self._day_filter(first, last, submitter)
-        votes, day = "coalesce(upvotes, 0) DESC", f"{self._DAY} DESC"
-        order = f"{day}, {votes}" if recent_first else f"{votes}, {day}"
-        rows = self.conn.execute(
-            f"{_SELECT} WHERE {where} ORDER BY {order}, published DESC NULLS LAST, "
-            "json_extract(extra, '$.submittedOnDailyAt') DESC NULLS LAST, id DESC "
-            "LIMIT ? OFFSET ?",
-            (*params, limit, offset),
-        ).fetchall()
-        return [from_row(row) for row in rows]
-
-    def count_on_days(self, first: str, last: str, *, submitter: str | None = None) -> int:
-        where, params = self._day_filter(first, last, submitter)
-        return self.conn.execute(f"SELECT count(*) FROM papers WHERE {where}", params).fetchone()[0]
-
-    def latest_day(self) -> str | None:
-        return self.conn.execute(
-            f"SELECT max({self._DAY}) FROM papers WHERE NOT deleted"
-        ).fetchone()[0]
-
-    def neighbour_days(self, day: str) -> tuple[str | None, str | None]:
-        before = self.conn.execute(
-            f"SELECT max({self._DAY}) FROM papers WHERE {self._DAY} < ? AND NOT deleted", (day,)
-        ).fetchone()[0]
-        after = self.conn.execute(
-            f"SELECT min({self._DAY}) FROM papers WHERE {self._DAY} > ? AND NOT deleted", (day,)
-        ).fetchone()[0]
-        return before, after
 
     def papers_by_author(self, name: str, *, limit: int, offset: int = 0) -> list[Paper]:
         name = name.strip()
@@ -300,36 +255,6 @@ class SQLiteStore(Store):
         return [from_row(row) for row in rows]
 
     # --- search indexes: revisions and embeddings (issue 4) -----------------------------
-
-    def revision(self) -> int:
-        return self.conn.execute("SELECT coalesce(max(rev), 0) FROM papers").fetchone()[0]
-
-    def iter_changed_papers(
-        self, after: int, batch_size: int = 1000
-    ) -> Iterator[list[tuple[int, Paper]]]:
-        while True:
-            rows = self.conn.execute(
-                f"SELECT rev, {', '.join(COLUMNS)} FROM papers WHERE rev > ? ORDER BY rev LIMIT ?",
-                (after, batch_size),
-            ).fetchall()
-            if not rows:
-                return
-            after = rows[-1][0]
-            yield [(row[0], from_row(row[1:])) for row in rows]
-
-    def iter_embedding_sources(self, batch_size: int = 1000) -> Iterator[list[EmbeddingSource]]:
-        last = 0
-        while True:
-            rows = self.conn.execute(
-                "SELECT p.pk, p.id, p.title, p.abstract, e.model, e.content_hash FROM papers p "
-                "LEFT JOIN embeddings e ON e.pk = p.pk WHERE p.pk > ? AND NOT p.deleted "
-                "ORDER BY p.pk LIMIT ?",
-                (last, batch_size),
-            ).fetchall()
-            if not rows:
-                return
-            last = rows[-1][0]
-            yield [EmbeddingSource(*row[1:]) for row in rows]
 
     def save_embeddings(self, model: str, rows: Sequence[tuple[str, str, np.ndarray]]) -> None:
         if not rows:
