@@ -22,7 +22,6 @@ demo: install
 	$(BIN)/paperstand --home $(DEMO_HOME) init
 	$(BIN)/paperstand --home $(DEMO_HOME) ingest jsonl demo/arxiv-2026-04.jsonl.gz
 	$(BIN)/paperstand --home $(DEMO_HOME) ingest hf-daily demo/hf-daily-2026-03-04.jsonl.gz
-	$(BIN)/paperstand --home $(DEMO_HOME) index build --full-text-only
 	$(BIN)/paperstand --home $(DEMO_HOME) stats
 	$(BIN)/paperstand --home $(DEMO_HOME) serve --embed
 
