@@ -18,8 +18,10 @@ from typing import Any
 import numpy as np
 import psycopg
 from psycopg import sql
+from psycopg.abc import Buffer
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import Jsonb
+from psycopg.types.string import StrDumperUnknown
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from paperstand.errors import StoreError
@@ -35,7 +37,7 @@ from paperstand.store.rows import (
     job_from_row,
     to_row,
 )
-from paperstand.store.sql import SQLStore
+from paperstand.store.sql import SQLStore, matches_nothing
 
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM papers"
 _COPY = f"COPY papers ({', '.join(COLUMNS)}) FROM STDIN"
@@ -64,6 +66,19 @@ def describe(url: str) -> str:
     return f"postgresql://{user}{host}{port}/{parts.get('dbname', '')}"
 
 
+class _NulSafeStr(StrDumperUnknown):
+    """Strings with NUL bytes as U+FFFD. PostgreSQL text cannot hold NUL, but user text (an
+    id or a name pasted into a URL) may; no stored value contains U+FFFD, so such a lookup
+    finds nothing instead of failing."""
+
+    def dump(self, obj: str) -> Buffer | None:
+        return super().dump(obj.replace("\x00", "\ufffd"))
+
+
+def _configure(conn: psycopg.Connection) -> None:
+    conn.adapters.register_dumper(str, _NulSafeStr)
+
+
 class PostgresStore(SQLStore):
     def __init__(self, url: str, *, max_connections: int = 10, connect_timeout: int = 10) -> None:
         self.url = url
@@ -86,6 +101,7 @@ class PostgresStore(SQLStore):
             min_size=1,
             max_size=max_connections,
             kwargs={**extra, "autocommit": True},
+            configure=_configure,
             open=False,
             timeout=60,
         )
@@ -241,7 +257,7 @@ class PostgresStore(SQLStore):
 
     def papers_by_author(self, name: str, *, limit: int, offset: int = 0) -> list[Paper]:
         name = name.strip()
-        if not name:
+        if matches_nothing(name):
             return []
         return self._papers(
             f"{_SELECT} WHERE authors @> %s AND NOT deleted "
@@ -250,6 +266,8 @@ class PostgresStore(SQLStore):
         )
 
     def papers_in_category(self, category: str, *, limit: int, offset: int = 0) -> list[Paper]:
+        if matches_nothing(category):
+            return []
         return self._papers(
             f"{_SELECT} WHERE categories @> %s AND NOT deleted "
             f"ORDER BY {self._DAY} DESC, id DESC LIMIT %s OFFSET %s",

@@ -19,6 +19,12 @@ from paperstand.store.rows import COLUMNS, from_row
 SELECT_PAPERS = f"SELECT {', '.join(COLUMNS)} FROM papers"
 
 
+def matches_nothing(value: str) -> bool:
+    """True for user text (an author name or category from a URL) that no stored value can
+    equal: empty, or holding a NUL byte, which FTS5 queries and PostgreSQL's JSON reject."""
+    return not value.strip() or "\x00" in value
+
+
 class SQLStore(Store):
     # A paper's day on the daily lists (see Store.papers_on_days). It matches the expression
     # index papers_day (migration 0003), so day-range queries use it.

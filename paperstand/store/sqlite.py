@@ -23,7 +23,7 @@ from paperstand.sources.base import Checkpoint
 from paperstand.store.base import Job, Schedule, UpsertResult
 from paperstand.store.migrations import migrations
 from paperstand.store.rows import COLUMNS, JOB_COLUMNS, dedupe_batch, from_row, job_from_row, to_row
-from paperstand.store.sql import SQLStore
+from paperstand.store.sql import SQLStore, matches_nothing
 
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM papers"
 _INSERT = (
@@ -232,7 +232,7 @@ class SQLiteStore(SQLStore):
 
     def papers_by_author(self, name: str, *, limit: int, offset: int = 0) -> list[Paper]:
         name = name.strip()
-        if not name:
+        if matches_nothing(name):
             return []
         # The full-text index narrows the candidates to papers with these name tokens; the
         # JSON test then keeps exact author matches only.

@@ -86,3 +86,14 @@ def test_data_version_changes_on_every_write(listed: Store):
     listed.upsert_papers([Paper(id="2503.00001", title="A", upvotes=1)])  # unchanged
     listed.upsert_papers([Paper(id="2503.00099", title="new", listed="2025-03-11")])
     assert listed.data_version() != after
+
+
+@pytest.mark.parametrize("text", ["\x00", "Ann\x00Lee", '"', "()", "*", "a:b"])
+def test_odd_names_and_ids_find_nothing_and_never_fail(listed: Store, text: str):
+    """User text reaches these through URLs: NUL bytes and query syntax included."""
+    assert listed.papers_by_author(text, limit=5) == []
+    assert listed.papers_in_category(text, limit=5) == []
+    assert listed.get_papers([text, "2503.00001"])[0].id == "2503.00001"
+    assert listed.get_paper(text) is None
+    assert listed.find_by_doi(text) is None
+    assert listed.papers_on_days("2025-03-03", "2025-03-03", limit=5, submitter=text) == []
