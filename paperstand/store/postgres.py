@@ -35,11 +35,11 @@ from paperstand.store.rows import (
     dedupe_batch,
     from_row,
     job_from_row,
+    plan_upsert,
     to_row,
 )
-from paperstand.store.sql import SQLStore, matches_nothing
+from paperstand.store.sql import SELECT_PAPERS, SQLStore, matches_nothing
 
-_SELECT = f"SELECT {', '.join(COLUMNS)} FROM papers"
 _COPY = f"COPY papers ({', '.join(COLUMNS)}) FROM STDIN"
 _UPDATE = f"UPDATE papers SET {', '.join(f'{c} = %s' for c in COLUMNS[1:])} WHERE id = %s"
 _DELETED = COLUMNS.index("deleted")
@@ -155,24 +155,13 @@ class PostgresStore(SQLStore):
     def upsert_papers(
         self, papers: Sequence[Paper], checkpoint: Checkpoint | None = None
     ) -> UpsertResult:
-        result = UpsertResult()
         incoming = dedupe_batch(papers)
         with self.transaction() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (PAPERS_LOCK,))
             stored = {p.id: p for p in self._select_by_ids(conn, list(incoming))}
-            inserts, updates = [], []
-            for paper_id, paper in incoming.items():
-                old = stored.get(paper_id)
-                if old is None:
-                    inserts.append(_pg_row(paper))
-                    result.added += 1
-                    continue
-                merged = old.merged_with(paper)
-                if merged == old:
-                    result.unchanged += 1
-                else:
-                    updates.append((*_pg_row(merged)[1:], paper_id))
-                    result.updated += 1
+            new, changed, result = plan_upsert(incoming, stored)
+            inserts = [_pg_row(paper) for paper in new]
+            updates = [(*_pg_row(merged)[1:], merged.id) for _, merged in changed]
             with conn.cursor() as cur:
                 if inserts:
                     with cur.copy(_COPY) as copy:
@@ -186,7 +175,7 @@ class PostgresStore(SQLStore):
 
     @staticmethod
     def _select_by_ids(conn: psycopg.Connection, paper_ids: list[str]) -> list[Paper]:
-        rows = conn.execute(f"{_SELECT} WHERE id = ANY(%s)", (paper_ids,)).fetchall()
+        rows = conn.execute(f"{SELECT_PAPERS} WHERE id = ANY(%s)", (paper_ids,)).fetchall()
         return [from_row(row) for row in rows]
 
     def get_papers(self, paper_ids: Sequence[str]) -> list[Paper]:
@@ -197,7 +186,7 @@ class PostgresStore(SQLStore):
     def find_by_doi(self, doi: str) -> Paper | None:
         with self.connection() as conn:
             row = conn.execute(
-                f"{_SELECT} WHERE lower(doi) = lower(%s) AND doi IS NOT NULL LIMIT 1",
+                f"{SELECT_PAPERS} WHERE lower(doi) = lower(%s) AND doi IS NOT NULL LIMIT 1",
                 (doi.strip(),),
             ).fetchone()
         return from_row(row) if row else None
@@ -260,7 +249,7 @@ class PostgresStore(SQLStore):
         if matches_nothing(name):
             return []
         return self._papers(
-            f"{_SELECT} WHERE authors @> %s AND NOT deleted "
+            f"{SELECT_PAPERS} WHERE authors @> %s AND NOT deleted "
             f"ORDER BY {self._DAY} DESC, id DESC LIMIT %s OFFSET %s",
             (Jsonb([name]), limit, offset),
         )
@@ -269,7 +258,7 @@ class PostgresStore(SQLStore):
         if matches_nothing(category):
             return []
         return self._papers(
-            f"{_SELECT} WHERE categories @> %s AND NOT deleted "
+            f"{SELECT_PAPERS} WHERE categories @> %s AND NOT deleted "
             f"ORDER BY {self._DAY} DESC, id DESC LIMIT %s OFFSET %s",
             (Jsonb([category]), limit, offset),
         )

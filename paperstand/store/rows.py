@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
 from paperstand.models import Paper
-from paperstand.store.base import Job
+from paperstand.store.base import Job, UpsertResult
 
 JSON_COLUMNS = ("authors", "categories", "ai_keywords", "extra")
 
@@ -66,6 +66,28 @@ def from_row(row: Sequence[Any]) -> Paper:
             data[name] = orjson.loads(value)
     data["deleted"] = bool(data["deleted"])
     return Paper(**data)
+
+
+def plan_upsert(
+    incoming: Mapping[str, Paper], stored: Mapping[str, Paper]
+) -> tuple[list[Paper], list[tuple[Paper, Paper]], UpsertResult]:
+    """What an upsert writes, the same on every backend: the new papers, the (stored,
+    merged) pairs that the merge changed, and the counts (unchanged papers are not written)."""
+    result = UpsertResult()
+    new: list[Paper] = []
+    changed: list[tuple[Paper, Paper]] = []
+    for paper_id, paper in incoming.items():
+        old = stored.get(paper_id)
+        if old is None:
+            new.append(paper)
+            continue
+        merged = old.merged_with(paper)
+        if merged != old:
+            changed.append((old, merged))
+    result.added = len(new)
+    result.updated = len(changed)
+    result.unchanged = len(incoming) - len(new) - len(changed)
+    return new, changed, result
 
 
 def dedupe_batch(papers: Sequence[Paper]) -> dict[str, Paper]:

@@ -22,10 +22,17 @@ from paperstand.models import Paper
 from paperstand.sources.base import Checkpoint
 from paperstand.store.base import Job, Schedule, UpsertResult
 from paperstand.store.migrations import migrations
-from paperstand.store.rows import COLUMNS, JOB_COLUMNS, dedupe_batch, from_row, job_from_row, to_row
-from paperstand.store.sql import SQLStore, matches_nothing
+from paperstand.store.rows import (
+    COLUMNS,
+    JOB_COLUMNS,
+    dedupe_batch,
+    from_row,
+    job_from_row,
+    plan_upsert,
+    to_row,
+)
+from paperstand.store.sql import SELECT_PAPERS, SQLStore, matches_nothing
 
-_SELECT = f"SELECT {', '.join(COLUMNS)} FROM papers"
 _INSERT = (
     f"INSERT INTO papers (pk, rev, {', '.join(COLUMNS)}) "
     f"VALUES ({', '.join('?' * (len(COLUMNS) + 2))})"
@@ -114,7 +121,6 @@ class SQLiteStore(SQLStore):
         # The full-text index and the revision numbers are written here rather than by
         # per-row triggers: set-wise writes from Python are several times faster, and bulk
         # ingestion speed is a feature. Both happen in the batch's own transaction.
-        result = UpsertResult()
         incoming = dedupe_batch(papers)
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
@@ -123,26 +129,21 @@ class SQLiteStore(SQLStore):
                 "SELECT coalesce(max(pk), 0) + 1, coalesce(max(rev), 0) + 1 FROM papers"
             ).fetchone()
             stored = self._select_by_ids(list(incoming))
+            new, changed, result = plan_upsert(
+                incoming, {paper_id: paper for paper_id, (_, paper) in stored.items()}
+            )
             inserts, updates, fts_removed, fts_added = [], [], [], []
-            for paper_id, paper in incoming.items():
-                found = stored.get(paper_id)
-                if found is None:
-                    row = to_row(paper)
-                    inserts.append((next_pk, rev, *row))
-                    fts_added.append(_fts_values(next_pk, row))
-                    next_pk += 1
-                    rev += 1
-                    result.added += 1
-                    continue
-                pk, old = found
-                merged = old.merged_with(paper)
-                if merged == old:
-                    result.unchanged += 1
-                    continue
+            for paper in new:
+                row = to_row(paper)
+                inserts.append((next_pk, rev, *row))
+                fts_added.append(_fts_values(next_pk, row))
+                next_pk += 1
+                rev += 1
+            for old, merged in changed:
+                pk = stored[old.id][0]
                 row = to_row(merged)
                 updates.append((rev, *row[1:], pk))
                 rev += 1
-                result.updated += 1
                 old_text = _fts_values(pk, to_row(old))
                 new_text = _fts_values(pk, row)
                 if old_text != new_text:
@@ -193,7 +194,7 @@ class SQLiteStore(SQLStore):
 
     def find_by_doi(self, doi: str) -> Paper | None:
         row = self.conn.execute(
-            f"{_SELECT} WHERE lower(doi) = lower(?) LIMIT 1", (doi.strip(),)
+            f"{SELECT_PAPERS} WHERE lower(doi) = lower(?) LIMIT 1", (doi.strip(),)
         ).fetchone()
         return from_row(row) if row else None
 
@@ -238,7 +239,7 @@ class SQLiteStore(SQLStore):
         # JSON test then keeps exact author matches only.
         phrase = '"' + name.replace('"', '""') + '"'
         rows = self.conn.execute(
-            f"{_SELECT} WHERE pk IN (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?) "
+            f"{SELECT_PAPERS} WHERE pk IN (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?) "
             "AND EXISTS (SELECT 1 FROM json_each(papers.authors) WHERE json_each.value = ?) "
             f"AND NOT deleted ORDER BY {self._DAY} DESC, id DESC LIMIT ? OFFSET ?",
             (f"authors : {phrase}", name, limit, offset),
@@ -247,7 +248,7 @@ class SQLiteStore(SQLStore):
 
     def papers_in_category(self, category: str, *, limit: int, offset: int = 0) -> list[Paper]:
         rows = self.conn.execute(
-            f"{_SELECT} WHERE EXISTS (SELECT 1 FROM json_each(papers.categories) "
+            f"{SELECT_PAPERS} WHERE EXISTS (SELECT 1 FROM json_each(papers.categories) "
             "WHERE json_each.value = ?) AND NOT deleted "
             f"ORDER BY {self._DAY} DESC, id DESC LIMIT ? OFFSET ?",
             (category, limit, offset),
