@@ -32,12 +32,14 @@ ENV = {**os.environ, "PAPERSTAND_ARXIV_DELAY": "0", "PAPERSTAND_HTTP_BACKOFF": "
 MAIN = "import sys; from paperstand.cli import main; sys.argv[0] = 'paperstand'; main()"
 
 
-def paperstand(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def paperstand(
+    home: Path, *args: str, env: dict[str, str] = ENV
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", MAIN, "--home", str(home), *args],
         capture_output=True,
         text=True,
-        env=ENV,
+        env=env,
         timeout=300,
     )
 

@@ -11,6 +11,7 @@ import pytest
 
 from tests.search_corpus import TEST_MODEL, load_corpus
 from tests.test_cli_ingest import MAIN
+from tests.test_cli_ingest import paperstand as run_paperstand
 
 ENV = {
     **os.environ,
@@ -20,16 +21,7 @@ ENV = {
 
 
 def paperstand(home: Path, *args: str):
-    import subprocess
-    import sys
-
-    return subprocess.run(
-        [sys.executable, "-c", MAIN, "--home", str(home), *args],
-        capture_output=True,
-        text=True,
-        env=ENV,
-        timeout=300,
-    )
+    return run_paperstand(home, *args, env=ENV)
 
 
 @pytest.fixture(scope="module")
