@@ -7,6 +7,7 @@ face: parse arguments, call the library, print the result.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +20,7 @@ from rich.progress import (
     DownloadColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -98,3 +100,16 @@ def progress(*, bytes_total: bool = False) -> Progress:
         transient=False,
         disable=not err.is_terminal,
     )
+
+
+def progress_callback(bar: Progress) -> Callable[[str, int, int | None], None]:
+    """A staged progress callback (``index build``'s ``(stage, done, total)``) that shows
+    each stage as its own bar."""
+    tasks: dict[str, TaskID] = {}
+
+    def show(stage: str, done: int, total: int | None) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+
+    return show

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from paperstand.cli.app import app, err, progress, settings, store_for
+from paperstand.cli.app import app, err, progress, progress_callback, settings, store_for
 from paperstand.errors import SourceError
 from paperstand.ingest import IngestReport, ingest
 from paperstand.sources import arxiv_api, arxiv_oai, hf_daily, jsonl
@@ -56,7 +56,6 @@ def _index_full_text(ctx: typer.Context, store: Store, report: IngestReport, bar
     they take minutes, the full text seconds)."""
     if not (report.written.added or report.written.updated):
         return
-    from paperstand.cli.search import progress_callback
     from paperstand.index.build import sync_fulltext
 
     sync_fulltext(store, settings(ctx), progress_callback(bar))

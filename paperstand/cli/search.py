@@ -5,12 +5,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import Progress, TaskID
 
-from paperstand.cli.app import app, err, print_json, progress, settings, store_for
+from paperstand.cli.app import (
+    app,
+    err,
+    print_json,
+    progress,
+    progress_callback,
+    settings,
+    store_for,
+)
 
 if TYPE_CHECKING:  # the search modules load numpy and the index: only when a command runs
-    from paperstand.index.build import Progress as BuildProgress
     from paperstand.search import Hit
 
 index_app = typer.Typer(help="Search indexes: full text and embeddings.", no_args_is_help=True)
@@ -55,18 +61,6 @@ def index_build(
         print_json(report.to_dict())
     else:
         typer.echo(report.summary())
-
-
-def progress_callback(bar: Progress) -> BuildProgress:
-    """A build progress callback that shows each stage as its own bar."""
-    tasks: dict[str, TaskID] = {}
-
-    def show(stage: str, done: int, total: int | None) -> None:
-        if stage not in tasks:
-            tasks[stage] = bar.add_task(stage, total=total)
-        bar.update(tasks[stage], completed=done, total=total)
-
-    return show
 
 
 def _print_hits(hits: list[Hit], as_json: bool) -> None:

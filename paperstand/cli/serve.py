@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from paperstand.cli.app import app, err, progress, settings
+from paperstand.cli.app import app, err, progress, progress_callback, settings
 from paperstand.errors import PaperstandError
 from paperstand.settings import Settings
 from paperstand.store import open_store
@@ -68,7 +68,6 @@ def _embed_in_background(conf: Settings) -> None:
     """Embed what is missing, with a progress bar, while the server answers. A transformer
     embeds a few dozen abstracts a second on two cores, so a fresh store would otherwise
     keep its users waiting minutes before the first page."""
-    from paperstand.cli.search import progress_callback
     from paperstand.index.build import embed_missing
     from paperstand.index.embeddings import get_embedder
 
