@@ -107,9 +107,7 @@ def embed_everything(store: Store) -> tuple[list[str], np.ndarray, float]:
 
 
 def save_vectors(store: Store, ids: list[str], vectors: np.ndarray) -> float:
-    rows = [
-        (pid, "bench", vector) for pid, vector in zip(ids, vectors, strict=True)
-    ]
+    rows = [(pid, "bench", vector) for pid, vector in zip(ids, vectors, strict=True)]
     index = vector_index(store, FAST_MODEL)
     began = time.perf_counter()
     for start in range(0, len(rows), 2000):
@@ -134,8 +132,10 @@ def bench_backend(name: str, url: str, home: Path, files, queries, ids, vectors,
         exact = None
     save_seconds = save_vectors(store, ids, vectors)
     result["save_vectors_per_s"] = round(len(ids) / save_seconds)
-    print(f"[{name}] saving {len(ids)} vectors{' + HNSW' if name == 'postgres' else ''}: "
-          f"{save_seconds:.1f} s ({len(ids) / save_seconds:,.0f}/s)")
+    print(
+        f"[{name}] saving {len(ids)} vectors{' + HNSW' if name == 'postgres' else ''}: "
+        f"{save_seconds:.1f} s ({len(ids) / save_seconds:,.0f}/s)"
+    )
 
     settings = Settings(home=home, embedding_model=FAST_MODEL, search_fetch_missing=False)
     home.mkdir(parents=True, exist_ok=True)
@@ -152,8 +152,10 @@ def bench_backend(name: str, url: str, home: Path, files, queries, ids, vectors,
         searcher.search(query, limit=20)
         times.append(time.perf_counter() - began)
     result["search_p50_ms"], result["search_p95_ms"] = percentiles(times)
-    print(f"[{name}] hybrid search, {len(queries)} queries: p50 {result['search_p50_ms']} ms, "
-          f"p95 {result['search_p95_ms']} ms")
+    print(
+        f"[{name}] hybrid search, {len(queries)} queries: p50 {result['search_p50_ms']} ms, "
+        f"p95 {result['search_p95_ms']} ms"
+    )
 
     embedder = get_embedder(FAST_MODEL)
     query_vectors = [embedder.embed_query(q) for q in queries]
@@ -169,8 +171,10 @@ def bench_backend(name: str, url: str, home: Path, files, queries, ids, vectors,
         hits += len({position[pid] for pid, _ in found} & truth)
     result["knn_recall_at_10"] = round(hits / (10 * len(queries)), 4)
     result["knn_p50_ms"], result["knn_p95_ms"] = percentiles(times)
-    print(f"[{name}] vector search: recall@10 {result['knn_recall_at_10']} vs exact, "
-          f"p50 {result['knn_p50_ms']} ms, p95 {result['knn_p95_ms']} ms")
+    print(
+        f"[{name}] vector search: recall@10 {result['knn_recall_at_10']} vs exact, "
+        f"p50 {result['knn_p50_ms']} ms, p95 {result['knn_p95_ms']} ms"
+    )
     store.close()
     return result, ids, vectors, exact
 
@@ -179,19 +183,26 @@ def bench_workers(url: str, root: Path, counts: list[int], per_run: int) -> dict
     """abstracts/s of ``embed`` jobs run by N worker processes on the PostgreSQL queue."""
     store = open_store(url)
     all_ids = [p.id for batch in store.iter_papers(batch_size=5000) for p in batch]
-    env = {**os.environ, "DATABASE_URL": url, "PAPERSTAND_HOME": str(root / "workers"),
-           "PAPERSTAND_EMBEDDING_MODEL": DEFAULT_MODEL}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "PAPERSTAND_HOME": str(root / "workers"),
+        "PAPERSTAND_EMBEDDING_MODEL": DEFAULT_MODEL,
+    }
     paperstand = str(Path(sys.executable).parent / "paperstand")
     rates = {}
     for run, count in enumerate(counts):
         chunk = all_ids[run * per_run : (run + 1) * per_run]
         job_ids = [
-            store.enqueue_job("embed", {"ids": chunk[i : i + 64]})
-            for i in range(0, len(chunk), 64)
+            store.enqueue_job("embed", {"ids": chunk[i : i + 64]}) for i in range(0, len(chunk), 64)
         ]
         workers = [
-            subprocess.Popen([paperstand, "worker", "--poll", "0.2"], env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.Popen(
+                [paperstand, "worker", "--poll", "0.2"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             for _ in range(count)
         ]
         wanted = set(job_ids)
@@ -212,10 +223,12 @@ def bench_workers(url: str, root: Path, counts: list[int], per_run: int) -> dict
         rate = len(chunk) / (last - first).total_seconds()
         rates[str(count)] = round(rate, 1)
         rates[f"{count}_per_cpu_second"] = round(len(chunk) / cpu, 1)
-        print(f"[postgres queue] {count} worker process(es), {DEFAULT_MODEL}: "
-              f"{len(chunk)} abstracts in {(last - first).total_seconds():.1f} s ({rate:.1f}/s); "
-              f"workers' CPU {cpu:.0f} s ({len(chunk) / cpu:.1f} abstracts per CPU second, "
-              "model loading included)")
+        print(
+            f"[postgres queue] {count} worker process(es), {DEFAULT_MODEL}: "
+            f"{len(chunk)} abstracts in {(last - first).total_seconds():.1f} s ({rate:.1f}/s); "
+            f"workers' CPU {cpu:.0f} s ({len(chunk) / cpu:.1f} abstracts per CPU second, "
+            "model loading included)"
+        )
     store.close()
     return rates
 
@@ -228,7 +241,8 @@ def main() -> None:
     parser.add_argument("--embed-papers", type=int, default=768)
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument(
-        "--only-workers", action="store_true",
+        "--only-workers",
+        action="store_true",
         help="Only step 5, on a store of the first listing file (for a quick re-measure).",
     )
     args = parser.parse_args()
@@ -243,8 +257,14 @@ def main() -> None:
         else:
             queries = make_queries(files, args.queries)
             figures["sqlite"], ids, vectors, exact = bench_backend(
-                "sqlite", f"sqlite:///{root / 'paperstand.sqlite3'}", root / "sqlite-home",
-                files, queries, None, None, None,
+                "sqlite",
+                f"sqlite:///{root / 'paperstand.sqlite3'}",
+                root / "sqlite-home",
+                files,
+                queries,
+                None,
+                None,
+                None,
             )
             figures["postgres"], *_ = bench_backend(
                 "postgres", pg_url, root / "pg-home", files, queries, ids, vectors, exact

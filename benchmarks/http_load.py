@@ -88,8 +88,9 @@ def sample_urls(home: Path, rng: random.Random) -> dict[str, list[str]]:
     }
 
 
-async def _get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str,
-               url: str) -> int:
+async def _get(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, url: str
+) -> int:
     """One GET on a kept-alive connection; returns the status. A lean client (the server
     always sends Content-Length), so the load generator leaves the CPU to the server."""
     writer.write(f"GET {url} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
@@ -97,8 +98,11 @@ async def _get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host:
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split(" ", 2)[1])
     length = next(
-        (int(line.split(":", 1)[1]) for line in lines[1:]
-         if line.lower().startswith("content-length:")),
+        (
+            int(line.split(":", 1)[1])
+            for line in lines[1:]
+            if line.lower().startswith("content-length:")
+        ),
         None,
     )
     if length is None:
@@ -200,8 +204,14 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "paperstand"), "--home", str(home), "serve",
-         "--port", str(port)],
+        [
+            str(Path(sys.executable).parent / "paperstand"),
+            "--home",
+            str(home),
+            "serve",
+            "--port",
+            str(port),
+        ],
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     results: dict[str, dict] = {}

@@ -44,8 +44,10 @@ def main() -> None:
     start = time.perf_counter()
     parsed = sum(1 for item in items(files) if isinstance(item, Paper))
     parse_seconds = time.perf_counter() - start
-    print(f"baseline, read + parse only: {parsed} papers in {parse_seconds:.1f} s "
-          f"({parsed / parse_seconds:,.0f} papers/s)")
+    print(
+        f"baseline, read + parse only: {parsed} papers in {parse_seconds:.1f} s "
+        f"({parsed / parse_seconds:,.0f} papers/s)"
+    )
 
     with tempfile.TemporaryDirectory() as home:
         store = open_store(f"sqlite:///{home}/paperstand.sqlite3")
@@ -57,19 +59,25 @@ def main() -> None:
         size_mb = sum(f.stat().st_size for f in Path(home).iterdir()) / 1e6
     papers = report.written.added
     rate = papers / seconds
-    print(f"paperstand ingest (store + FTS5): {papers} papers in {seconds:.1f} s "
-          f"({rate:,.0f} papers/s), {report.summary()}; store {size_mb:.0f} MB")
+    print(
+        f"paperstand ingest (store + FTS5): {papers} papers in {seconds:.1f} s "
+        f"({rate:,.0f} papers/s), {report.summary()}; store {size_mb:.0f} MB"
+    )
     print(f"ratio ingest/parse-only time: {seconds / parse_seconds:.2f}")
     full_arxiv = 2_700_000
     print(f"projected full arXiv ({full_arxiv:,} papers): {full_arxiv / rate / 60:.1f} min")
-    print(json.dumps({
-        "papers": papers,
-        "seconds": round(seconds, 2),
-        "papers_per_s": round(rate),
-        "parse_only_papers_per_s": round(parsed / parse_seconds),
-        "store_papers": stats["papers"],
-        "store_mb": round(size_mb),
-    }))
+    print(
+        json.dumps(
+            {
+                "papers": papers,
+                "seconds": round(seconds, 2),
+                "papers_per_s": round(rate),
+                "parse_only_papers_per_s": round(parsed / parse_seconds),
+                "store_papers": stats["papers"],
+                "store_mb": round(size_mb),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -44,23 +44,59 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 TOPICS = [
-    "diffusion models", "graph neural networks", "reinforcement learning from human feedback",
-    "large language model reasoning", "vision transformer", "federated learning privacy",
-    "neural radiance fields", "gaussian splatting", "speech recognition", "protein structure",
-    "quantum error correction", "retrieval augmented generation", "mixture of experts",
-    "knowledge distillation", "object detection", "medical image segmentation",
-    "time series forecasting", "autonomous driving", "robot manipulation", "in-context learning",
-    "chain of thought", "multimodal large language models", "text to image generation",
-    "video generation", "point cloud", "contrastive learning", "adversarial robustness",
-    "hallucination detection", "code generation", "sparse attention", "state space models",
-    "low rank adaptation", "physics informed neural networks", "neural operators",
-    "kolmogorov arnold networks", "machine translation low resource", "recommender systems",
-    "anomaly detection", "semantic segmentation", "pose estimation", "music generation",
-    "weather prediction", "molecular generation", "theorem proving", "agents tool use",
-    "benchmark evaluation of llms", "continual learning", "quantization of transformers",
+    "diffusion models",
+    "graph neural networks",
+    "reinforcement learning from human feedback",
+    "large language model reasoning",
+    "vision transformer",
+    "federated learning privacy",
+    "neural radiance fields",
+    "gaussian splatting",
+    "speech recognition",
+    "protein structure",
+    "quantum error correction",
+    "retrieval augmented generation",
+    "mixture of experts",
+    "knowledge distillation",
+    "object detection",
+    "medical image segmentation",
+    "time series forecasting",
+    "autonomous driving",
+    "robot manipulation",
+    "in-context learning",
+    "chain of thought",
+    "multimodal large language models",
+    "text to image generation",
+    "video generation",
+    "point cloud",
+    "contrastive learning",
+    "adversarial robustness",
+    "hallucination detection",
+    "code generation",
+    "sparse attention",
+    "state space models",
+    "low rank adaptation",
+    "physics informed neural networks",
+    "neural operators",
+    "kolmogorov arnold networks",
+    "machine translation low resource",
+    "recommender systems",
+    "anomaly detection",
+    "semantic segmentation",
+    "pose estimation",
+    "music generation",
+    "weather prediction",
+    "molecular generation",
+    "theorem proving",
+    "agents tool use",
+    "benchmark evaluation of llms",
+    "continual learning",
+    "quantization of transformers",
 ]
 FILTERS = [
-    {"category": "cs.CV"}, {"since": "2026-01-01"}, {"until": "2025-06-30"},
+    {"category": "cs.CV"},
+    {"since": "2026-01-01"},
+    {"until": "2025-06-30"},
     {"category": "cs.CL", "since": "2025-09-01"},
 ]
 
@@ -307,17 +343,28 @@ def vectors_only(home: Path, count: int, dim: int = 384, probes: int = 200) -> d
     return {"papers": count, "dim": dim, "knn_10": percentiles(times)}
 
 
-def measure(args: argparse.Namespace, everything: list[dict], queries: list, count: int,
-            model: str) -> dict:
+def measure(
+    args: argparse.Namespace, everything: list[dict], queries: list, count: int, model: str
+) -> dict:
     """Build (or reuse) the store of the first ``count`` papers with ``model``, then time
     it from a fresh serving process."""
     home = args.cache / f"arxiv-{count}-{model}"
     built = build(home, everything[:count], model)
     (home / "queries.json").write_text(json.dumps(queries))
     child = subprocess.run(
-        [sys.executable, __file__, "--serve", str(home), "--model", model,
-         "--data", str(args.data)],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            __file__,
+            "--serve",
+            str(home),
+            "--model",
+            model,
+            "--data",
+            str(args.data),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     served = json.loads(child.stdout.strip().splitlines()[-1])
     print(
@@ -341,7 +388,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,50000,all")
     parser.add_argument("--model", default="static-64", help="model of the size series")
     parser.add_argument(
-        "--default-sample", type=int, default=2000,
+        "--default-sample",
+        type=int,
+        default=2000,
         help="papers embedded with the default model (0: skip); it is too slow for 118k here",
     )
     parser.add_argument("--queries", type=int, default=400)

@@ -141,8 +141,16 @@ def week_list(
 ) -> PaperList:
     first, last = week_bounds(week)
     return _period_list(
-        store, "week", week, first, last, week_label,
-        limit=limit, offset=offset, submitter=submitter, recent_first=recent_first,
+        store,
+        "week",
+        week,
+        first,
+        last,
+        week_label,
+        limit=limit,
+        offset=offset,
+        submitter=submitter,
+        recent_first=recent_first,
     )
 
 
@@ -157,8 +165,16 @@ def month_list(
 ) -> PaperList:
     first, last = month_bounds(month)
     return _period_list(
-        store, "month", month, first, last, lambda d: d.strftime("%Y-%m"),
-        limit=limit, offset=offset, submitter=submitter, recent_first=recent_first,
+        store,
+        "month",
+        month,
+        first,
+        last,
+        lambda d: d.strftime("%Y-%m"),
+        limit=limit,
+        offset=offset,
+        submitter=submitter,
+        recent_first=recent_first,
     )
 
 
@@ -206,9 +222,7 @@ def trending(
         return PaperList("trending", "trending", None, None, [], 0)
     last = date.fromisoformat(newest)
     first = (last - timedelta(days=TRENDING_DAYS - 1)).isoformat()
-    candidates = store.papers_on_days(
-        first, newest, limit=TRENDING_CANDIDATES, submitter=submitter
-    )
+    candidates = store.papers_on_days(first, newest, limit=TRENDING_CANDIDATES, submitter=submitter)
     ranked = rank_trending(candidates, last)
     return PaperList(
         "trending", "trending", first, newest, ranked[offset : offset + limit], len(ranked)
@@ -241,14 +255,20 @@ def daily_papers(
         if not given:
             return trending(store, limit=limit, offset=offset, submitter=submitter)
         found = daily_papers(
-            store, day=day, week=week, month=month, submitter=submitter,
+            store,
+            day=day,
+            week=week,
+            month=month,
+            submitter=submitter,
             limit=TRENDING_CANDIDATES,
         )
         newest = date.fromisoformat(found.last) if found.last else date.today()
         found.papers = rank_trending(found.papers, newest)[offset : offset + limit]
         return found
     options = {
-        "limit": limit, "offset": offset, "submitter": submitter,
+        "limit": limit,
+        "offset": offset,
+        "submitter": submitter,
         "recent_first": sort == "publishedAt",
     }
     if day:

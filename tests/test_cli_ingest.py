@@ -181,8 +181,17 @@ def test_hf_daily_from_a_url(home: Path, replay: Replay) -> None:
 
 
 def _oai(home: Path, replay: Replay, *extra: str, succeed: bool = True):
-    args = ("ingest", "arxiv-oai", "--url", replay.oai_url, "--format", "arXivRaw",
-            "--from", "2014-10-01", *extra)
+    args = (
+        "ingest",
+        "arxiv-oai",
+        "--url",
+        replay.oai_url,
+        "--format",
+        "arXivRaw",
+        "--from",
+        "2014-10-01",
+        *extra,
+    )
     return ok(home, *args) if succeed else fails(home, *args)
 
 
@@ -201,8 +210,12 @@ def test_arxiv_oai_harvest_and_rerun(home: Path, two_pages: Replay) -> None:
 
 
 def test_arxiv_oai_survives_503_and_a_dropped_connection(home: Path, replay: Replay) -> None:
-    window = {"verb": "ListRecords", "metadataPrefix": "arXiv", "from": "2015-01-01",
-              "until": "2015-01-03"}
+    window = {
+        "verb": "ListRecords",
+        "metadataPrefix": "arXiv",
+        "from": "2015-01-01",
+        "until": "2015-01-03",
+    }
     replay.inject(OAI_PATH, window, "503", "drop")
     args = ("--from", "2015-01-01", "--until", "2015-01-03")
     assert ok(home, "ingest", "arxiv-oai", "--url", replay.oai_url, *args) == summary(2)
@@ -229,8 +242,9 @@ def test_arxiv_oai_errors(home: Path, replay: Replay) -> None:
     )
     bad = fails(home, "ingest", "arxiv-oai", "--url", replay.oai_url, "--set", "nonsense")
     assert "error: arXiv OAI-PMH error badArgument on page 1" in bad.stderr
-    empty = ok(home, "ingest", "arxiv-oai", "--url", replay.oai_url, "--format", "arXivRaw",
-               "--set", "moo")
+    empty = ok(
+        home, "ingest", "arxiv-oai", "--url", replay.oai_url, "--format", "arXivRaw", "--set", "moo"
+    )
     assert empty == summary(0)
     assert "not a date" in fails(home, "ingest", "arxiv-oai", "--from", "2015-02-30").stderr
     # Nothing listens on port 9 of the loopback: retried, then one line.

@@ -52,8 +52,18 @@ def test_search_prints_json_hits(home: Path) -> None:
     assert len(hits) == 20 and hits[0]["id"] == "2503.11781"
     assert {"id", "title", "score"} <= set(hits[0])
     done = paperstand(
-        home, "search", "segmentation", "--limit", "5", "--category", "cs.CV",
-        "--since", "2025-03-25", "--until", "2025-03-26", "--json",
+        home,
+        "search",
+        "segmentation",
+        "--limit",
+        "5",
+        "--category",
+        "cs.CV",
+        "--since",
+        "2025-03-25",
+        "--until",
+        "2025-03-26",
+        "--json",
     )
     hits = json.loads(done.stdout)
     assert len(hits) == 5
@@ -121,9 +131,20 @@ def test_full_text_only_build_then_serve_embed_fills_in_the_embeddings(
 
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-c", MAIN, "--home", str(tmp_path), "serve", "--port", str(port),
-         "--embed"],
-        env=ENV, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            MAIN,
+            "--home",
+            str(tmp_path),
+            "serve",
+            "--port",
+            str(port),
+            "--embed",
+        ],
+        env=ENV,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         counts: dict[str, int] = {}

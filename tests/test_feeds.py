@@ -17,8 +17,12 @@ def test_periods_parse_strictly():
     assert feeds.week_bounds("2026-W01") == (date(2025, 12, 29), date(2026, 1, 4))
     assert feeds.month_bounds("2024-02") == (date(2024, 2, 1), date(2024, 2, 29))
     assert feeds.month_bounds("2025-12") == (date(2025, 12, 1), date(2025, 12, 31))
-    for bad, parse in [("2025-W54", feeds.week_bounds), ("2025-13", feeds.month_bounds),
-                       ("2025-02-29", feeds.parse_day), ("25-01-01", feeds.parse_day)]:
+    for bad, parse in [
+        ("2025-W54", feeds.week_bounds),
+        ("2025-13", feeds.month_bounds),
+        ("2025-02-29", feeds.parse_day),
+        ("25-01-01", feeds.parse_day),
+    ]:
         with pytest.raises(InvalidInput):
             parse(bad)
 
@@ -34,12 +38,14 @@ def test_trending_decays_upvotes_with_age():
 
 @pytest.fixture
 def lists(store: Store) -> Store:
-    store.upsert_papers([
-        Paper(id=f"2503.0000{n}", title=f"P{n}", listed=day, upvotes=votes)
-        for n, (day, votes) in enumerate(
-            [("2025-03-03", 1), ("2025-03-03", 4), ("2025-03-05", 0), ("2025-03-17", 2)]
-        )
-    ])
+    store.upsert_papers(
+        [
+            Paper(id=f"2503.0000{n}", title=f"P{n}", listed=day, upvotes=votes)
+            for n, (day, votes) in enumerate(
+                [("2025-03-03", 1), ("2025-03-03", 4), ("2025-03-05", 0), ("2025-03-17", 2)]
+            )
+        ]
+    )
     return store
 
 

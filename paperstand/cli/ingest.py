@@ -122,9 +122,7 @@ def ingest_arxiv_oai(
     set_spec: Annotated[str | None, typer.Option("--set", help="OAI set, e.g. cs.")] = None,
     from_date: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD")] = None,
     until: Annotated[str | None, typer.Option("--until", help="YYYY-MM-DD")] = None,
-    metadata_prefix: Annotated[
-        str, typer.Option("--format", help="arXiv or arXivRaw.")
-    ] = "arXiv",
+    metadata_prefix: Annotated[str, typer.Option("--format", help="arXiv or arXivRaw.")] = "arXiv",
     strict: Strict = False,
 ) -> None:
     """Incremental OAI-PMH harvest; an interrupted harvest resumes where it stopped."""

@@ -23,9 +23,7 @@ index_app = typer.Typer(help="Search indexes: full text and embeddings.", no_arg
 app.add_typer(index_app, name="index")
 
 Limit = Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="How many results.")]
-Day = Annotated[
-    str | None, typer.Option(help="Listing day bound, YYYY-MM-DD (inclusive).")
-]
+Day = Annotated[str | None, typer.Option(help="Listing day bound, YYYY-MM-DD (inclusive).")]
 AsJson = Annotated[
     bool, typer.Option("--json", help="Print one JSON array of {id, title, score, ...}.")
 ]
@@ -87,7 +85,7 @@ def _print_hits(hits: list[Hit], as_json: bool) -> None:
 @app.command()
 def search(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(help="Words, \"a phrase\", author:NAME, cat:CAT, an id.")],
+    query: Annotated[str, typer.Argument(help='Words, "a phrase", author:NAME, cat:CAT, an id.')],
     limit: Limit = 20,
     since: Day = None,
     until: Day = None,

@@ -68,9 +68,7 @@ class BuildReport:
         }
 
 
-def sync_fulltext(
-    store: Store, settings: Settings, progress: Progress | None = None
-) -> int:
+def sync_fulltext(store: Store, settings: Settings, progress: Progress | None = None) -> int:
     index = FullTextIndex(settings.fulltext_path)
     total = max(store.revision() - index.revision, 0)
     return index.sync(store, (lambda n: progress("full text", n, total)) if progress else None)

@@ -128,9 +128,7 @@ class SQLiteVecIndex(VectorIndex):
         row_of = self._row_of
         return np.fromiter((row_of[p] for p in paper_ids if p in row_of), dtype=np.int64)
 
-    def _nearest_codes(
-        self, query: np.ndarray, rows: np.ndarray | None, wanted: int
-    ) -> np.ndarray:
+    def _nearest_codes(self, query: np.ndarray, rows: np.ndarray | None, wanted: int) -> np.ndarray:
         """Row numbers of (about) the ``wanted`` codes nearest to the query's, by Hamming
         distance, chosen with a histogram of the distances instead of a sort."""
         columns = self._columns if rows is None else self._columns[:, rows]

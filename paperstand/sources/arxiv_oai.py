@@ -129,7 +129,10 @@ def records(
 
 
 def checkpoint_key(
-    base_url: str, metadata_prefix: str, set_spec: str | None, from_date: str | None,
+    base_url: str,
+    metadata_prefix: str,
+    set_spec: str | None,
+    from_date: str | None,
     until: str | None,
 ) -> str:
     """The checkpoint of one harvest window: same arguments, same key, so it resumes."""
@@ -198,8 +201,15 @@ def _arxiv(body: etree._Element, paper_id: str) -> Paper:
         name = squash(" ".join(p for p in parts if p))
         if name:
             authors.append(name)
-    return _paper(body, ns, paper_id, authors, None, body.findtext(f"{ns}created"),
-                  body.findtext(f"{ns}updated"))
+    return _paper(
+        body,
+        ns,
+        paper_id,
+        authors,
+        None,
+        body.findtext(f"{ns}created"),
+        body.findtext(f"{ns}updated"),
+    )
 
 
 def _arxiv_raw(body: etree._Element, paper_id: str) -> Paper:

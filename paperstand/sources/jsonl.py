@@ -63,9 +63,7 @@ def records(
     with ProcessPoolExecutor(
         max_workers=1, mp_context=_fork, initializer=_die_with, initargs=(os.getpid(),)
     ) as pool:
-        pending: deque[Future[list[Item]]] = deque(
-            [pool.submit(parse_lines, name, *first, parse)]
-        )
+        pending: deque[Future[list[Item]]] = deque([pool.submit(parse_lines, name, *first, parse)])
         try:
             for chunk in chunks:
                 pending.append(pool.submit(parse_lines, name, *chunk, parse))
@@ -106,9 +104,7 @@ def _chunks(lines: BinaryIO, name: str) -> Iterator[tuple[int, list[bytes]]]:
     except (EOFError, OSError, zlib.error) as exc:
         if chunk:
             yield number + 1, chunk
-        raise SourceError(
-            f"{name}: unreadable after line {number + len(chunk)}: {exc}"
-        ) from exc
+        raise SourceError(f"{name}: unreadable after line {number + len(chunk)}: {exc}") from exc
     if chunk:
         yield number + 1, chunk
 

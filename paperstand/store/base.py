@@ -43,7 +43,6 @@ class EmbeddingSource:
     content_hash: str | None
 
 
-
 @dataclass
 class Job:
     """One unit of background work in the queue (see ``paperstand/jobs.py``). Times are
@@ -73,6 +72,7 @@ class Schedule:
     kind: str
     params: dict[str, Any]
     every_seconds: int
+
 
 class Store(ABC):
     """A paper store. Methods that write commit before they return (one transaction each)."""

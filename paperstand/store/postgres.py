@@ -263,7 +263,6 @@ class PostgresStore(SQLStore):
             (Jsonb([category]), limit, offset),
         )
 
-
     # --- search indexes: revisions and embeddings (issue 4) -----------------------------
 
     def save_embeddings(self, model: str, rows: Sequence[tuple[str, str, np.ndarray]]) -> None:

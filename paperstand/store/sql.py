@@ -98,8 +98,7 @@ class SQLStore(Store):
     ) -> Iterator[list[tuple[int, Paper]]]:
         while True:
             rows = self._query(
-                f"SELECT rev, {', '.join(COLUMNS)} FROM papers WHERE rev > ? "
-                "ORDER BY rev LIMIT ?",
+                f"SELECT rev, {', '.join(COLUMNS)} FROM papers WHERE rev > ? ORDER BY rev LIMIT ?",
                 (after, batch_size),
             )
             if not rows:

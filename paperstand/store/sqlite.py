@@ -326,9 +326,9 @@ class SQLiteStore(SQLStore):
 
     def embeddings_version(self) -> int:
         """Changes whenever any process writes embeddings: in-memory copies reload on it."""
-        return self.conn.execute(
-            "SELECT version FROM embeddings_version WHERE id = 1"
-        ).fetchone()[0]
+        return self.conn.execute("SELECT version FROM embeddings_version WHERE id = 1").fetchone()[
+            0
+        ]
 
     def embedding_codes(
         self, model: str, *, with_vectors: bool = False
@@ -416,27 +416,36 @@ class SQLiteStore(SQLStore):
         return job_from_row(row) if row else None
 
     def renew_job_lease(self, job_id: int, worker: str, lease: float) -> bool:
-        return self.conn.execute(
-            f"UPDATE jobs SET lease_until = {_later('?')} "
-            "WHERE id = ? AND worker = ? AND status = 'running'",
-            (_seconds(lease), job_id, worker),
-        ).rowcount == 1
+        return (
+            self.conn.execute(
+                f"UPDATE jobs SET lease_until = {_later('?')} "
+                "WHERE id = ? AND worker = ? AND status = 'running'",
+                (_seconds(lease), job_id, worker),
+            ).rowcount
+            == 1
+        )
 
     def finish_job(self, job_id: int, worker: str, result: dict[str, Any] | None) -> bool:
-        return self.conn.execute(
-            f"UPDATE jobs SET status = 'done', finished_at = {_NOW}, lease_until = NULL, "
-            "result = ? WHERE id = ? AND worker = ? AND status = 'running'",
-            (orjson.dumps(result).decode() if result is not None else None, job_id, worker),
-        ).rowcount == 1
+        return (
+            self.conn.execute(
+                f"UPDATE jobs SET status = 'done', finished_at = {_NOW}, lease_until = NULL, "
+                "result = ? WHERE id = ? AND worker = ? AND status = 'running'",
+                (orjson.dumps(result).decode() if result is not None else None, job_id, worker),
+            ).rowcount
+            == 1
+        )
 
     def fail_job(self, job_id: int, worker: str, error: str, retry_in: float) -> bool:
-        return self.conn.execute(
-            "UPDATE jobs SET status = CASE WHEN attempts < max_attempts THEN 'queued' "
-            "ELSE 'failed' END, finished_at = CASE WHEN attempts < max_attempts THEN NULL "
-            f"ELSE {_NOW} END, run_after = {_later('?')}, lease_until = NULL, error = ? "
-            "WHERE id = ? AND worker = ? AND status = 'running'",
-            (_seconds(retry_in), error, job_id, worker),
-        ).rowcount == 1
+        return (
+            self.conn.execute(
+                "UPDATE jobs SET status = CASE WHEN attempts < max_attempts THEN 'queued' "
+                "ELSE 'failed' END, finished_at = CASE WHEN attempts < max_attempts THEN NULL "
+                f"ELSE {_NOW} END, run_after = {_later('?')}, lease_until = NULL, error = ? "
+                "WHERE id = ? AND worker = ? AND status = 'running'",
+                (_seconds(retry_in), error, job_id, worker),
+            ).rowcount
+            == 1
+        )
 
     def list_jobs(self, *, status: str | None = None, limit: int = 50) -> list[Job]:
         where = "WHERE status = ?" if status else ""

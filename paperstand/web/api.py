@@ -65,8 +65,14 @@ async def daily_papers(
 
     def make() -> bytes:
         found = feeds.daily_papers(
-            site.store, day=date, week=week, month=month, submitter=submitter,
-            sort=sort, limit=limit, offset=p * limit,
+            site.store,
+            day=date,
+            week=week,
+            month=month,
+            submitter=submitter,
+            sort=sort,
+            limit=limit,
+            offset=p * limit,
         )
         return orjson.dumps([hf.daily_item(paper) for paper in found.papers])
 
@@ -144,17 +150,24 @@ async def search(
 
     def make() -> bytes:
         result = site.searcher().search(
-            q, limit=limit, offset=offset, since=since, until=until,
-            category=category, has_code=has_code,
+            q,
+            limit=limit,
+            offset=offset,
+            since=since,
+            until=until,
+            category=category,
+            has_code=has_code,
         )
         direct = result.direct
-        return orjson.dumps({
-            "query": q,
-            "total": result.total,
-            "notice": result.notice,
-            "direct": {"score": direct.score, **summary(direct.paper)} if direct else None,
-            "hits": [{"score": h.score, **summary(h.paper)} for h in result.hits],
-        })
+        return orjson.dumps(
+            {
+                "query": q,
+                "total": result.total,
+                "notice": result.notice,
+                "direct": {"score": direct.score, **summary(direct.paper)} if direct else None,
+                "hits": [{"score": h.score, **summary(h.paper)} for h in result.hits],
+            }
+        )
 
     key = ("search", q, limit, offset, since, until, category, has_code)
     return await site.respond(request, key, make, JSON, SEARCH_TTL)

@@ -108,8 +108,7 @@ def daily_item(paper: Paper) -> dict[str, Any]:
         "publishedAt": inner.get("submittedOnDailyAt") or timestamp(paper_day(paper)),
         "thumbnail": extra.get("thumbnail"),
         "numComments": extra.get("numComments", 0),
-        "submittedBy": _with_username(extra.get("submittedBy"))
-        or inner.get("submittedOnDailyBy"),
+        "submittedBy": _with_username(extra.get("submittedBy")) or inner.get("submittedOnDailyBy"),
         "isAuthorParticipating": extra.get("isAuthorParticipating", False),
     }
     return {key: value for key, value in outer.items() if value is not None}

@@ -32,6 +32,7 @@ async def _html(
 ) -> Response:
     """The cached page ``key``, rendered from ``template`` with ``context()`` on a miss."""
     site = site_of(request)
+
     def make() -> str:
         return site.page(template, **context())
 
@@ -55,7 +56,8 @@ def _list_page(listing: feeds.PaperList, page: int, title: str) -> dict[str, Any
         "offset": (page - 1) * PAGE_SIZE,
         "has_more": listing.total > page * PAGE_SIZE,
         "feeds": DAILY_FEEDS,
-        "self_url": "/papers/trending" if listing.kind == "trending"
+        "self_url": "/papers/trending"
+        if listing.kind == "trending"
         else f"/papers/{listing.kind}/{listing.label}",
         "trending_days": feeds.TRENDING_DAYS,
     }
@@ -136,8 +138,12 @@ async def _browse(
     def context():
         found = fetch(limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
         return {
-            "title": title, "papers": found[:PAGE_SIZE], "page": page,
-            "offset": (page - 1) * PAGE_SIZE, "has_more": len(found) > PAGE_SIZE, **more,
+            "title": title,
+            "papers": found[:PAGE_SIZE],
+            "page": page,
+            "offset": (page - 1) * PAGE_SIZE,
+            "has_more": len(found) > PAGE_SIZE,
+            **more,
         }
 
     return await _html(request, key, "browse.html", context)
@@ -147,9 +153,15 @@ async def _browse(
 async def author_page(request: Request, name: str, page: Page = 1) -> Response:
     site = site_of(request)
     return await _browse(
-        request, site, ("author", name, page), f"Papers by {name}",
-        lambda **kw: site.store.papers_by_author(name, **kw), page,
-        heading=name, kind="author", self_url=author_url(name),
+        request,
+        site,
+        ("author", name, page),
+        f"Papers by {name}",
+        lambda **kw: site.store.papers_by_author(name, **kw),
+        page,
+        heading=name,
+        kind="author",
+        self_url=author_url(name),
     )
 
 
@@ -157,9 +169,15 @@ async def author_page(request: Request, name: str, page: Page = 1) -> Response:
 async def category_page(request: Request, category: str, page: Page = 1) -> Response:
     site = site_of(request)
     return await _browse(
-        request, site, ("category", category, page), f"Papers in {category}",
-        lambda **kw: site.store.papers_in_category(category, **kw), page,
-        heading=category, kind="category", self_url=category_url(category),
+        request,
+        site,
+        ("category", category, page),
+        f"Papers in {category}",
+        lambda **kw: site.store.papers_in_category(category, **kw),
+        page,
+        heading=category,
+        kind="category",
+        self_url=category_url(category),
         feeds=_feeds((f"Papers in {category}", f"/feeds/categories/{category}")),
     )
 
@@ -183,23 +201,36 @@ async def search_page(
 
     def context():
         base = {
-            "title": f"Search: {q}" if q else "Search", "query": q, "since": since,
-            "until": until, "category": category, "has_code": has_code, "page": page,
+            "title": f"Search: {q}" if q else "Search",
+            "query": q,
+            "since": since,
+            "until": until,
+            "category": category,
+            "has_code": has_code,
+            "page": page,
         }
         if not q.strip():
             return {**base, "result": None}
         try:
             result = site.searcher().search(
-                q, limit=SEARCH_PAGE_SIZE + 1, offset=(page - 1) * SEARCH_PAGE_SIZE,
-                since=since, until=until, category=category, has_code=has_code,
+                q,
+                limit=SEARCH_PAGE_SIZE + 1,
+                offset=(page - 1) * SEARCH_PAGE_SIZE,
+                since=since,
+                until=until,
+                category=category,
+                has_code=has_code,
             )
         except PaperstandError as exc:  # e.g. search not set up: say so on the page
             return {**base, "result": None, "problem": str(exc)}
         return {
-            **base, "result": result, "hits": result.hits[:SEARCH_PAGE_SIZE],
+            **base,
+            "result": result,
+            "hits": result.hits[:SEARCH_PAGE_SIZE],
             "has_more": len(result.hits) > SEARCH_PAGE_SIZE,
             "offset": (page - 1) * SEARCH_PAGE_SIZE,
-            "feeds": _feeds((f"Search: {q}", "/feeds/search")), "feed_query": q,
+            "feeds": _feeds((f"Search: {q}", "/feeds/search")),
+            "feed_query": q,
         }
 
     key = ("search", q, since, until, category, has_code, page)
@@ -223,8 +254,11 @@ async def paper_page(request: Request, paper_id: str) -> Response:
         except PaperstandError:
             similar = []
         return {
-            "title": paper.title or paper.id, "paper": paper, "similar": similar,
-            "bibtex": bibtex.entry(paper), "feeds": DAILY_FEEDS,
+            "title": paper.title or paper.id,
+            "paper": paper,
+            "similar": similar,
+            "bibtex": bibtex.entry(paper),
+            "feeds": DAILY_FEEDS,
             "day": paper.submitted_on or paper.listed,
         }
 

@@ -66,8 +66,15 @@ def build_feed(
     return fg.atom_str(pretty=True) if fmt == "atom" else fg.rss_str(pretty=True)
 
 
-async def _serve(request: Request, key: tuple, make_list, title: str, description: str,
-           fmt: str, ttl: float | None = None) -> Response:
+async def _serve(
+    request: Request,
+    key: tuple,
+    make_list,
+    title: str,
+    description: str,
+    fmt: str,
+    ttl: float | None = None,
+) -> Response:
     site = site_of(request)
     if fmt not in MEDIA:
         raise NotFound(f"no such feed format {fmt!r}: use .xml (RSS 2.0) or .atom")
@@ -85,29 +92,44 @@ async def _serve(request: Request, key: tuple, make_list, title: str, descriptio
 @router.get("/feeds/daily.{fmt}")
 async def daily_feed(request: Request, fmt: Format) -> Response:
     """The latest day's papers, ranked."""
+
     def papers(site: Site) -> list[Paper]:
         day = feeds.latest_day(site.store)
         return feeds.day_list(site.store, day, limit=FEED_SIZE).papers if day else []
 
-    return await _serve(request, ("daily",), papers, "paperstand: daily papers",
-                  "The latest day's papers, most upvoted first.", fmt)
+    return await _serve(
+        request,
+        ("daily",),
+        papers,
+        "paperstand: daily papers",
+        "The latest day's papers, most upvoted first.",
+        fmt,
+    )
 
 
 @router.get("/feeds/trending.{fmt}")
 async def trending_feed(request: Request, fmt: Format) -> Response:
     """Trending papers (upvotes decayed by age)."""
-    return await _serve(request, ("trending",),
-                  lambda site: feeds.trending(site.store, limit=FEED_SIZE).papers,
-                  "paperstand: trending papers", "Upvotes decayed by age.", fmt)
+    return await _serve(
+        request,
+        ("trending",),
+        lambda site: feeds.trending(site.store, limit=FEED_SIZE).papers,
+        "paperstand: trending papers",
+        "Upvotes decayed by age.",
+        fmt,
+    )
 
 
 @router.get("/feeds/categories/{category}.{fmt}")
 async def category_feed(request: Request, category: str, fmt: Format) -> Response:
     """The latest papers of an arXiv category."""
     return await _serve(
-        request, ("category", category),
+        request,
+        ("category", category),
         lambda site: site.store.papers_in_category(category, limit=FEED_SIZE),
-        f"paperstand: {category}", f"The latest papers in {category}.", fmt,
+        f"paperstand: {category}",
+        f"The latest papers in {category}.",
+        fmt,
     )
 
 
@@ -116,9 +138,17 @@ async def search_feed(
     request: Request, fmt: Format, q: Annotated[str, Query(min_length=1, max_length=250)]
 ) -> Response:
     """The best matches of a search query, for a feed reader to watch."""
+
     def papers(site: Site) -> list[Paper]:
         result = site.searcher().search(q, limit=FEED_SIZE)
         return [hit.paper for hit in result.hits]
 
-    return await _serve(request, ("search", q), papers, f"paperstand: search {q}",
-                  f"Papers matching {q!r}.", fmt, ttl=SEARCH_TTL)
+    return await _serve(
+        request,
+        ("search", q),
+        papers,
+        f"paperstand: search {q}",
+        f"Papers matching {q!r}.",
+        fmt,
+        ttl=SEARCH_TTL,
+    )

@@ -232,7 +232,9 @@ def test_next_harvest_continues_from_the_last_ones_start(
         "mikesaelim__ErrorResponseNoRecordsMatch.xml",
     )
     incremental = arxiv_oai.records(
-        two_pages.oai_url, metadata_prefix="arXivRaw", checkpoints=sqlite_store,
+        two_pages.oai_url,
+        metadata_prefix="arXivRaw",
+        checkpoints=sqlite_store,
         fetcher=fetcher(),
     )
     report = ingest(sqlite_store, incremental)
@@ -244,7 +246,10 @@ def test_a_window_with_an_end_is_continued_from_that_end(
     replay: Replay, sqlite_store: Store
 ) -> None:
     window = arxiv_oai.records(
-        replay.oai_url, from_date="2015-01-01", until="2015-01-03", checkpoints=sqlite_store,
+        replay.oai_url,
+        from_date="2015-01-01",
+        until="2015-01-03",
+        checkpoints=sqlite_store,
         fetcher=fetcher(),
     )
     ingest(sqlite_store, window)

@@ -126,7 +126,11 @@ def test_bad_lines_and_items_are_skipped_with_reasons(tmp_path: Path) -> None:
     path.write_bytes(b"\n".join(lines) + b"\n")
     items = read(path, "papers.jsonl")
     assert [type(i).__name__ for i in items] == [
-        "Paper", "Malformed", "Malformed", "Malformed", "Paper"
+        "Paper",
+        "Malformed",
+        "Malformed",
+        "Malformed",
+        "Paper",
     ]
     assert items[1].where == "papers.jsonl:2" and items[1].reason.startswith("invalid JSON")
     assert items[2].reason == "missing field 'id'"

@@ -159,7 +159,12 @@ def test_malformed_lines_are_skipped_with_where_and_why() -> None:
     )
     items = read(data, "bad.jsonl")
     assert [type(i).__name__ for i in items] == [
-        "Paper", "Malformed", "Malformed", "Malformed", "Malformed", "Paper"
+        "Paper",
+        "Malformed",
+        "Malformed",
+        "Malformed",
+        "Malformed",
+        "Paper",
     ]
     assert items[1].where == "bad.jsonl:2" and items[1].reason.startswith("invalid JSON")
     assert items[2] == Malformed("missing field 'id'", "bad.jsonl:4")

@@ -12,20 +12,55 @@ from paperstand.store import Store
 def listed(store: Store) -> Store:
     store.upsert_papers(
         [
-            Paper(id="2503.00001", title="A", authors=["Ann Lee"], listed="2025-03-03",
-                  categories=["cs.CL", "cs.LG"]),
-            Paper(id="2503.00002", title="B", authors=["Bo Li", "Ann Lee"], listed="2025-03-03",
-                  categories=["cs.CV"], upvotes=5),
-            Paper(id="2503.00003", title="C", authors=["Ann Leeds"], listed="2025-03-03",
-                  categories=["cs.LG"], published="2025-03-01T10:00:00Z"),
+            Paper(
+                id="2503.00001",
+                title="A",
+                authors=["Ann Lee"],
+                listed="2025-03-03",
+                categories=["cs.CL", "cs.LG"],
+            ),
+            Paper(
+                id="2503.00002",
+                title="B",
+                authors=["Bo Li", "Ann Lee"],
+                listed="2025-03-03",
+                categories=["cs.CV"],
+                upvotes=5,
+            ),
+            Paper(
+                id="2503.00003",
+                title="C",
+                authors=["Ann Leeds"],
+                listed="2025-03-03",
+                categories=["cs.LG"],
+                published="2025-03-01T10:00:00Z",
+            ),
             # On Hugging Face's list of a later day: that day wins over the listing day.
-            Paper(id="2503.00004", title="D", authors=["Cy Wu"], listed="2025-03-03",
-                  submitted_on="2025-03-07", submitted_by="cywu", upvotes=2,
-                  categories=["cs.CL"]),
-            Paper(id="2503.00005", title="E", authors=["Cy Wu"], submitted_on="2025-03-07",
-                  submitted_by="someone", upvotes=9),
-            Paper(id="2503.00006", title="F", authors=["Ann Lee"], listed="2025-03-10",
-                  categories=["cs.CL"]),
+            Paper(
+                id="2503.00004",
+                title="D",
+                authors=["Cy Wu"],
+                listed="2025-03-03",
+                submitted_on="2025-03-07",
+                submitted_by="cywu",
+                upvotes=2,
+                categories=["cs.CL"],
+            ),
+            Paper(
+                id="2503.00005",
+                title="E",
+                authors=["Cy Wu"],
+                submitted_on="2025-03-07",
+                submitted_by="someone",
+                upvotes=9,
+            ),
+            Paper(
+                id="2503.00006",
+                title="F",
+                authors=["Ann Lee"],
+                listed="2025-03-10",
+                categories=["cs.CL"],
+            ),
             Paper(id="2503.00007", title="gone", listed="2025-03-12", deleted=True),
         ]
     )
@@ -65,7 +100,9 @@ def test_neighbour_days_skip_empty_days_and_deleted_papers(listed: Store):
 
 def test_authors_match_whole_names_only(listed: Store):
     assert ids(listed.papers_by_author("Ann Lee", limit=10)) == [
-        "2503.00006", "2503.00002", "2503.00001",
+        "2503.00006",
+        "2503.00002",
+        "2503.00001",
     ]
     assert ids(listed.papers_by_author("Ann Lee", limit=1, offset=1)) == ["2503.00002"]
     assert listed.papers_by_author("Nobody Here", limit=10) == []

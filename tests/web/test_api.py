@@ -66,9 +66,7 @@ def test_week_month_sort_submitter_and_paging(client):
     page1 = client.get(
         "/api/daily_papers", params={"date": "2026-04-24", "limit": 4, "p": 1}
     ).json()
-    assert len(page0) == 4 and page1 and {i["id"] for i in page0}.isdisjoint(
-        i["id"] for i in page1
-    )
+    assert len(page0) == 4 and page1 and {i["id"] for i in page0}.isdisjoint(i["id"] for i in page1)
     past = client.get("/api/daily_papers", params={"date": "2026-04-24", "p": 99})
     assert past.status_code == 200 and past.json() == []
 
@@ -106,8 +104,13 @@ def test_paper_info_by_any_form_of_id(client):
 
 
 def test_unknown_papers_are_404_with_a_json_error(client):
-    for path in ("/api/papers/2401.99999", "/papers/2401.99999.md", "/papers/2401.99999.bib",
-                 "/api/papers/not-a-paper", "/api/papers/2401.99999/similar"):
+    for path in (
+        "/api/papers/2401.99999",
+        "/papers/2401.99999.md",
+        "/papers/2401.99999.bib",
+        "/api/papers/not-a-paper",
+        "/api/papers/2401.99999/similar",
+    ):
         response = client.get(path)
         assert response.status_code == 404, path
         assert "2401.99999" in response.json()["error"] or "not-a-paper" in response.json()["error"]
@@ -128,9 +131,14 @@ def test_markdown_and_bibtex(client):
 
 def test_openapi_schema_and_docs(client):
     schema = client.get("/openapi.json").json()
-    for path in ("/api/daily_papers", "/api/papers/search", "/api/search",
-                 "/api/papers/{paper_id}", "/api/papers/{paper_id}/similar",
-                 "/papers/{paper_id}.md"):
+    for path in (
+        "/api/daily_papers",
+        "/api/papers/search",
+        "/api/search",
+        "/api/papers/{paper_id}",
+        "/api/papers/{paper_id}/similar",
+        "/papers/{paper_id}.md",
+    ):
         assert path in schema["paths"], path
     docs = client.get("/docs")
     assert docs.status_code == 200 and "/docs-assets/swagger-ui-bundle.js" in docs.text
@@ -146,8 +154,12 @@ def test_search_api_with_scores_filters_and_a_pasted_id(client):
     assert all(hit["day"] >= "2026-01-01" for hit in dated["hits"])
     pasted = client.get("/api/search", params={"q": f"https://arxiv.org/abs/{OLD_STYLE.id}"})
     assert pasted.json()["direct"]["id"] == OLD_STYLE.id
-    for params in ({"q": ""}, {"q": "x" * 251}, {"q": "x", "since": "2025-1-1"},
-                   {"q": "x", "limit": 0}):
+    for params in (
+        {"q": ""},
+        {"q": "x" * 251},
+        {"q": "x", "since": "2025-1-1"},
+        {"q": "x", "limit": 0},
+    ):
         assert client.get("/api/search", params=params).status_code in (400, 422), params
 
 
@@ -162,11 +174,21 @@ def test_hf_search_and_similar(client):
 
 
 ODD_PATHS = [
-    "/api/daily_papers?date=%00", "/api/papers/%2e%2e/%2e%2e/etc/passwd", "/papers/..%2f",
-    "/api/papers/search?q=%22%27%3B--", "/api/search?q=AND%20OR%20NOT%20(((", "/search?q=*",
-    "/authors/%3Cscript%3E", "/categories/%00", "/papers/date/9999-99-99",
-    "/papers/week/0000-W00", "/papers/month/2025-00", "/feeds/search.xml?q=%F0%9F%98%80",
-    "/feeds/categories/..%2f.xml", "/bibtex?ids=", "/api/papers/" + "9" * 3000,
+    "/api/daily_papers?date=%00",
+    "/api/papers/%2e%2e/%2e%2e/etc/passwd",
+    "/papers/..%2f",
+    "/api/papers/search?q=%22%27%3B--",
+    "/api/search?q=AND%20OR%20NOT%20(((",
+    "/search?q=*",
+    "/authors/%3Cscript%3E",
+    "/categories/%00",
+    "/papers/date/9999-99-99",
+    "/papers/week/0000-W00",
+    "/papers/month/2025-00",
+    "/feeds/search.xml?q=%F0%9F%98%80",
+    "/feeds/categories/..%2f.xml",
+    "/bibtex?ids=",
+    "/api/papers/" + "9" * 3000,
 ]
 
 
@@ -212,9 +234,20 @@ def test_the_huggingface_hub_client_reads_the_api(live_url, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
     env["HF_HOME"] = str(tmp_path / "hf-home")  # no token, no cache of the user's
     run = subprocess.run(
-        [sys.executable, "-c", HF_SCRIPT, live_url, top["submittedOnDailyBy"]["user"],
-         top["id"], top["title"]],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
+        [
+            sys.executable,
+            "-c",
+            HF_SCRIPT,
+            live_url,
+            top["submittedOnDailyBy"]["user"],
+            top["id"],
+            top["title"],
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
     assert run.returncode == 0, run.stderr
     import json

@@ -14,13 +14,27 @@ from paperstand.web import create_app
 
 
 def test_pages_api_and_feeds_over_each_backend(store: Store, tmp_path: Path):
-    store.upsert_papers([
-        Paper(id="2503.00001", title="Listed only", authors=["Ann Lee"], listed="2025-03-03",
-              categories=["cs.CL"]),
-        Paper(id="2503.00002", title="On the daily list", authors=["Bo Li"],
-              listed="2025-03-03", submitted_on="2025-03-04", upvotes=7, submitted_by="bo",
-              categories=["cs.LG"]),
-    ])
+    store.upsert_papers(
+        [
+            Paper(
+                id="2503.00001",
+                title="Listed only",
+                authors=["Ann Lee"],
+                listed="2025-03-03",
+                categories=["cs.CL"],
+            ),
+            Paper(
+                id="2503.00002",
+                title="On the daily list",
+                authors=["Bo Li"],
+                listed="2025-03-03",
+                submitted_on="2025-03-04",
+                upvotes=7,
+                submitted_by="bo",
+                categories=["cs.LG"],
+            ),
+        ]
+    )
     app = create_app(Settings(home=tmp_path), store=store)
     with TestClient(app) as client:
         items = client.get("/api/daily_papers").json()

@@ -82,7 +82,7 @@ def test_everything_from_papers_is_escaped(client, web_settings):
     nasty = Paper(
         id="2503.99999",
         title='<script>alert("t")</script> & <b>bold</b>',
-        authors=['<img src=x onerror=alert(1)>'],
+        authors=["<img src=x onerror=alert(1)>"],
         abstract="x < y && </p><script>alert(2)</script>",
         categories=["cs.CR"],
         listed="2025-03-26",
@@ -92,8 +92,12 @@ def test_everything_from_papers_is_escaped(client, web_settings):
         store.upsert_papers([nasty])
     finally:
         store.close()
-    for path in ("/papers/2503.99999", "/papers/date/2025-03-26", "/categories/cs.CR",
-                 "/search?q=%3Cscript%3Ealert"):
+    for path in (
+        "/papers/2503.99999",
+        "/papers/date/2025-03-26",
+        "/categories/cs.CR",
+        "/search?q=%3Cscript%3Ealert",
+    ):
         text = client.get(path, headers=HTML).text
         assert "<script>alert" not in text and "<img src=x" not in text, path
     assert "&lt;script&gt;alert(&#34;t&#34;)" in client.get("/papers/2503.99999", headers=HTML).text
@@ -107,8 +111,13 @@ def test_pages_are_cached_until_the_store_changes(client, web_settings):
     assert again.status_code == 304 and again.content == b""
     store = open_store(web_settings.store_url())
     try:
-        store.upsert_papers([Paper(id="2503.88888", title="Freshly ingested paper",
-                                   listed="2025-03-24", upvotes=99)])
+        store.upsert_papers(
+            [
+                Paper(
+                    id="2503.88888", title="Freshly ingested paper", listed="2025-03-24", upvotes=99
+                )
+            ]
+        )
     finally:
         store.close()
     fresh = client.get("/papers/date/2025-03-24", headers={**HTML, "if-none-match": etag})
@@ -127,8 +136,14 @@ def test_search_page_highlights_and_pages(client):
 
 
 @pytest.mark.parametrize(
-    "path", ["/papers/date/2025-02-30", "/papers/week/2025-W99", "/papers/month/2025-13",
-             "/search?since=yesterday&q=x", "/papers/trending?page=0"],
+    "path",
+    [
+        "/papers/date/2025-02-30",
+        "/papers/week/2025-W99",
+        "/papers/month/2025-13",
+        "/search?since=yesterday&q=x",
+        "/papers/trending?page=0",
+    ],
 )
 def test_bad_page_parameters_get_an_html_error_page(client, path):
     response = client.get(path, headers=HTML)
@@ -138,7 +153,12 @@ def test_bad_page_parameters_get_an_html_error_page(client, path):
 
 
 def test_static_files_include_katex(client):
-    for path in ("/static/katex/katex.min.js", "/static/katex/katex.min.css",
-                 "/static/katex/auto-render.min.js", "/static/app.js", "/static/style.css",
-                 "/static/katex/fonts/KaTeX_Main-Regular.woff2"):
+    for path in (
+        "/static/katex/katex.min.js",
+        "/static/katex/katex.min.css",
+        "/static/katex/auto-render.min.js",
+        "/static/app.js",
+        "/static/style.css",
+        "/static/katex/fonts/KaTeX_Main-Regular.woff2",
+    ):
         assert client.get(path).status_code == 200, path

@@ -24,9 +24,9 @@ def free_port() -> int:
 def test_serve_answers_on_the_given_port_and_prints_the_url(web_home, workers):
     port = free_port()
     server = subprocess.Popen(
-        [PAPERSTAND, "--home", str(web_home), "serve", "--port", str(port),
-         "--workers", workers],
-        stderr=subprocess.PIPE, text=True,
+        [PAPERSTAND, "--home", str(web_home), "serve", "--port", str(port), "--workers", workers],
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         for _ in range(300):  # poll until it listens (or give up after many tries)
@@ -46,7 +46,9 @@ def test_serve_answers_on_the_given_port_and_prints_the_url(web_home, workers):
 def test_serve_without_a_store_says_so_in_one_line(tmp_path):
     run = subprocess.run(
         [PAPERSTAND, "--home", str(tmp_path / "nothing"), "serve", "--port", str(free_port())],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert run.returncode != 0
     assert "paperstand init" in run.stderr and "Traceback" not in run.stderr
