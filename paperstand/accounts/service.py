@@ -5,7 +5,8 @@ functions and only format what they return.
 Every secret handed out (session, API token, reset link) is a random token of which the
 store keeps only the SHA-256 (``credentials.py``), so a copy of the database opens no
 account. Changing or resetting a password ends the account's other sessions and voids its
-reset links; banning ends all its sessions (its API tokens stay, and answer 403).
+reset links. A banned account keeps its sessions and tokens (so it is told 403, "banned",
+rather than a puzzling "log in"), but cannot log in, post or vote until unbanned.
 """
 
 from __future__ import annotations
@@ -234,7 +235,7 @@ class Accounts:
         return user
 
     def set_banned(self, email: str, banned: bool) -> User:
-        """Ban (every session ends; API tokens answer 403) or unban an account."""
+        """Ban an account (it may read, but whatever needs an account answers 403) or unban."""
         return self.part.set_banned(self.by_email(email).id, banned)
 
     def delete(self, user: User, password: str | None) -> None:
