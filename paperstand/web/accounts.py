@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from paperstand import mail
-from paperstand.errors import PaperstandError, Unauthorized
+from paperstand.errors import PaperstandError
 from paperstand.models import ApiToken, User
 from paperstand.web.auth import (
     AuthDep,
@@ -36,7 +36,6 @@ DONE = {
     "reset": "Your password is set: log in with it.",
     "revoked": "The token is revoked: scripts using it now get 401.",
     "deleted": "Your account and everything it made are deleted.",
-    "signup": "Welcome! Your account is ready.",
 }
 
 FormText = Annotated[str, Form(max_length=2000)]
@@ -99,7 +98,7 @@ def signup(
         session = auth.accounts.sign_up(email, password, name)
     except PaperstandError as exc:
         return _refused(site, request, "signup.html", exc, **context)
-    response = _to(safe_next(next), "signup")
+    response = _to(safe_next(next))
     auth.set_session(response, session.token)
     return response
 
@@ -233,7 +232,7 @@ def delete_account(
         auth.accounts.delete(viewer, password)
     except PaperstandError as exc:
         return _settings_page(site, request, auth, viewer, exc.http_status, delete_problem=str(exc))
-    response = _to("/", "deleted")
+    response = _to("/login", "deleted")
     auth.clear_session(response)
     return response
 
@@ -367,6 +366,3 @@ def delete_token(
     """Revoke one of the account's API tokens: requests with it get 401 from now on."""
     auth.accounts.revoke_api_token(user, token_id)
     return Response(status_code=204)
-
-
-__all__ = ["router", "Unauthorized"]

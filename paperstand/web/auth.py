@@ -32,6 +32,7 @@ or ``PAPERSTAND_COOKIE_SECURE`` is on.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -190,6 +191,21 @@ def csrf_field(request: Request) -> Markup:
     return Markup(
         f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(csrf_token(request))}">'
     )
+
+
+def page_header(request: Request) -> tuple[dict[str, Any], Hashable]:
+    """What ``base.html`` needs to show who is logged in (``viewer``, ``csrf_field`` for the
+    log-out form), and a key telling apart the pages rendered with it: None for visitors
+    without a session, whose pages are all alike. Pages are for browsers: the session
+    cookie counts, an API token does not."""
+    auth = auth_of(request)
+    token = auth.session_token(request)
+    viewer = auth.accounts.user_for_session(token) if token else None
+    if viewer is None:
+        return {"viewer": None, "csrf_field": lambda: csrf_field(request)}, None
+    csrf = csrf_token(request)
+    key = (viewer.id, viewer.name, viewer.is_admin, csrf)
+    return {"viewer": viewer, "csrf_field": lambda: csrf_field(request)}, key
 
 
 class SecureCookies:
