@@ -11,7 +11,7 @@ from paperstand.store import Store, open_store
 from tests.replay import Replay
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+DATA = REPO / "tests" / "data"  # every file a test reads; see tests/data/README.md
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -35,8 +35,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 @pytest.fixture
 def replay() -> Iterator[Replay]:
     """A local HTTP server replaying the recorded arXiv OAI-PMH, Atom and Hugging Face
-    responses of ``SHARED_DATA``, with faults to inject (see ``tests/replay.py``)."""
-    server = Replay(SHARED_DATA).start()
+    responses of ``tests/data``, with faults to inject (see ``tests/replay.py``)."""
+    server = Replay(DATA).start()
     try:
         yield server
     finally:
