@@ -16,6 +16,16 @@ DATA = REPO / "tests" / "data"  # every file a test reads; see tests/data/README
 BACKENDS = ["sqlite", "postgres"]
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # Here, not in tests/web/conftest.py: pytest reads options only from the top conftest.
+    parser.addoption(
+        "--screenshots",
+        metavar="DIR",
+        help="save the browser tests' screenshots in DIR (default: a temporary directory); "
+        "`make screenshots` passes docs/screenshots",
+    )
+
+
 @pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """An empty, migrated store of each backend."""
