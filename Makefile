@@ -40,7 +40,7 @@ screenshots: install chromium
 	$(BIN)/python -m pytest -q tests/web/test_browser.py --screenshots docs/screenshots
 
 bench: install
-	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in benchmarks/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 lint: install
 	$(BIN)/ruff format --check paperstand tests benchmarks
