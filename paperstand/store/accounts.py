@@ -123,7 +123,7 @@ _USER_COLUMNS = tuple(
 )
 
 
-class AccountsPart(Part):
+class AccountsStore(Part):
     """The store's ``accounts`` part."""
 
     # --- users --------------------------------------------------------------------------
