@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from paperstand.models import Paper
-from paperstand.store.accounts import AccountsStore
 from paperstand.sources.base import Checkpoint
+from paperstand.store.accounts import AccountsStore
 
 if TYPE_CHECKING:  # numpy is only needed by callers that store vectors
     import numpy as np
