@@ -15,6 +15,8 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "tests" / "data"  # every file a test reads; see tests/data/README.md
 
 BACKENDS = ["sqlite", "postgres"]
+# Where the schema version is recorded: never emptied between tests.
+SCHEMA_TABLES = {"alembic_version", "schema_version"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -96,7 +98,7 @@ def _pg_seed_rows(pgserver_uri: str) -> dict[str, list]:
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
         ).fetchall():
             rows = conn.execute(f"SELECT to_jsonb(t) FROM {table} t").fetchall()
-            if rows and table != "schema_version":
+            if rows and table not in SCHEMA_TABLES:
                 seeds[table] = [row[0] for row in rows]
     return seeds
 
@@ -113,9 +115,9 @@ def postgres_url(pgserver_uri: str, _pg_seed_rows: dict[str, list]) -> str:
         tables = [
             row[0]
             for row in conn.execute(
-                "SELECT tablename FROM pg_tables "
-                "WHERE schemaname = 'public' AND tablename <> 'schema_version'"
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
             ).fetchall()
+            if row[0] not in SCHEMA_TABLES
         ]
         conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
         for table, rows in _pg_seed_rows.items():
