@@ -172,9 +172,11 @@ def trending(
     limit: int = 50,
     offset: int = 0,
     submitter: str | None = None,
+    as_of: str | None = None,
 ) -> PaperList:
-    """The trending list over the store's last ``TRENDING_DAYS`` days."""
-    newest = store.latest_day()
+    """The trending list over the store's last ``TRENDING_DAYS`` days, or over the
+    ``TRENDING_DAYS`` days up to ``as_of`` (what a digest of a past day shows)."""
+    newest = as_of or store.latest_day()
     if newest is None:
         return PaperList("trending", "trending", None, None, [], 0)
     last = date.fromisoformat(newest)

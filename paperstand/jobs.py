@@ -74,6 +74,9 @@ class JobKind:
 
 
 KINDS: dict[str, JobKind] = {}
+# Modules of paperstand that register kinds of their own (imported when kinds are loaded,
+# since they build on this module).
+BUILTIN_MODULES = ("paperstand.digest.schedule",)
 
 
 def job_kind(name: str, *, summary: str, max_attempts: int = 3) -> Callable[[Handler], Handler]:
@@ -89,6 +92,8 @@ def job_kind(name: str, *, summary: str, max_attempts: int = 3) -> Callable[[Han
 
 def load_kinds(settings: Settings) -> dict[str, JobKind]:
     """The registered kinds, after importing the modules named in ``settings.job_modules``."""
+    for module in BUILTIN_MODULES:
+        importlib.import_module(module)
     for module in filter(None, (m.strip() for m in settings.job_modules.split(","))):
         try:
             importlib.import_module(module)

@@ -92,6 +92,21 @@ class Settings(BaseSettings):
     # The address users reach the site at, for links in mail (no trailing slash needed).
     base_url: str = "http://127.0.0.1:8000"
 
+    # Digests (digest/): hours a confirmation link stays valid; the weekday (0 = Monday) whose
+    # daily run also sends the weekly digests of its ISO week; the UTC hour after which the
+    # schedule ingests and sends a day's digests; how far back it catches up missed days.
+    digest_confirm_hours: int = Field(48, ge=1)
+    digest_weekly_day: int = Field(4, ge=0, le=6)
+    digest_hour: int = Field(7, ge=0, le=23)
+    digest_catch_up_days: int = Field(7, ge=1, le=60)
+    # Sending: messages per second at most (0: as fast as the server takes them), tries of a
+    # message whose server answers "try later" (4xx, a dropped connection), the first pause
+    # between them (doubling), and the lease of a claimed ledger row.
+    digest_rate: float = Field(0.0, ge=0)
+    digest_tries: int = Field(4, ge=1)
+    digest_backoff: float = Field(2.0, ge=0)
+    digest_lease: float = Field(600.0, ge=1)
+
     @property
     def sqlite_path(self) -> Path:
         return self.home / "paperstand.sqlite3"

@@ -1,4 +1,4 @@
-"""The mail face: messages paperstand sends (password-reset links today, digests later),
+"""The mail face: messages paperstand sends (password-reset links, digests),
 through the SMTP server of the settings, with the standard library's ``smtplib``.
 
 ``send(settings, to, subject, text)`` sends one plain-text message. ``configured(settings)``
@@ -8,6 +8,13 @@ another way (``paperstand user reset-link EMAIL`` prints the link instead).
 
 from __future__ import annotations
 
-from paperstand.mail.smtp import MailError, configured, send
+from paperstand.mail.smtp import (
+    Mailer,
+    MailError,
+    PermanentMailError,
+    TemporaryMailError,
+    configured,
+    send,
+)
 
-__all__ = ["MailError", "configured", "send"]
+__all__ = ["MailError", "Mailer", "PermanentMailError", "TemporaryMailError", "configured", "send"]

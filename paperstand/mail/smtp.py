@@ -32,15 +32,26 @@ class MailError(PaperstandError):
     http_status = 503
 
 
+class TemporaryMailError(MailError):
+    """Worth trying again later: a 4xx reply, a dropped or refused connection, a timeout."""
+
+
+class PermanentMailError(MailError):
+    """A 5xx reply about this message or its recipient: sending it again will not help."""
+
+
 def configured(settings: Settings) -> bool:
     return bool(settings.smtp_host and settings.mail_from)
 
 
-def send(settings: Settings, to: str, subject: str, text: str) -> None:
-    """Hand one plain-text message for ``to`` to the SMTP server; :class:`MailError` if the
-    server cannot be reached or refuses it."""
-    if not configured(settings):
-        raise MailError("mail is not configured: set PAPERSTAND_SMTP_HOST and _MAIL_FROM")
+def message_id(settings: Settings) -> str:
+    """A new Message-ID in the sender's domain."""
+    return make_msgid(domain=settings.mail_from.rpartition("@")[2] or None)
+
+
+def plain_message(settings: Settings, to: str, subject: str, text: str) -> EmailMessage:
+    """A plain-text message from the configured sender; :class:`InvalidInput` when a header
+    value would smuggle in a line break."""
     message = EmailMessage()
     try:
         message["From"] = settings.mail_from
@@ -48,24 +59,103 @@ def send(settings: Settings, to: str, subject: str, text: str) -> None:
         message["Subject"] = subject
     except ValueError as exc:  # a line break in a header: never let it add headers
         raise InvalidInput(f"cannot mail this: {exc}") from exc
-    message["Message-ID"] = make_msgid(domain=settings.mail_from.rpartition("@")[2] or None)
+    message["Message-ID"] = message_id(settings)
     message.set_content(text)
+    return message
 
-    security = settings.smtp_security
-    port = settings.smtp_port or DEFAULT_PORTS[security]
-    context = ssl.create_default_context()
-    host = settings.smtp_host
-    try:
-        if security == "tls":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=TIMEOUT, context=context)
+
+class Mailer:
+    """One SMTP connection, opened on first use and kept for the messages that follow (a
+    digest run sends thousands; a new connection each would cost a TLS handshake each).
+
+    :meth:`send` sorts failures into :class:`TemporaryMailError` (the connection is closed
+    and reopened on the next send) and :class:`PermanentMailError`.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        if not configured(settings):
+            raise MailError("mail is not configured: set PAPERSTAND_SMTP_HOST and _MAIL_FROM")
+        self.settings = settings
+        self.security = settings.smtp_security
+        self.host = settings.smtp_host
+        self.port = settings.smtp_port or DEFAULT_PORTS[self.security]
+        self._client: smtplib.SMTP | None = None
+
+    def __enter__(self) -> Mailer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _connect(self) -> smtplib.SMTP:
+        context = ssl.create_default_context()
+        if self.security == "tls":
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=TIMEOUT, context=context
+            )
         else:
-            client = smtplib.SMTP(host, port, timeout=TIMEOUT)
-        with client:
-            if security == "starttls":
+            client = smtplib.SMTP(self.host, self.port, timeout=TIMEOUT)
+        try:
+            if self.security == "starttls":
                 client.starttls(context=context)
-            if settings.smtp_user:
-                client.login(settings.smtp_user, settings.smtp_password.get_secret_value())
-            client.send_message(message)
-    except (OSError, smtplib.SMTPException) as exc:
-        detail = " ".join(str(exc).split()) or type(exc).__name__
-        raise MailError(f"could not send mail through {host}:{port}: {detail}") from exc
+            if self.settings.smtp_user:
+                client.login(
+                    self.settings.smtp_user, self.settings.smtp_password.get_secret_value()
+                )
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    def send(self, message: EmailMessage) -> None:
+        """Hand ``message`` to the server (its To header is the recipient)."""
+        try:
+            if self._client is None:
+                self._client = self._connect()
+            self._client.send_message(message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, reply = next(iter(exc.recipients.values()))
+            self._fail(code, reply)
+        except smtplib.SMTPResponseException as exc:
+            self._fail(exc.smtp_code, exc.smtp_error)
+        except (OSError, smtplib.SMTPException) as exc:
+            self.close()
+            detail = " ".join(str(exc).split()) or type(exc).__name__
+            raise TemporaryMailError(self._where(detail)) from exc
+
+    def _fail(self, code: int, reply: bytes | str) -> None:
+        text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+        detail = self._where(f"{code} {' '.join(text.split())}")
+        if 500 <= code < 600:
+            self._reset()
+            raise PermanentMailError(detail)
+        self.close()
+        raise TemporaryMailError(detail)
+
+    def _reset(self) -> None:
+        """After a refused message the session stays usable once reset (RSET)."""
+        try:
+            if self._client is not None:
+                self._client.rset()
+        except (OSError, smtplib.SMTPException):
+            self.close()
+
+    def _where(self, detail: str) -> str:
+        return f"could not send mail through {self.host}:{self.port}: {detail}"
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                client.quit()
+            except (OSError, smtplib.SMTPException):
+                client.close()
+
+
+def send(settings: Settings, to: str, subject: str, text: str) -> None:
+    """Hand one plain-text message for ``to`` to the SMTP server; :class:`MailError` if the
+    server cannot be reached or refuses it."""
+    if not configured(settings):
+        raise MailError("mail is not configured: set PAPERSTAND_SMTP_HOST and _MAIL_FROM")
+    with Mailer(settings) as mailer:
+        mailer.send(plain_message(settings, to, subject, text))

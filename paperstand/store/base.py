@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from paperstand.models import Paper
 from paperstand.sources.base import Checkpoint
 from paperstand.store.accounts import AccountsStore
+from paperstand.store.digests import DigestStore
 
 if TYPE_CHECKING:  # numpy is only needed by callers that store vectors
     import numpy as np
@@ -88,6 +89,7 @@ class Store(ABC):
         self.engine = engine
         self.where = where  # the store, for messages (never a password)
         self.accounts = AccountsStore(engine, where)
+        self.digests = DigestStore(engine, where)
 
     @abstractmethod
     def migrate(self) -> int:
