@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     rate_login_ip: str = "30/minute"
     rate_reset: str = "3/hour"
     rate_reset_ip: str = "10/hour"
+    rate_subscribe: str = "5/hour"
+    rate_subscribe_ip: str = "10/hour"
     rate_submit: str = "20/hour"
     rate_submit_ip: str = "60/hour"
     rate_vote: str = "60/minute"

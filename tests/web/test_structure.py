@@ -98,6 +98,11 @@ ROUTES = {
     "/feeds/categories/cs.CL.atom": "category_feed",
     "/feeds/search.xml": "search_feed",
     "/docs": "docs",
+    "/digest": "subscribe_page",
+    "/digest/confirm": "confirm",
+    "/digest/manage": "manage_page",
+    "/digest/unsubscribe": "unsubscribe_page",
+    "/digest/preview": "preview",
 }
 
 
