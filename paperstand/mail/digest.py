@@ -9,6 +9,7 @@ unsubscribe button that works with one POST, and the footer links to the prefere
 
 from __future__ import annotations
 
+import email.policy
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -22,6 +23,7 @@ from paperstand.models import Paper
 from paperstand.settings import Settings
 from paperstand.web.render import paper_url
 
+HEADERS_UNFOLDED = email.policy.SMTP.clone(max_line_length=998)
 EXCERPT = 240  # characters: about two lines of the column on a desktop
 AUTHORS = 6
 
@@ -111,7 +113,9 @@ class DigestComposer:
         return self._text.render(self._context(email, digest, links))
 
     def message(self, email: str, digest: Digest, links: Links, message_id: str) -> EmailMessage:
-        message = EmailMessage()
+        # Header lines up to RFC 5322's 998 characters: folding would encode the long
+        # List-Unsubscribe URL as encoded words, which no mail client reads as a URL.
+        message = EmailMessage(policy=HEADERS_UNFOLDED)
         message["From"] = self.settings.mail_from
         message["To"] = email
         message["Subject"] = self.subject(digest)
@@ -119,6 +123,8 @@ class DigestComposer:
         message["Message-ID"] = message_id
         message["List-Unsubscribe"] = f"<{links.unsubscribe}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        message.set_content(self.text(email, digest, links))
-        message.add_alternative(self.html(email, digest, links), subtype="html")
+        message.set_content(self.text(email, digest, links), cte="quoted-printable")
+        message.add_alternative(
+            self.html(email, digest, links), subtype="html", cte="quoted-printable"
+        )
         return message

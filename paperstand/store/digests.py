@@ -247,8 +247,6 @@ class DigestStore(Part):
                 "period": period,
                 "status": "sending",
                 "message_id": message_ids[s.id],
-                "worker": worker,
-                "lease_until": until,
             }
             for s in subscribers
         ]
@@ -256,7 +254,10 @@ class DigestStore(Part):
         with self.write() as conn:
             if rows:
                 conn.execute(
-                    dialect.insert(self.dialect, digest_sends).on_conflict_do_nothing(), rows
+                    dialect.insert(self.dialect, digest_sends)
+                    .values(worker=worker, lease_until=until)
+                    .on_conflict_do_nothing(),
+                    rows,
                 )
             conn.execute(
                 update(digest_sends)

@@ -3,40 +3,18 @@ implicit TLS, with and without a login; failures are one-line :class:`MailError`
 
 from __future__ import annotations
 
-import email
-import socket
 import ssl
 import subprocess
-from dataclasses import dataclass, field
-from email.message import Message
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from paperstand import mail
 from paperstand.errors import InvalidInput
 from paperstand.settings import Settings
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on (aiosmtpd's ``port=0`` does not work)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Inbox:
-    messages: list[Message] = field(default_factory=list)
-    envelopes: list[Any] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.envelopes.append(envelope)
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
+from tests.smtpserver import Inbox, free_port, smtp_server
 
 
 @pytest.fixture(scope="module")
@@ -56,13 +34,6 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def check_login(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
     ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"bot", b"s3cret")
     return AuthResult(success=ok, handled=False)
-
-
-def smtp_server(inbox: Inbox, **options: Any) -> tuple[Controller, int]:
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port, **options)
-    controller.start()
-    return controller, port
 
 
 @pytest.fixture
