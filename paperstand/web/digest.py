@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse
 
 from paperstand import mail
-from paperstand.dates import DAY_PATTERN, parse_day
+from paperstand.dates import parse_day
 from paperstand.digest.content import Contents, Period, fulltext_search
 from paperstand.digest.sender import DigestSender
 from paperstand.digest.subscriptions import (
@@ -30,6 +30,7 @@ from paperstand.mail.digest import Links
 from paperstand.store.digests import Subscriber
 from paperstand.web import auth
 from paperstand.web.auth import CurrentUser, limit
+from paperstand.web.params import DayParam
 from paperstand.web.site import SiteDep
 
 router = APIRouter()
@@ -120,7 +121,7 @@ def subscribe(
     site: SiteDep,
     viewer: CurrentUser,
     email: Annotated[str, Form(max_length=254)],
-    form: Annotated[PreferenceForm, Form()],
+    form: Annotated[PreferenceForm, Depends()],
 ) -> HTMLResponse:
     service = Subscriptions(site.store, site.settings)
     try:
@@ -180,7 +181,7 @@ def manage_page(request: Request, site: SiteDep, token: Token) -> HTMLResponse:
 
 @router.post("/digest/manage", include_in_schema=False)
 def manage(
-    request: Request, site: SiteDep, token: FormToken, form: Annotated[PreferenceForm, Form()]
+    request: Request, site: SiteDep, token: FormToken, form: Annotated[PreferenceForm, Depends()]
 ) -> HTMLResponse:
     service = Subscriptions(site.store, site.settings)
     subscriber = service.from_token(token, MANAGE)
@@ -221,7 +222,7 @@ def preview(
     request: Request,
     site: SiteDep,
     viewer: CurrentUser,
-    date: Annotated[str | None, Query(pattern=DAY_PATTERN)] = None,
+    date: DayParam = None,
     weekly: bool = False,
     token: Annotated[str | None, Query(max_length=500)] = None,
 ) -> HTMLResponse:
