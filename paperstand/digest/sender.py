@@ -37,7 +37,6 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
-from email.message import EmailMessage
 
 from paperstand.digest.content import Contents, Period, fulltext_search, is_due, periods_of
 from paperstand.digest.subscriptions import MANAGE, Subscriptions
@@ -169,7 +168,7 @@ class DigestSender:
             subscriber.email, digest, self.links(subscriber), claim.message_id
         )
         try:
-            self._deliver(mailer, pacer, message)
+            self._deliver(mailer, pacer, subscriber.email, message)
         except PermanentMailError as exc:
             digests.mark_refused(subscriber.id, period.key, self.worker, str(exc))
             report.refused += 1
@@ -180,12 +179,12 @@ class DigestSender:
         else:  # pragma: no cover - only when this sender stalled past its lease
             log.warning("%s: the claim passed to another sender while sending", subscriber.email)
 
-    def _deliver(self, mailer: Mailer, pacer: Pacer, message: EmailMessage) -> None:
+    def _deliver(self, mailer: Mailer, pacer: Pacer, to: str, message: bytes) -> None:
         tries = self.settings.digest_tries
         for attempt in range(tries):
             pacer.wait()
             try:
-                mailer.send(message)
+                mailer.send_bytes(to, message)
                 return
             except TemporaryMailError as exc:
                 if attempt == tries - 1:

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from email.message import EmailMessage
+from collections.abc import Callable
+from email.message import EmailMessage, Message
 from email.utils import make_msgid
 
 from paperstand.errors import InvalidInput, PaperstandError
@@ -107,12 +108,19 @@ class Mailer:
             raise
         return client
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         """Hand ``message`` to the server (its To header is the recipient)."""
+        self._transmit(lambda client: client.send_message(message))
+
+    def send_bytes(self, to: str, data: bytes) -> None:
+        """Hand a message already written out (CRLF lines, ASCII) to the server for ``to``."""
+        self._transmit(lambda client: client.sendmail(self.settings.mail_from, [to], data))
+
+    def _transmit(self, hand_over: Callable[[smtplib.SMTP], object]) -> None:
         try:
             if self._client is None:
                 self._client = self._connect()
-            self._client.send_message(message)
+            hand_over(self._client)
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()))
             self._fail(code, reply)
