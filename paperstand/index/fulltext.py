@@ -16,10 +16,13 @@ PostgreSQL backend.
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
+import math
 import shutil
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 import tantivy
@@ -44,6 +47,15 @@ TEXT_FIELDS = list(FIELD_BOOSTS)
 # 10,000-letter "word" is no query), lower case, English stopwords, Snowball stemming.
 ANALYZER = "english"
 MAX_TOKEN_CHARS = 40
+# "More like this": a paper's title and abstract become a query of its most telling words,
+# by tf-idf (a whole abstract as an OR query would cost tens of milliseconds at 100k papers
+# and weigh every common word). Words in fewer than MLT_MIN_DF papers are typos or names of
+# one paper's own making and match nothing useful.
+MLT_TERMS = 30
+MLT_MIN_DF = 2
+MAX_MLT_CHARS = 5000
+# Big collaborations list hundreds of authors; the first ones say enough.
+MAX_AUTHORS = 20
 _META = "paperstand.json"
 _WRITER_HEAP = 64_000_000
 
@@ -203,6 +215,77 @@ class FullTextIndex:
         except ValueError as exc:  # defensive: the pieces are sanitised already
             log.warning("full-text query failed: %s", exc)
             return []
+
+    def full_match_score(self, parsed: ParsedQuery) -> float:
+        """About the BM25 score of a paper of average length holding each of the query's
+        words once: the sum of their inverse document frequencies, a word no paper holds
+        counting as the rarest. A best hit scoring a small part of this matched only the
+        query's common words (or none); :class:`Searcher` reads that as "no good match"."""
+        terms = {
+            token
+            for piece in [*parsed.words, *(w for p in parsed.phrases for w in p)]
+            for token in self._analyzer.analyze(piece)
+        }
+        if not terms:
+            return 0.0
+        searcher = self._index.searcher()
+        total = searcher.num_docs
+        return sum(
+            math.log(1 + (total - df + 0.5) / (df + 0.5))
+            for df in (searcher.doc_freq("text", term) for term in terms)
+        )
+
+    def more_like_this(
+        self, texts: Sequence[str], *, limit: int = 100, exclude: Collection[str] = ()
+    ) -> list[tuple[str, float]]:
+        """(paper id, BM25 score) of the papers sharing most telling words with ``texts``
+        (the title and abstract of one paper or several), best first, none in ``exclude``."""
+        counts = Counter(
+            token for text in texts for token in self._analyzer.analyze(text[:MAX_MLT_CHARS])
+        )
+        if not counts or limit <= 0:
+            return []
+        searcher = self._index.searcher()
+        total = max(searcher.num_docs, 1)
+        weighted = []
+        for term, tf in counts.items():
+            df = searcher.doc_freq("text", term)
+            if df >= MLT_MIN_DF:
+                weighted.append((tf * math.log(1 + total / df), term))
+        best = heapq.nlargest(MLT_TERMS, weighted)
+        if not best:
+            return []
+        query = tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Should, tantivy.Query.term_query(self.schema, "text", term))
+                for _, term in best
+            ]
+        )
+        return self._top(query, limit, exclude)
+
+    def by_authors(
+        self, names: Sequence[str], *, limit: int = 100, exclude: Collection[str] = ()
+    ) -> list[tuple[str, float]]:
+        """(paper id, BM25 score) of papers by any of these authors, best first: those
+        sharing more of them, and rarer names, first."""
+        phrases = []
+        for name in names[:MAX_AUTHORS]:
+            tokens = parse_query(name).words
+            if tokens:
+                phrases.append(self._index.parse_query('"' + " ".join(tokens) + '"', ["authors"]))
+        if not phrases or limit <= 0:
+            return []
+        query = tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in phrases])
+        return self._top(query, limit, exclude)
+
+    def _top(
+        self, query: tantivy.Query, limit: int, exclude: Collection[str]
+    ) -> list[tuple[str, float]]:
+        skip = set(exclude)
+        searcher = self._index.searcher()
+        found = searcher.search(query, limit=limit + len(skip), count=False)
+        hits = [(searcher.doc(addr)["id"][0], score) for score, addr in found.hits]
+        return [hit for hit in hits if hit[0] not in skip][:limit]
 
     def filter_ids(self, paper_ids: list[str], filters: Filters) -> set[str]:
         """Those of ``paper_ids`` that pass ``filters``, answered from the index's own

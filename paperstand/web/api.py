@@ -164,6 +164,7 @@ async def search(
                 "query": q,
                 "total": result.total,
                 "notice": result.notice,
+                "few_good_matches": result.few_good_matches,
                 "direct": {"score": direct.score, **summary(direct.paper)} if direct else None,
                 "hits": [{"score": h.score, **summary(h.paper)} for h in result.hits],
             }
