@@ -58,10 +58,12 @@ TITLE_MIN_CHARS = 12
 DENSE_FLOORS = {"minilm-l6-int8": 0.3}
 TEXT_MATCH_SHARE = 0.5
 # Similar papers (Searcher.more_like): how deep each ranking looks, the weight of each in
-# the fusion, the bonus for sharing a primary category, how many fused hits get it.
+# the fusion, the bonus (a factor 1 + bonus on the fused score) for sharing a primary
+# category and for sharing an author, and how many fused hits are considered for them.
 SIMILAR_DEPTH = 50
-SIMILAR_WEIGHTS = {"dense": 1.0, "text": 1.0, "authors": 0.5}
+SIMILAR_WEIGHTS = {"dense": 1.0, "text": 1.0, "authors": 1.0}
 CATEGORY_BONUS = 0.2
+AUTHOR_BONUS = 0.5
 SIMILAR_RERANK = 100
 MAX_CATEGORIES = 3
 
@@ -213,9 +215,7 @@ class Searcher:
         rest = [hit for hit in fused if hit[0] not in promoted]
         return [(pid, best + ratio) for ratio, pid in close] + rest
 
-    def _dense(
-        self, parsed: ParsedQuery, filters: Filters, depth: int
-    ) -> list[tuple[str, float]]:
+    def _dense(self, parsed: ParsedQuery, filters: Filters, depth: int) -> list[tuple[str, float]]:
         """(id, cosine similarity) of the papers nearest to the query's words, filters
         applied, nearest first."""
         if parsed.authors or not (parsed.words or parsed.phrases):
@@ -329,34 +329,38 @@ class Searcher:
             [pid for pid, _ in self.fulltext.more_like_this(texts, limit=depth, exclude=exclude)]
         )
         weights.append(SIMILAR_WEIGHTS["text"])
-        authors = list(dict.fromkeys(a for p in papers for a in p.authors))
-        if authors:
-            rankings.append(
-                [pid for pid, _ in self.fulltext.by_authors(authors, limit=depth, exclude=exclude)]
-            )
+        names = list(dict.fromkeys(a for p in papers for a in p.authors))
+        coauthored = [
+            pid for pid, _ in self.fulltext.by_authors(names, limit=depth, exclude=exclude)
+        ]
+        if coauthored:
+            rankings.append(coauthored)
             weights.append(SIMILAR_WEIGHTS["authors"])
         fused = reciprocal_rank_fusion(rankings, k=self.settings.fusion_k, weights=weights)
-        fused = self._same_category_first(papers, fused[: max(limit, SIMILAR_RERANK)])
+        fused = self._alike_first(papers, set(coauthored), fused[: max(limit, SIMILAR_RERANK)])
         page = fused[:limit]
         by_id = {p.id: p for p in self.store.get_papers([pid for pid, _ in page])}
         return [
-            Hit(by_id[pid], score)
-            for pid, score in page
-            if pid in by_id and not by_id[pid].deleted
+            Hit(by_id[pid], score) for pid, score in page if pid in by_id and not by_id[pid].deleted
         ]
 
-    def _same_category_first(
-        self, papers: list[Paper], fused: list[tuple[str, float]]
+    def _alike_first(
+        self, papers: list[Paper], coauthored: set[str], fused: list[tuple[str, float]]
     ) -> list[tuple[str, float]]:
-        """Raise the fused score of papers sharing a primary category with ``papers``."""
+        """Raise the fused score of papers sharing an author, and of papers sharing a
+        primary category, with ``papers``."""
         primaries = list(dict.fromkeys(p.categories[0] for p in papers if p.categories))
-        if not primaries or not fused:
-            return fused
         ids_ = [pid for pid, _ in fused]
-        alike: set[str] = set()
+        same_category: set[str] = set()
         for category in primaries[:MAX_CATEGORIES]:
-            alike |= self.fulltext.filter_ids(ids_, Filters(category=category))
+            same_category |= self.fulltext.filter_ids(ids_, Filters(category=category))
         boosted = [
-            (pid, score * (1 + CATEGORY_BONUS) if pid in alike else score) for pid, score in fused
+            (
+                pid,
+                score
+                * (1 + AUTHOR_BONUS * (pid in coauthored))
+                * (1 + CATEGORY_BONUS * (pid in same_category)),
+            )
+            for pid, score in fused
         ]
         return sorted(boosted, key=lambda hit: -hit[1])
