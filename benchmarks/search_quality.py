@@ -48,6 +48,7 @@ from pathlib import Path
 
 import ir_measures
 import numpy as np
+import tantivy
 from ir_measures import R, nDCG
 
 from paperstand.index.build import build_index
@@ -58,8 +59,9 @@ from paperstand.index.embeddings import (
     document_text,
     get_embedder,
 )
-from paperstand.index.fulltext import FullTextIndex
+from paperstand.index.fulltext import FullTextIndex, english_analyzer
 from paperstand.index.fusion import reciprocal_rank_fusion
+from paperstand.index.query import words
 from paperstand.ingest import ingest
 from paperstand.models import Paper
 from paperstand.search import Searcher
@@ -307,6 +309,62 @@ def print_rows(rows: dict[str, dict[str, float]]) -> None:
         print(f"{label:28} {scores['ndcg@10']:8.4f} {scores['recall@100']:8.4f}")
 
 
+# --- why BM25 ranked as it did --------------------------------------------------------
+
+
+def bm25_variants(folder: Path) -> dict[str, dict[str, dict[str, float]]]:
+    """SciFact nDCG@10 and R@100 of tantivy BM25 built the ways the full-text index could
+    be: separate title and abstract fields (summed BM25, the title boosted or not) or one
+    field of both, with tantivy's ``en_stem`` or paperstand's English analyzer (stopwords
+    + stemming). Test and training queries."""
+    corpus, queries, qrels = read_set(folder)
+    splits = {"test": (queries, qrels)}
+    if train := read_train(folder):
+        splits["train"] = train
+    layouts = {
+        "title 1.5 + abstract": (["title", "abstract"], {"title": 1.5}),
+        "title + abstract": (["title", "abstract"], {}),
+        "one field": (["text"], {}),
+        "one field + title 0.3": (["text", "title"], {"title": 0.3}),
+    }
+    results = {}
+    for analyzer in ("en_stem", "english"):
+        builder = tantivy.SchemaBuilder()
+        builder.add_text_field("id", stored=True, tokenizer_name="raw")
+        for name in ("title", "abstract", "text"):
+            builder.add_text_field(name, tokenizer_name=analyzer)
+        index = tantivy.Index(builder.build())
+        index.register_tokenizer("english", english_analyzer())
+        writer = index.writer(heap_size=100_000_000, num_threads=1)
+        for d in corpus:
+            title = d.get("title", "")
+            writer.add_document(
+                tantivy.Document(
+                    id=d["_id"], title=title, abstract=d["text"], text=f"{title}\n{d['text']}"
+                )
+            )
+        writer.commit()
+        index.reload()
+        searcher = index.searcher()
+        for layout, (fields, boosts) in layouts.items():
+            label = f"{analyzer}, {layout}"
+            results[label] = {}
+            for split, (texts, judged) in splits.items():
+                run = {}
+                for qid, text in texts.items():
+                    query = index.parse_query(" ".join(words(text)), fields, field_boosts=boosts)
+                    hits = searcher.search(query, limit=DEPTH, count=False).hits
+                    run[qid] = [searcher.doc(addr)["id"][0] for _, addr in hits]
+                results[label][split] = evaluate(run, judged)
+    print(f"\nBM25 variants on {folder.name} (nDCG@10 / R@100):")
+    for label, scores in results.items():
+        cells = "  ".join(
+            f"{split} {v['ndcg@10']:.4f} / {v['recall@100']:.4f}" for split, v in scores.items()
+        )
+        print(f"  {label:36} {cells}")
+    return results
+
+
 # --- similar papers ----------------------------------------------------------------------
 
 
@@ -431,6 +489,9 @@ def main() -> None:
     parser.add_argument("--tune", action="store_true", help="also try other fusion settings")
     parser.add_argument("--short", action="store_true", help="also MiniLM at 128 tokens")
     parser.add_argument("--no-similar", action="store_true", help="skip the similar-paper sets")
+    parser.add_argument(
+        "--bm25-variants", action="store_true", help="also SciFact with other BM25 layouts"
+    )
     args = parser.parse_args()
     folders = [args.bench] if args.bench else sorted(p for p in BENCH.iterdir() if p.is_dir())
     settings = Settings(search_fetch_missing=False)
@@ -443,6 +504,8 @@ def main() -> None:
         f.name: run_set(f, args.cache, settings, with_tuning=args.tune, with_short=args.short)
         for f in folders
     }
+    if args.bm25_variants:
+        results["bm25 variants"] = bm25_variants(BENCH / "scifact")
     similar = {}
     if not args.no_similar:
         for name, build in (
