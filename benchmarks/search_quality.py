@@ -68,8 +68,9 @@ from paperstand.search import Searcher
 from paperstand.settings import Settings
 from paperstand.store import open_store
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-BENCH = DATA / "bench"
+from _shared_data import SHARED_DATA, require
+
+BENCH = SHARED_DATA / "bench"
 DEPTH = 100
 MEASURES = [nDCG @ 10, R @ 100]
 
@@ -493,7 +494,12 @@ def main() -> None:
         "--bm25-variants", action="store_true", help="also SciFact with other BM25 layouts"
     )
     args = parser.parse_args()
-    folders = [args.bench] if args.bench else sorted(p for p in BENCH.iterdir() if p.is_dir())
+    where = require(
+        args.bench or BENCH,
+        "--bench DIR",
+        "one BEIR-layout set (corpus.jsonl, queries.jsonl, qrels/)",
+    )
+    folders = [where] if args.bench else sorted(p for p in where.iterdir() if p.is_dir())
     settings = Settings(search_fetch_missing=False)
     print(
         f"fused default: BM25 + {settings.embedding_model}, RRF k={settings.fusion_k}, "
@@ -512,7 +518,7 @@ def main() -> None:
             ("scifact-cocited", scifact_cocited),
             ("arxiv-coauthor", arxiv_coauthor),
         ):
-            papers, qrels = build(DATA)
+            papers, qrels = build(SHARED_DATA)
             similar[name] = run_similar(name, papers, qrels, args.cache, settings)
     print(
         json.dumps({"default_model": settings.embedding_model, "sets": results, "similar": similar})
