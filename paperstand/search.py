@@ -175,8 +175,9 @@ class Searcher:
         is at least the model's measured floor of similarity, or when the best full-text
         hit scores at least ``TEXT_MATCH_SHARE`` of what a paper holding every query word
         would (``FullTextIndex.full_match_score``); author and category searches match
-        names, so any hit is good. Floors and share were measured on SciFact claims, seed
-        titles and nonsense queries (benchmarks/search_quality.py)."""
+        names, so any hit is good. The floor was measured on seed titles against nonsense
+        queries, the share on SciFact claims, seed titles and arXiv titles against the same
+        nonsense (docs/benchmarks.md, "Few good matches")."""
         if not text_hits and not dense:
             return True
         if not (parsed.words or parsed.phrases):
@@ -298,7 +299,7 @@ class Searcher:
         of methods and datasets that embeddings blur), and the papers by their authors
         (people keep working on a topic); papers in one of their primary categories get a
         bonus. Each alone ranked below the fusion on the similar-paper sets of
-        benchmarks/search_quality.py."""
+        benchmarks/search_quality.py (docs/benchmarks.md, "Similar papers")."""
         papers = [p for p in (resolve(self.store, pid) for pid in paper_ids) if p is not None]
         if not papers:
             raise NotFound(f"none of {', '.join(map(str, paper_ids))} is in this store")
