@@ -37,6 +37,12 @@ class MalformedRecord(SourceError):
     """One record of a source is unusable; raised instead of skipping it in ``--strict`` mode."""
 
 
+class ModelError(PaperstandError):
+    """An embedding model's file is missing or is not the file paperstand was made for."""
+
+    http_status = 503
+
+
 class StoreError(PaperstandError):
     """The database cannot be opened or reached (bad URL, server down, newer schema)."""
 
