@@ -27,9 +27,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from embed_speed import DATA, make_queries, sample_papers
+from embed_speed import make_queries, sample_papers
 
 from paperstand.index.embeddings import OnnxMiniLM, document_text
+
+from _shared_data import SHARED_DATA, require
 
 EF_SEARCH = (40, 100, 200, 400)
 QUERIES = 200
@@ -64,11 +66,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--papers", type=int, default=20000)
     parser.add_argument("--tokens", type=int, default=256)
-    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--data", type=Path, default=SHARED_DATA)
     parser.add_argument(
         "--cache", type=Path, default=Path(tempfile.gettempdir()) / "paperstand-bench"
     )
     args = parser.parse_args()
+    require(args.data / "arxiv", "--data DIR", "a folder holding arxiv/listings-*.jsonl.gz")
 
     import pgserver
     import psycopg
