@@ -126,8 +126,13 @@ def main() -> None:
     for _ in range(args.rounds):
         for name in (BEFORE, DEFAULT_MODEL):
             row = measure(candidates[name], docs, queries)
-            if name not in results or row["docs_per_cpu_s"] > results[name]["docs_per_cpu_s"]:
+            if name not in results:
                 results[name] = row
+            elif row["docs_per_cpu_s"] > results[name]["docs_per_cpu_s"]:
+                # Query figures stay those of the first round: later ones hit the cache.
+                results[name].update(
+                    docs_per_s=row["docs_per_s"], docs_per_cpu_s=row["docs_per_cpu_s"]
+                )
     for name, row in results.items():
         print(
             f"{name:20} {row['docs_per_s']:12.1f} {row['docs_per_cpu_s']:10.1f}"
