@@ -8,8 +8,8 @@ say so when reporting), cached in ``--cache``. They go into a PostgreSQL 16 + pg
 server from ``pgserver`` with the index the store makes (HNSW, cosine, m 16,
 ef_construction 64, built after loading). Two kinds of query, like the two callers:
 
-- text: 200 queries of 2-4 words cut from other papers' titles, embedded as queries, 10 and
-  100 nearest (the hybrid search asks for 100);
+- text: 200 queries of 2-4 words cut from titles of another draw of papers, embedded as
+  queries, 10 and 100 nearest (the hybrid search asks for 100);
 - paper: 200 of the papers' own vectors, their 10 nearest others (similar papers).
 
 For each ``hnsw.ef_search`` it prints recall@k against exact numpy search and the query
@@ -78,10 +78,9 @@ def main() -> None:
 
     from paperstand.store.postgres import vector_text
 
-    papers = sample_papers(args.data, args.papers + QUERIES)
-    vectors = vectors_of(papers[: args.papers], args.tokens, args.cache)
+    vectors = vectors_of(sample_papers(args.data, args.papers), args.tokens, args.cache)
     model = OnnxMiniLM()
-    texts = make_queries(papers[args.papers :], QUERIES)
+    texts = make_queries(sample_papers(args.data, 2 * QUERIES, seed=8), QUERIES)
     rng = np.random.default_rng(5)
     own = rng.choice(len(vectors), QUERIES, replace=False).tolist()
     cases = [("text", vectors_of_queries(model, texts), k, None) for k in (10, 100)]
