@@ -47,6 +47,10 @@ _DELETED = COLUMNS.index("deleted")
 # Advisory lock keys (any constant bigint, unique within paperstand).
 PAPERS_LOCK = 0x7061_7065_7273  # "papers"
 EMBEDDINGS_LOCK = 0x656D_6265_6464  # "embedd"
+# Candidates HNSW visits per vector search (at least twice the rows asked for): it returns
+# at most this many, and recall against exact search rises with it (docs/benchmarks.md,
+# "HNSW recall with the default model", benchmarks/hnsw_recall.py).
+HNSW_EF_SEARCH = 200
 
 
 def describe(url: str) -> str:
@@ -333,11 +337,9 @@ class PostgresStore(SQLStore):
         params = {"q": vector_text(vector), "k": limit, "among": list(among or ())}
         # One round trip for the settings and the query (pipeline mode).
         with self.connection() as conn, conn.pipeline(), conn.transaction():
-            # HNSW returns at most ef_search rows; deleted papers are filtered after it.
-            # 200: on 118k real papers, recall@10 against exact search for similar-paper
-            # queries was 0.96 at 100 and 0.985 at 200; for short text queries 0.75 and
-            # 0.85 (docs/benchmarks.md).
-            conn.execute(sql.SQL("SET LOCAL hnsw.ef_search = {}").format(max(200, 2 * limit)))
+            # Deleted papers are filtered after the index has answered.
+            ef_search = max(HNSW_EF_SEARCH, 2 * limit)
+            conn.execute(sql.SQL("SET LOCAL hnsw.ef_search = {}").format(ef_search))
             if exact:
                 conn.execute("SET LOCAL enable_indexscan = off")
             rows = conn.execute(query, params).fetchall()
