@@ -21,10 +21,12 @@ from paperstand.dates import DAY_PATTERN, MONTH_PATTERN, WEEK_PATTERN, parse_day
 # A paper id in a path: an id as stored, any arXiv spelling (old-style ids have a "/"), a
 # DOI. Never a word another route owns (/papers/date/..., /papers/trending,
 # /api/papers/search) nor ending like another route (.md, .bib, /similar), so every URL has
-# exactly one route, whatever order the routers are included in.
+# exactly one route, whatever order the routers are included in. No spaces or control
+# characters, spelled as ranges: "\s" means different things to different regex engines
+# (Python's, pydantic's, the fuzzer's), and the schema must mean one thing to all.
 PAPER_ID = (
     r"(?!(?:date|week|month)(?:/|$)|trending$|search$)"
-    r"[^?#\s\x00-\x1f\x7f]{1,300}?(?<!\.md)(?<!\.bib)(?<!/similar)"
+    r"[^?#\x00-\x20\x7f-\x9f]{1,300}?(?<!\.md)(?<!\.bib)(?<!/similar)"
 )
 
 
@@ -93,7 +95,7 @@ BibtexIds = Annotated[
     str,
     Query(
         description="Paper ids, comma-separated: at most 500.",
-        pattern=r"^[^,\s\x00-\x1f\x7f]+(?:,[^,\s\x00-\x1f\x7f]+){0,499}$",
+        pattern=r"^[^,\x00-\x20\x7f-\x9f]+(?:,[^,\x00-\x20\x7f-\x9f]+){0,499}$",
         max_length=20_000,
     ),
 ]
