@@ -91,12 +91,15 @@ Submitter = Annotated[
 # arXiv categories: cs.LG, hep-th, astro-ph.CO, math.AG, ...
 CATEGORY_PATTERN = r"^[A-Za-z][A-Za-z-]{0,19}(?:\.[A-Za-z-]{1,19})?$"
 PageNumber = Annotated[int, Query(ge=1, le=1000, description="Page number, from 1.")]
+# Printable ASCII, as ids are. At most 5,000 characters: even a refused value of that length
+# in 4-byte characters, percent-encoded (60 KB), must reach the app, and uvicorn accepts
+# request lines of 65 KB but refuses 120 KB with a bare 400 of its own.
 BibtexIds = Annotated[
     str,
     Query(
-        description="Paper ids, comma-separated: at most 500.",
-        pattern=r"^[^,\x00-\x20\x7f-\x9f]+(?:,[^,\x00-\x20\x7f-\x9f]+){0,499}$",
-        max_length=20_000,
+        description="Paper ids, comma-separated: at most 500 ids and 5,000 characters.",
+        pattern=r"^[!-+\--~]+(?:,[!-+\--~]+){0,499}$",
+        max_length=5_000,
     ),
 ]
 
