@@ -1,11 +1,11 @@
 """HTTP load on the web face: requests/s and latency percentiles per endpoint.
 
-Builds (or reuses, with ``--home``) a store of at least 50,000 papers from the shared arXiv
-listings and Hugging Face daily papers, starts ``paperstand serve`` in its own process, and
-drives it from a second process on loopback: for each endpoint, ``--concurrency``
-keep-alive connections send requests back to back for ``--seconds``. Each endpoint rotates
-over many URLs (days, papers, queries), so the numbers include cache misses as well as the
-cached pages a real daily list mostly serves.
+Builds (or reuses, with ``--home``) a store of at least 50,000 papers from the arXiv
+listings and Hugging Face daily papers of ``--data DIR`` (default ``../shared/data``),
+starts ``paperstand serve`` in its own process, and drives it from a second process on
+loopback: for each endpoint, ``--concurrency`` keep-alive connections send requests back to
+back for ``--seconds``. Each endpoint rotates over many URLs (days, papers, queries), so the
+numbers include cache misses as well as the cached pages a real daily list mostly serves.
 
 Search queries are distinct two- and three-word queries from paper titles, so every search
 request misses the response cache. The store here has no embeddings (computing 50k takes
@@ -15,7 +15,7 @@ Author and category pages rotate over 3,000 first authors of random papers and e
 category; before the load, each page's store query is also timed once per URL, uncached.
 
 Usage: ``python benchmarks/http_load.py [--seconds 15] [--concurrency 16] [--home DIR]
-[--min-papers 118620]`` (reads ``../shared/data``).
+[--data DIR] [--min-papers 118620]``.
 The last line printed is one JSON object.
 """
 
@@ -40,12 +40,12 @@ from urllib.parse import quote, quote_plus, unquote
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"
+from _shared_data import SHARED_DATA, require
+
 MIN_PAPERS = 50_000
 
 
-def build_store(home: Path, min_papers: int = MIN_PAPERS) -> int:
+def build_store(home: Path, data: Path, min_papers: int = MIN_PAPERS) -> int:
     """Ingest listing months until the store holds ``min_papers``, then the HF daily papers."""
     from paperstand.ingest import ingest
     from paperstand.settings import Settings
@@ -55,12 +55,12 @@ def build_store(home: Path, min_papers: int = MIN_PAPERS) -> int:
     home.mkdir(parents=True, exist_ok=True)
     store = open_store(Settings(home=home).store_url())
     try:
-        for path in sorted((SHARED / "arxiv").glob("listings-*.jsonl.gz"), reverse=True):
+        for path in sorted((data / "arxiv").glob("listings-*.jsonl.gz"), reverse=True):
             if store.stats()["papers"] >= min_papers:
                 break
             with gzip.open(path, "rb") as stream:
                 ingest(store, jsonl.records(io.BytesIO(stream.read()), path.name))
-        with (SHARED / "hf" / "papers.jsonl").open("rb") as stream:
+        with (data / "hf" / "papers.jsonl").open("rb") as stream:
             ingest(store, hf_daily.records(stream, "papers.jsonl"))
         return store.stats()["papers"]
     finally:
@@ -246,6 +246,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0, help="per endpoint")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--home", type=Path, help="store to build or reuse")
+    parser.add_argument("--data", type=Path, default=SHARED_DATA, help="arxiv/ and hf/ inside")
     parser.add_argument(
         "--min-papers",
         type=int,
@@ -253,12 +254,17 @@ def main() -> None:
         help="listing months to load (newest first) until this many papers; 118620 for all",
     )
     args = parser.parse_args()
+    require(
+        args.data / "hf" / "papers.jsonl",
+        "--data DIR",
+        "a folder holding arxiv/ and hf/papers.jsonl",
+    )
     rng = random.Random(5)
 
     scratch = tempfile.TemporaryDirectory(prefix="paperstand-http-")
     home = args.home or Path(scratch.name)
     started = time.perf_counter()
-    papers = build_store(home, args.min_papers)
+    papers = build_store(home, args.data, args.min_papers)
     print(f"store: {papers} papers in {home} ({time.perf_counter() - started:.0f} s)", flush=True)
     urls = sample_urls(home, rng)
     queries = store_query_times(home, urls)

@@ -4,11 +4,12 @@
                                       [--default-sample 2000] [--queries 400]
                                       [--cache DIR] [--data DIR] [--vectors-only]
 
-For each size, a store of the first N papers of ``DATA/arxiv`` (all 118,620 for ``all``) is
-ingested and indexed (``index build``: full text, then embeddings with ``--model``) and
-cached in ``--cache`` so a re-run starts at once. The default model (MiniLM) embeds a few
-abstracts a second on these two cores, hours for 118k, so the size series uses the fast
-``static-64`` model and the default model is measured on a ``--default-sample`` store.
+For each size, a store of the first N papers of ``DIR/arxiv`` (``--data DIR``, default
+``../shared/data``; all 118,620 for ``all``) is ingested and indexed (``index build``: full
+text, then embeddings with ``--model``) and cached in ``--cache`` so a re-run starts at
+once. The default model (MiniLM) embeds a few abstracts a second on these two cores, hours
+for 118k, so the size series uses the fast ``static-64`` model and the default model is
+measured on a ``--default-sample`` store.
 Then a fresh process (so its memory is that of a server, not of the build) opens each
 store and times:
 
@@ -41,8 +42,8 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
+from _shared_data import SHARED_DATA, require
+
 TOPICS = [
     "diffusion models",
     "graph neural networks",
@@ -223,7 +224,6 @@ def build(home: Path, rows: list[dict], model: str) -> dict:
 
 def serve(home: Path, model: str, queries: list[tuple[str, dict]], seed: int = 5) -> dict:
     """Time searches in this (fresh) process; peak RSS at the end."""
-    import sqlean
 
     from paperstand.index.embeddings import get_embedder
     from paperstand.index.query import parse_query
@@ -246,22 +246,12 @@ def serve(home: Path, model: str, queries: list[tuple[str, dict]], seed: int = 5
         searcher.search(text, limit=20, **filters)
         search_s.append(time.perf_counter() - t)
 
-    fulltext_s, fts5_s, embed_s, knn_s = [], [], [], []
-    conn = sqlean.connect(f"file:{settings.sqlite_path}?mode=ro", uri=True)
+    fulltext_s, embed_s, knn_s = [], [], []
     for text in texts:
         parsed = parse_query(text)
         t = time.perf_counter()
         searcher.fulltext.search(parsed, limit=100)
         fulltext_s.append(time.perf_counter() - t)
-        terms = " OR ".join(f'"{w}"' for w in parsed.words)
-        if terms:
-            t = time.perf_counter()
-            conn.execute(
-                "SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? "
-                "ORDER BY bm25(papers_fts, 3.0, 1.0, 2.0) LIMIT 100",
-                (terms,),
-            ).fetchall()
-            fts5_s.append(time.perf_counter() - t)
         t = time.perf_counter()
         vector = embedder.embed_query("q: " + text)  # a new text: the cache never answers
         embed_s.append(time.perf_counter() - t)
@@ -286,7 +276,6 @@ def serve(home: Path, model: str, queries: list[tuple[str, dict]], seed: int = 5
         "search": percentiles(search_s),
         "similar": percentiles(similar_s),
         "fulltext_tantivy": percentiles(fulltext_s),
-        "fulltext_fts5_or": percentiles(fts5_s),
         "query_embedding": percentiles(embed_s),
         "vector_knn_100": percentiles(knn_s),
         "vector_recall_at_10": recall,
@@ -371,8 +360,7 @@ def measure(
         f"{count:>7} papers, {model}: search p50 {served['search']['p50_ms']} ms, "
         f"p95 {served['search']['p95_ms']} ms, p99 {served['search']['p99_ms']} ms; "
         f"similar p50 {served['similar']['p50_ms']} ms, p95 {served['similar']['p95_ms']} ms;"
-        f" full text p95 {served['fulltext_tantivy']['p95_ms']} ms "
-        f"(FTS5 OR {served['fulltext_fts5_or']['p95_ms']} ms); "
+        f" full text p95 {served['fulltext_tantivy']['p95_ms']} ms; "
         f"query embedding p95 {served['query_embedding']['p95_ms']} ms; "
         f"embed {built.get('abstracts_per_s')} abstracts/s; "
         f"peak RSS {served['peak_rss_mb']} MB",
@@ -395,7 +383,7 @@ def main() -> None:
     )
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/paperstand-bench"))
-    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--data", type=Path, default=SHARED_DATA)
     parser.add_argument("--vectors-only", action="store_true")
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args()
@@ -404,6 +392,7 @@ def main() -> None:
         queries = json.loads((args.serve / "queries.json").read_text())
         print(json.dumps(serve(args.serve, args.model, queries)))
         return
+    require(args.data / "arxiv", "--data DIR", "a folder holding arxiv/listings-*.jsonl.gz")
     everything = read_listings(args.data, None)
     queries = make_queries(everything, args.queries)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,11 +12,21 @@ from paperstand.store import Store, open_store
 from tests.replay import Replay
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+DATA = REPO / "tests" / "data"  # every file a test reads; see tests/data/README.md
 
 BACKENDS = ["sqlite", "postgres"]
 # Where the schema version is recorded: never emptied between tests.
 SCHEMA_TABLES = {"alembic_version", "schema_version"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # Here, not in tests/web/conftest.py: pytest reads options only from the top conftest.
+    parser.addoption(
+        "--screenshots",
+        metavar="DIR",
+        help="save the browser tests' screenshots in DIR (default: a temporary directory); "
+        "`make screenshots` passes docs/screenshots",
+    )
 
 
 @pytest.fixture(params=BACKENDS)
@@ -37,8 +48,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 @pytest.fixture
 def replay() -> Iterator[Replay]:
     """A local HTTP server replaying the recorded arXiv OAI-PMH, Atom and Hugging Face
-    responses of ``SHARED_DATA``, with faults to inject (see ``tests/replay.py``)."""
-    server = Replay(SHARED_DATA).start()
+    responses of ``tests/data``, with faults to inject (see ``tests/replay.py``)."""
+    server = Replay(DATA).start()
     try:
         yield server
     finally:
@@ -49,14 +60,20 @@ def replay() -> Iterator[Replay]:
 
 
 @pytest.fixture(scope="session")
-def pgserver_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pgserver_uri() -> Iterator[str]:
     """A private PostgreSQL 16 + pgvector server for the whole session (``pgserver``: unix
     socket only, no root, no network) with one migrated database, ``paperstand``, that
-    ``postgres_url`` empties before each test. Durability is switched off: tests only."""
+    ``postgres_url`` empties before each test. Durability is switched off: tests only.
+
+    Its data directory is a temporary directory of its own, deleted at the end, not one under
+    pytest's base directory: run as root, pgserver starts PostgreSQL as another user, who
+    must traverse the parents, and every pytest session that starts makes
+    ``/tmp/pytest-of-root`` private again, which took the files away from the server of any
+    session running beside it."""
     import pgserver
     import psycopg
 
-    server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+    server = pgserver.get_server(tempfile.mkdtemp(prefix="paperstand-pg-"), cleanup_mode="delete")
     with psycopg.connect(server.get_uri(), autocommit=True) as conn:
         for setting in ("fsync", "synchronous_commit", "full_page_writes"):
             conn.execute(f"ALTER SYSTEM SET {setting} = off")

@@ -13,11 +13,13 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from paperstand.ingest import ingest
@@ -25,8 +27,8 @@ from paperstand.models import Paper
 from paperstand.settings import Settings
 from paperstand.sources import hf_daily, jsonl
 from paperstand.store import open_store
-from paperstand.web import create_app
-from tests.conftest import SHARED_DATA
+from paperstand.web.app import create_app
+from tests.conftest import DATA
 
 ARXIV_DAYS = ("2025-03-24", "2025-03-25", "2025-03-26")
 PER_DAY = 40
@@ -47,7 +49,7 @@ def arxiv_lines() -> bytes:
     days with math in the title, as JSON lines."""
     kept: list[bytes] = []
     counts: dict[str, int] = {}
-    path = SHARED_DATA / "arxiv" / "listings-2025-03.jsonl.gz"
+    path = DATA / "arxiv" / "listings-2025-03.jsonl.gz"
     with gzip.open(path, "rb") as stream:
         for line in stream:
             record = orjson.loads(line)
@@ -67,7 +69,7 @@ def build_store(home: Path) -> None:
         report = ingest(store, jsonl.records(io.BytesIO(arxiv_lines()), "listings"))
         assert report.error is None and report.written.added > 100
         for day in HF_DAYS:
-            path = SHARED_DATA / "hf" / "responses" / f"{day}.json"
+            path = DATA / "hf" / "responses" / f"{day}.json"
             with path.open("rb") as stream:
                 report = ingest(store, hf_daily.records(stream, str(path)))
             assert report.error is None, report.error
@@ -95,16 +97,16 @@ def client(web_settings: Settings) -> Iterator[TestClient]:
 
 
 def hf_response(day: str) -> list[dict]:
-    return orjson.loads((SHARED_DATA / "hf" / "responses" / f"{day}.json").read_bytes())
+    return orjson.loads((DATA / "hf" / "responses" / f"{day}.json").read_bytes())
 
 
-@pytest.fixture(scope="session")
-def live_url(web_settings: Settings) -> Iterator[str]:
-    """The app under uvicorn on a free loopback port, in a background thread."""
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """``app`` under uvicorn on a free loopback port, in a background thread."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(web_settings), log_level="warning", access_log=False)
+    config = uvicorn.Config(app, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -119,3 +121,10 @@ def live_url(web_settings: Settings) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@pytest.fixture(scope="session")
+def live_url(web_settings: Settings) -> Iterator[str]:
+    """The app over the session's store, served on loopback."""
+    with serving(create_app(web_settings)) as url:
+        yield url
