@@ -18,8 +18,7 @@ store and times:
   the whole ``Searcher.search`` call, query embedding included, each query text new to the
   process (the query cache never answers); the first call is reported apart (cold start);
 - ``similar``: ``Searcher.similar`` for 200 random papers;
-- the parts: full text alone, and SQLite FTS5 with OR semantics on the same queries (why the
-  full text is tantivy), query embedding, vector search alone;
+- the parts: full text alone, query embedding, vector search alone;
 - peak resident memory of the serving process.
 
 ``--vectors-only`` adds a speed-only measure of the vector index with random 384-d unit

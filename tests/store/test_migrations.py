@@ -161,6 +161,8 @@ def schema_differences(store) -> list[tuple]:  # type: ignore[no-untyped-def]
         with store.engine.connect() as conn:
             found = compare_metadata(MigrationContext.configure(conn), metadata)
     flat = [d for item in found for d in (item if isinstance(item, list) else [item])]
+    # HNSW indexes are made per embedding model as its first vectors are saved.
+    flat = [d for d in flat if not str(getattr(d[1], "name", "")).startswith("embeddings_hnsw_")]
     return [
         (d[0], d[2], d[3]) if d[0].startswith("modify_") else (d[0], getattr(d[1], "name", d[1]))
         for d in flat
