@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from paperstand.errors import StoreError
+from paperstand.store.accounts import AccountsStore
 from paperstand.store.checkpoints import CheckpointStore
 from paperstand.store.embeddings import BitCodeVectors, EmbeddingStore, HnswVectors
 from paperstand.store.engine import migrate, one_line
@@ -41,6 +42,7 @@ class Store(PaperStore, EmbeddingStore, JobStore, CheckpointStore):
             if self.dialect == "postgresql"
             else BitCodeVectors(engine, where)
         )
+        self.accounts = AccountsStore(engine, where)
 
     def migrate(self) -> int:
         """Bring the schema up to date; returns the schema version. Safe to call twice."""

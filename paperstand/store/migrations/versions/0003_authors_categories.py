@@ -19,8 +19,8 @@ from alembic import op
 
 from paperstand.store.papers import backfill_index_tables
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 
 Key = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
