@@ -62,6 +62,11 @@ def exact(vectors: np.ndarray, query: np.ndarray, k: int, skip: int | None = Non
     return set(np.argpartition(-scores, k)[:k].tolist())
 
 
+def pgvector_text(vector: np.ndarray) -> str:
+    """pgvector's text form; repr() of each float32 parses back to the same float32."""
+    return "[" + ",".join(map(repr, vector.astype(np.float32).tolist())) + "]"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--papers", type=int, default=20000)
@@ -75,8 +80,6 @@ def main() -> None:
 
     import pgserver
     import psycopg
-
-    from paperstand.store.postgres import vector_text
 
     vectors = vectors_of(sample_papers(args.data, args.papers), args.tokens, args.cache)
     model = OnnxMiniLM()
@@ -94,7 +97,7 @@ def main() -> None:
             conn.execute("CREATE TABLE v (id int PRIMARY KEY, vector vector(384))")
             with conn.cursor().copy("COPY v (id, vector) FROM STDIN") as copy:
                 for i, row in enumerate(vectors):
-                    copy.write_row((i, vector_text(row)))
+                    copy.write_row((i, pgvector_text(row)))
             started = time.perf_counter()
             conn.execute("CREATE INDEX ON v USING hnsw (vector vector_cosine_ops)")
             print(f"HNSW (m 16, ef_construction 64) built in {time.perf_counter() - started:.0f} s")
