@@ -114,7 +114,7 @@ def main() -> None:
                         started = time.perf_counter()
                         rows = conn.execute(
                             "SELECT id FROM v ORDER BY vector <=> %s::vector LIMIT %s",
-                            (vector_text(query), k + (skip is not None)),
+                            (pgvector_text(query), k + (skip is not None)),
                         ).fetchall()
                         times.append((time.perf_counter() - started) * 1000)
                         got = {r[0] for r in rows if r[0] != self_id}
