@@ -162,4 +162,3 @@ def test_preview_in_the_browser(papers: Store, site) -> None:
     assert client.get("/digest/preview?date=2025-13-40").status_code in (400, 422)
     empty = client.get("/digest/preview?date=1999-01-01")
     assert empty.status_code == 200 and "no mail would go out" in empty.text
-
