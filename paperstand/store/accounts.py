@@ -10,7 +10,6 @@ to it the same way, in one transaction. Expiry times are the database's clock
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -35,7 +34,7 @@ from paperstand.errors import Conflict
 from paperstand.models import ApiToken, User
 from paperstand.store import dialect
 from paperstand.store.part import Part
-from paperstand.store.schema import Key, Stamp, metadata
+from paperstand.store.schema import Key, Stamp, metadata, stamp_text
 
 users = Table(
     "users",
@@ -100,13 +99,6 @@ Index("rate_limits_expires_at", rate_limits.c.expires_at)
 LAST_USED_EVERY = 3600.0
 
 
-def _stamp(value: Any) -> str:
-    """A time as ISO 8601 UTC text, whichever way the backend returned it."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-    return value
-
-
 def _user(row: Row[Any]) -> User:
     return User(
         id=row.id,
@@ -114,7 +106,7 @@ def _user(row: Row[Any]) -> User:
         name=row.name,
         is_admin=bool(row.is_admin),
         banned=bool(row.banned),
-        created=_stamp(row.created),
+        created=stamp_text(row.created),
     )
 
 
@@ -238,7 +230,7 @@ class AccountsStore(Part):
                 )
                 .returning(api_tokens.c.id, api_tokens.c.name, api_tokens.c.created)
             ).one()
-        return ApiToken(id=row.id, name=row.name, created=_stamp(row.created), last_used=None)
+        return ApiToken(id=row.id, name=row.name, created=stamp_text(row.created), last_used=None)
 
     def api_tokens(self, user_id: int) -> list[ApiToken]:
         with self.read() as conn:
@@ -253,8 +245,8 @@ class AccountsStore(Part):
             ApiToken(
                 id=row.id,
                 name=row.name,
-                created=_stamp(row.created),
-                last_used=_stamp(row.last_used) if row.last_used is not None else None,
+                created=stamp_text(row.created),
+                last_used=stamp_text(row.last_used) if row.last_used is not None else None,
             )
             for row in rows
         ]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -33,7 +32,7 @@ from sqlalchemy import (
 
 from paperstand.store import dialect
 from paperstand.store.part import Part
-from paperstand.store.schema import Json, Key, Stamp, metadata
+from paperstand.store.schema import Json, Key, Stamp, metadata, stamp_text
 
 Flag = Boolean(create_constraint=False)
 
@@ -114,12 +113,6 @@ class Claim:
     attempts: int
 
 
-def _stamp(value: Any) -> str | None:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-    return value
-
-
 def _subscriber(row: Row[Any]) -> Subscriber:
     return Subscriber(
         id=row.id,
@@ -132,8 +125,8 @@ def _subscriber(row: Row[Any]) -> Subscriber:
         authors=list(row.authors),
         searches=list(row.searches),
         user_id=row.user_id,
-        created=_stamp(row.created) or "",
-        confirmed=_stamp(row.confirmed),
+        created=stamp_text(row.created) or "",
+        confirmed=stamp_text(row.confirmed),
         problem=row.problem,
     )
 
@@ -336,7 +329,11 @@ class DigestStore(Part):
             statement = statement.where(digest_sends.c.period == period)
         with self.read() as conn:
             return [
-                {**row._asdict(), "lease_until": _stamp(row.lease_until), "sent": _stamp(row.sent)}
+                {
+                    **row._asdict(),
+                    "lease_until": stamp_text(row.lease_until),
+                    "sent": stamp_text(row.sent),
+                }
                 for row in conn.execute(statement)
             ]
 

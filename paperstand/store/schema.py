@@ -14,6 +14,9 @@ How a feature adds tables of its own: see the docstring of ``paperstand/store/__
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -83,3 +86,11 @@ Index(
     sqlite_where=papers.c.doi.isnot(None),
     postgresql_where=papers.c.doi.isnot(None),
 )
+
+
+def stamp_text(value: Any) -> Any:
+    """A ``Stamp`` value as ISO 8601 UTC text, whichever way the backend returned it (a
+    ``datetime`` from PostgreSQL, text from SQLite); None stays None."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return value
