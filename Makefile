@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_HOME ?= .demo
 
-.PHONY: install demo test bench lint clean
+.PHONY: install demo chromium test screenshots bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,14 +26,24 @@ demo: install
 	$(BIN)/paperstand --home $(DEMO_HOME) serve --embed
 
 # The browser tests drive Debian's chromium (never a downloaded browser build).
-test: install
+chromium:
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
-	$(BIN)/python -m pytest
+
+# pytest exits 5 when it collected nothing: a failure here, named, never a silent pass.
+test: install chromium
+	@$(BIN)/python -m pytest; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; \
+	exit $$status
+
+# The README's pictures: the browser tests, saving their screenshots in docs/screenshots.
+screenshots: install chromium
+	$(BIN)/python -m pytest -q tests/web/test_browser.py --screenshots docs/screenshots
 
 bench: install
-	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in benchmarks/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 lint: install
+	$(BIN)/ruff format --check paperstand tests benchmarks
 	$(BIN)/ruff check paperstand tests benchmarks
 
 clean:

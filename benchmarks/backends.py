@@ -3,8 +3,9 @@
     python benchmarks/backends.py [--data DIR] [--limit-files N] [--queries 200]
                                   [--embed-papers 768] [--workers 1,2,4]
 
-1. Ingest every paper of ``DATA/arxiv`` (118,620) into a fresh store of each backend through
-   the ingest service (batches of 2,000, one transaction each): papers/s.
+1. Ingest every paper of ``--data DIR`` (default ``../shared/data/arxiv``: 118,620) into a
+   fresh store of each backend through the ingest service (batches of 2,000, one
+   transaction each): papers/s.
 2. Embed every paper once with the fast ``static-64`` model (real vectors of real papers;
    the default MiniLM would take over an hour for 118k abstracts on 2 cores) and save the
    vectors into both stores; PostgreSQL keeps its HNSW index up to date while they arrive.
@@ -49,8 +50,9 @@ from paperstand.settings import Settings
 from paperstand.sources import jsonl
 from paperstand.store import Store, open_store
 
-REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data" / "arxiv"
+from _shared_data import SHARED_DATA, require
+
+DATA = SHARED_DATA / "arxiv"
 FAST_MODEL = "static-64"
 
 
@@ -246,6 +248,7 @@ def main() -> None:
         help="Only step 5, on a store of the first listing file (for a quick re-measure).",
     )
     args = parser.parse_args()
+    require(args.data, "--data DIR", "a folder of arXiv listings-*.jsonl.gz (shared/data/arxiv)")
     files = sorted(args.data.glob("listings-*.jsonl.gz"))[: args.limit_files]
     root = Path(tempfile.mkdtemp(prefix="paperstand-backends-"))
     server, pg_url = start_postgres(root)

@@ -2,7 +2,8 @@
 
     python benchmarks/embed_speed.py [--papers 1000] [--queries 200] [--data DIR]
 
-Documents: title + abstract of papers spread over the listings of ``DATA/arxiv``, embedded
+Documents: title + abstract of papers spread over the listings of ``DIR/arxiv`` (``--data``,
+default ``../shared/data``), embedded
 in one ``embed_documents`` call, as ``index build`` does (after one warm-up call). Queries:
 2-4 word queries cut from other titles, one ``embed_query`` call each, every text new so the
 query cache never answers. MiniLM is also measured with abstracts cut to 128 tokens.
@@ -30,7 +31,7 @@ from paperstand.index.embeddings import (
     get_embedder,
 )
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+from _shared_data import SHARED_DATA, require
 
 
 def sample_papers(data: Path, count: int, seed: int = 7) -> list[dict]:
@@ -93,8 +94,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--papers", type=int, default=1000)
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--data", type=Path, default=SHARED_DATA)
     args = parser.parse_args()
+    require(args.data / "arxiv", "--data DIR", "a folder holding arxiv/listings-*.jsonl.gz")
 
     papers = sample_papers(args.data, args.papers + args.queries)
     docs = [document_text(p["title"], p["abstract"]) for p in papers[: args.papers]]

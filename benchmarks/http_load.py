@@ -1,17 +1,18 @@
 """HTTP load on the web face: requests/s and latency percentiles per endpoint.
 
-Builds (or reuses, with ``--home``) a store of at least 50,000 papers from the shared arXiv
-listings and Hugging Face daily papers, starts ``paperstand serve`` in its own process, and
-drives it from a second process on loopback: for each endpoint, ``--concurrency``
-keep-alive connections send requests back to back for ``--seconds``. Each endpoint rotates
-over many URLs (days, papers, queries), so the numbers include cache misses as well as the
-cached pages a real daily list mostly serves.
+Builds (or reuses, with ``--home``) a store of at least 50,000 papers from the arXiv
+listings and Hugging Face daily papers of ``--data DIR`` (default ``../shared/data``),
+starts ``paperstand serve`` in its own process, and drives it from a second process on
+loopback: for each endpoint, ``--concurrency`` keep-alive connections send requests back to
+back for ``--seconds``. Each endpoint rotates over many URLs (days, papers, queries), so the
+numbers include cache misses as well as the cached pages a real daily list mostly serves.
 
 Search queries are distinct two- and three-word queries from paper titles, so every search
 request misses the response cache. The store here has no embeddings (computing 50k takes
 tens of minutes on CPU), so search measures the full-text path plus fusion and store reads.
 
-Usage: ``python benchmarks/http_load.py [--seconds 15] [--concurrency 16] [--home DIR]``.
+Usage: ``python benchmarks/http_load.py [--seconds 15] [--concurrency 16] [--home DIR]
+[--data DIR]``.
 The last line printed is one JSON object.
 """
 
@@ -36,12 +37,12 @@ from urllib.parse import quote_plus
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"
+from _shared_data import SHARED_DATA, require
+
 MIN_PAPERS = 50_000
 
 
-def build_store(home: Path) -> int:
+def build_store(home: Path, data: Path) -> int:
     """Ingest listing months until the store holds MIN_PAPERS, then the HF daily papers."""
     from paperstand.ingest import ingest
     from paperstand.settings import Settings
@@ -51,12 +52,12 @@ def build_store(home: Path) -> int:
     home.mkdir(parents=True, exist_ok=True)
     store = open_store(Settings(home=home).store_url())
     try:
-        for path in sorted((SHARED / "arxiv").glob("listings-*.jsonl.gz"), reverse=True):
+        for path in sorted((data / "arxiv").glob("listings-*.jsonl.gz"), reverse=True):
             if store.stats()["papers"] >= MIN_PAPERS:
                 break
             with gzip.open(path, "rb") as stream:
                 ingest(store, jsonl.records(io.BytesIO(stream.read()), path.name))
-        with (SHARED / "hf" / "papers.jsonl").open("rb") as stream:
+        with (data / "hf" / "papers.jsonl").open("rb") as stream:
             ingest(store, hf_daily.records(stream, "papers.jsonl"))
         return store.stats()["papers"]
     finally:
@@ -191,13 +192,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0, help="per endpoint")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--home", type=Path, help="store to build or reuse")
+    parser.add_argument("--data", type=Path, default=SHARED_DATA, help="arxiv/ and hf/ inside")
     args = parser.parse_args()
+    require(
+        args.data / "hf" / "papers.jsonl",
+        "--data DIR",
+        "a folder holding arxiv/ and hf/papers.jsonl",
+    )
     rng = random.Random(5)
 
     scratch = tempfile.TemporaryDirectory(prefix="paperstand-http-")
     home = args.home or Path(scratch.name)
     started = time.perf_counter()
-    papers = build_store(home)
+    papers = build_store(home, args.data)
     print(f"store: {papers} papers in {home} ({time.perf_counter() - started:.0f} s)", flush=True)
     urls = sample_urls(home, rng)
 

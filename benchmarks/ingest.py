@@ -23,7 +23,9 @@ from paperstand.sources import jsonl
 from paperstand.sources.base import Item
 from paperstand.store import open_store
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "arxiv"
+from _shared_data import SHARED_DATA, require
+
+DEFAULT_DATA = SHARED_DATA / "arxiv"
 
 
 def items(files: list[Path]) -> Iterator[Item]:
@@ -37,6 +39,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--limit-files", type=int, default=None)
     args = parser.parse_args()
+    require(args.data, "--data DIR", "a folder of arXiv listings-*.jsonl.gz (shared/data/arxiv)")
     files = sorted(args.data.glob("*.jsonl*"))[: args.limit_files]
     if not files:
         raise SystemExit(f"no JSONL files in {args.data}")

@@ -48,7 +48,9 @@ from paperstand.search import Searcher
 from paperstand.settings import Settings
 from paperstand.store import Store, open_store
 
-BENCH = Path(__file__).resolve().parents[2] / "shared" / "data" / "bench"
+from _shared_data import SHARED_DATA, require
+
+BENCH = SHARED_DATA / "bench"
 DEPTH = 100
 MEASURES = [nDCG @ 10, R @ 100]
 
@@ -217,7 +219,12 @@ def main() -> None:
     parser.add_argument("--tune", action="store_true", help="also try other fusion settings")
     parser.add_argument("--short", action="store_true", help="also MiniLM at 128 tokens")
     args = parser.parse_args()
-    folders = [args.bench] if args.bench else sorted(p for p in BENCH.iterdir() if p.is_dir())
+    where = require(
+        args.bench or BENCH,
+        "--bench DIR",
+        "one BEIR-layout set (corpus.jsonl, queries.jsonl, qrels/)",
+    )
+    folders = [where] if args.bench else sorted(p for p in where.iterdir() if p.is_dir())
     settings = Settings(search_fetch_missing=False)
     print(
         f"fused default: BM25 + {settings.embedding_model}, RRF k={settings.fusion_k}, "

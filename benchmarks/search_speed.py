@@ -4,11 +4,12 @@
                                       [--default-sample 2000] [--queries 400]
                                       [--cache DIR] [--data DIR] [--vectors-only]
 
-For each size, a store of the first N papers of ``DATA/arxiv`` (all 118,620 for ``all``) is
-ingested and indexed (``index build``: full text, then embeddings with ``--model``) and
-cached in ``--cache`` so a re-run starts at once. The default model (MiniLM) embeds a few
-abstracts a second on these two cores, hours for 118k, so the size series uses the fast
-``static-64`` model and the default model is measured on a ``--default-sample`` store.
+For each size, a store of the first N papers of ``DIR/arxiv`` (``--data DIR``, default
+``../shared/data``; all 118,620 for ``all``) is ingested and indexed (``index build``: full
+text, then embeddings with ``--model``) and cached in ``--cache`` so a re-run starts at
+once. The default model (MiniLM) embeds a few abstracts a second on these two cores, hours
+for 118k, so the size series uses the fast ``static-64`` model and the default model is
+measured on a ``--default-sample`` store.
 Then a fresh process (so its memory is that of a server, not of the build) opens each
 store and times:
 
@@ -41,8 +42,8 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
+from _shared_data import SHARED_DATA, require
+
 TOPICS = [
     "diffusion models",
     "graph neural networks",
@@ -395,7 +396,7 @@ def main() -> None:
     )
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/paperstand-bench"))
-    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--data", type=Path, default=SHARED_DATA)
     parser.add_argument("--vectors-only", action="store_true")
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args()
@@ -404,6 +405,7 @@ def main() -> None:
         queries = json.loads((args.serve / "queries.json").read_text())
         print(json.dumps(serve(args.serve, args.model, queries)))
         return
+    require(args.data / "arxiv", "--data DIR", "a folder holding arxiv/listings-*.jsonl.gz")
     everything = read_listings(args.data, None)
     queries = make_queries(everything, args.queries)
 

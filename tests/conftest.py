@@ -11,9 +11,21 @@ from paperstand.store import Store, open_store
 from tests.replay import Replay
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+DATA = REPO / "tests" / "data"  # every file a test reads; see tests/data/README.md
 
 BACKENDS = ["sqlite", "postgres"]
+# Where the schema version is recorded: never emptied between tests.
+SCHEMA_TABLES = {"alembic_version", "schema_version"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # Here, not in tests/web/conftest.py: pytest reads options only from the top conftest.
+    parser.addoption(
+        "--screenshots",
+        metavar="DIR",
+        help="save the browser tests' screenshots in DIR (default: a temporary directory); "
+        "`make screenshots` passes docs/screenshots",
+    )
 
 
 @pytest.fixture(params=BACKENDS)
@@ -35,8 +47,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 @pytest.fixture
 def replay() -> Iterator[Replay]:
     """A local HTTP server replaying the recorded arXiv OAI-PMH, Atom and Hugging Face
-    responses of ``SHARED_DATA``, with faults to inject (see ``tests/replay.py``)."""
-    server = Replay(SHARED_DATA).start()
+    responses of ``tests/data``, with faults to inject (see ``tests/replay.py``)."""
+    server = Replay(DATA).start()
     try:
         yield server
     finally:
@@ -79,7 +91,7 @@ def _pg_seed_rows(pgserver_uri: str) -> dict[str, list]:
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
         ).fetchall():
             rows = conn.execute(f"SELECT to_jsonb(t) FROM {table} t").fetchall()
-            if rows and table != "schema_version":
+            if rows and table not in SCHEMA_TABLES:
                 seeds[table] = [row[0] for row in rows]
     return seeds
 
@@ -96,9 +108,9 @@ def postgres_url(pgserver_uri: str, _pg_seed_rows: dict[str, list]) -> str:
         tables = [
             row[0]
             for row in conn.execute(
-                "SELECT tablename FROM pg_tables "
-                "WHERE schemaname = 'public' AND tablename <> 'schema_version'"
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
             ).fetchall()
+            if row[0] not in SCHEMA_TABLES
         ]
         conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
         for table, rows in _pg_seed_rows.items():

@@ -1,6 +1,6 @@
 """A real local HTTP server that replays the recorded arXiv and Hugging Face responses.
 
-The recordings live in ``../shared/data``: ``arxiv-oai`` and ``arxiv-atom`` (each with an
+The recordings live in ``tests/data``: ``arxiv-oai`` and ``arxiv-atom`` (each with an
 ``index.json`` of request URLs, statuses and files) and ``hf/responses/DATE.json`` (whole
 ``/api/daily_papers?date=DATE`` answers). Requests are matched on path plus query parameters
 (empty ones ignored, order ignored), so the sources under test talk real HTTP to it.
@@ -49,8 +49,8 @@ def route_key(path: str, params: Mapping[str, object]) -> Key:
 class Replay:
     """The server: ``url`` is its base URL (``http://127.0.0.1:PORT``)."""
 
-    def __init__(self, shared_data: Path, retry_after: int = 1) -> None:
-        self.data = shared_data
+    def __init__(self, data: Path, retry_after: int = 1) -> None:
+        self.data = data
         self.retry_after = retry_after
         self.routes: dict[Key, Reply] = {}
         self.faults: dict[Key, deque[str]] = defaultdict(deque)

@@ -25,9 +25,10 @@ from paperstand.settings import Settings
 from paperstand.sources import hf_daily, jsonl
 from paperstand.store import Store, open_store
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-LISTINGS = SHARED_DATA / "arxiv" / "listings-2025-03.jsonl.gz"
-HF_PAPERS = SHARED_DATA / "hf" / "papers.jsonl"
+DATA = Path(__file__).resolve().parent / "data"
+LISTINGS = DATA / "arxiv" / "listings-2025-03.jsonl.gz"
+HF_PAPERS = DATA / "hf" / "papers.jsonl"
+HF_LATE_2025 = 200  # the line where the papers of October 2025 begin (tests/data/README.md)
 TEST_MODEL = "static-64"
 
 
@@ -50,7 +51,8 @@ def load_corpus(store: Store, home: Path, hf_count: int = 200) -> None:
     assert report.error is None
     hf_file = home / "hf.jsonl"
     with HF_PAPERS.open("rb") as source:
-        hf_file.write_bytes(b"".join(itertools.islice(source, 5000, 5000 + hf_count)))
+        late = itertools.islice(source, HF_LATE_2025, HF_LATE_2025 + hf_count)
+        hf_file.write_bytes(b"".join(late))
     with hf_file.open("rb") as stream:
         report = ingest(store, hf_daily.records(stream, str(hf_file)))
     assert report.error is None

@@ -1,6 +1,6 @@
 """``paperstand ingest ...`` as a user runs it: a real process, a real store, real HTTP.
 
-Each command is run as a subprocess against files from ``../shared/data`` or the replay
+Each command is run as a subprocess against files from ``tests/data`` or the replay
 server, and judged by what a user sees: the one-line summary on stdout, a one-line error on
 stderr with a non-zero exit (never a traceback), and the store afterwards.
 """
@@ -22,11 +22,11 @@ import pytest
 
 from paperstand.models import Paper
 from paperstand.store import open_store
-from tests.conftest import SHARED_DATA
+from tests.conftest import DATA, REPO
 from tests.replay import HF_PATH, OAI_PATH, Replay
 
-LISTINGS = SHARED_DATA / "arxiv"
-RESPONSES = SHARED_DATA / "hf" / "responses"
+LISTINGS = DATA / "arxiv"
+RESPONSES = DATA / "hf" / "responses"
 # Fast retries, no politeness pause: the replay server is local.
 ENV = {**os.environ, "PAPERSTAND_ARXIV_DELAY": "0", "PAPERSTAND_HTTP_BACKOFF": "0.05"}
 MAIN = "import sys; from paperstand.cli import main; sys.argv[0] = 'paperstand'; main()"
@@ -150,7 +150,7 @@ def test_file_errors_are_one_line(home: Path, tmp_path: Path) -> None:
 
 
 def test_hf_daily_files_then_rerun(home: Path, tmp_path: Path) -> None:
-    with (SHARED_DATA / "hf" / "papers.jsonl").open("rb") as stream:
+    with (DATA / "hf" / "papers.jsonl").open("rb") as stream:
         head = b"".join(next(stream) for _ in range(50))
     lines = tmp_path / "papers.jsonl.gz"
     lines.write_bytes(gzip.compress(head))
@@ -292,8 +292,13 @@ def _live_members(group: int) -> list[int]:
 
 
 def test_a_killed_ingest_rerun_ends_identical_to_an_uninterrupted_one(tmp_path: Path) -> None:
-    files = [str(LISTINGS / f"listings-2025-{m}.jsonl.gz") for m in ("03", "04")]
-    total = 2327 + 4307  # several batches: the first commits long before the last
+    # Two real listing files, the demo's included: several batches, the first commits long
+    # before the last.
+    files = [
+        str(LISTINGS / "listings-2025-03.jsonl.gz"),
+        str(REPO / "demo" / "arxiv-2026-04.jsonl.gz"),
+    ]
+    total = 2327 + 4676
     killed_home, clean_home = tmp_path / "killed", tmp_path / "clean"
     ok(killed_home, "init")
     process = subprocess.Popen(

@@ -1,5 +1,5 @@
 """``paperstand index build``, ``search`` and ``similar`` as a user runs them: a real
-process, a real store built from ``../shared/data``."""
+process, a real store built from ``tests/data``."""
 
 from __future__ import annotations
 

@@ -14,13 +14,13 @@ from paperstand.dbcopy import copy_store
 from paperstand.models import Paper
 from paperstand.sources import jsonl
 from paperstand.store import Store, open_store
-from tests.conftest import SHARED_DATA
+from tests.conftest import DATA
 
 PAPERSTAND = str(Path(sys.executable).parent / "paperstand")
 
 
 def real_papers(count: int) -> list[Paper]:
-    with (SHARED_DATA / "arxiv" / "listings-2025-03.jsonl.gz").open("rb") as stream:
+    with (DATA / "arxiv" / "listings-2025-03.jsonl.gz").open("rb") as stream:
         items = (item for item in jsonl.records(stream, "listings") if isinstance(item, Paper))
         return list(itertools.islice(items, count))
 

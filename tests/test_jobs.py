@@ -23,7 +23,7 @@ from paperstand import jobs
 from paperstand.settings import Settings
 from paperstand.store import Store, open_store
 from paperstand.store.base import Schedule
-from tests.conftest import REPO, SHARED_DATA
+from tests.conftest import DATA, REPO
 from tests.replay import Replay
 
 PAPERSTAND = str(Path(sys.executable).parent / "paperstand")
@@ -101,7 +101,7 @@ def test_each_schedule_slot_is_queued_once_whoever_asks(store: Store) -> None:
 
 def test_an_ingest_job_loads_a_file(store: Store, tmp_path: Path) -> None:
     sample = tmp_path / "sample.jsonl"
-    with gzip.open(SHARED_DATA / "arxiv" / "listings-2025-03.jsonl.gz", "rt") as lines:
+    with gzip.open(DATA / "arxiv" / "listings-2025-03.jsonl.gz", "rt") as lines:
         sample.write_text("".join(itertools.islice(lines, 40)))
     settings = Settings(home=tmp_path)
     job_id = jobs.enqueue(store, settings, "ingest-jsonl", {"files": [str(sample)]})

@@ -19,7 +19,7 @@ from paperstand.settings import Settings
 from paperstand.sources import jsonl
 from paperstand.store import Store, open_store
 from paperstand.web import create_app
-from tests.conftest import SHARED_DATA
+from tests.conftest import DATA
 
 MODEL = "static-64"  # the fast model: building stays a matter of seconds
 
@@ -30,7 +30,7 @@ def server_store(postgres_url: str, tmp_path: Path) -> Iterator[tuple[Store, Set
         home=tmp_path, database_url=postgres_url, embedding_model=MODEL, search_fetch_missing=False
     )
     store = open_store(settings.store_url())
-    with (SHARED_DATA / "arxiv" / "listings-2025-03.jsonl.gz").open("rb") as stream:
+    with (DATA / "arxiv" / "listings-2025-03.jsonl.gz").open("rb") as stream:
         records = itertools.islice(jsonl.records(stream, "listings"), 600)
         assert ingest(store, records).written.added == 600
     build_index(store, settings, embedder=get_embedder(MODEL))

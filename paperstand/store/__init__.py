@@ -1,4 +1,30 @@
-"""Storage: the :class:`Store` contract and its backends. The only package that speaks SQL."""
+"""Storage: the only package that speaks SQL. SQLite (embedded default) and PostgreSQL +
+pgvector (server mode) run the same SQLAlchemy Core queries over one schema.
+
+Layout:
+
+- ``schema.py``: the shared ``MetaData`` (``metadata``), the types that differ per backend
+  (``Json``, ``Stamp``, ``Key``) and the tables of papers, embeddings, jobs, checkpoints.
+- ``engine.py``: a URL to an ``Engine`` (sqlean + sqlite-vec, WAL, 16 KiB pages; psycopg)
+  and ``migrate``, which runs the Alembic revisions of ``migrations/versions``.
+- ``part.py``: ``Part``, the base of every typed slice of the store (an engine, ``read()``
+  and ``write()`` connections); ``dialect.py``: the few SQL differences, named once.
+
+Adding tables for a feature (say ``community``: users, votes, comments):
+
+1. Tables: ``paperstand/store/community.py`` declares ``Table("users", metadata, ...)`` on
+   ``paperstand.store.schema.metadata`` with its types (``Json``, ``Stamp``, ``Key``);
+   refer to papers with ``ForeignKey("papers.pk", ondelete="CASCADE")``.
+2. Migration: copy the newest file of ``store/migrations/versions/`` to
+   ``NNNN_community.py``, set ``revision = "NNNN"`` and ``down_revision`` to the previous
+   number, and write ``op.create_table(...)``/``op.create_index(...)`` (same code for both
+   backends). ``open_store`` and ``paperstand db migrate`` apply it.
+3. Queries: in the same module, ``class CommunityStore(Part)`` with methods written once in
+   Core (``with self.write() as conn: conn.execute(insert(self.dialect, users)...)``).
+4. Access: add ``self.community = CommunityStore(self.engine, self.where)`` to
+   ``Store.__init__`` (``store/base.py``); a service takes the part it needs
+   (``def vote(community: CommunityStore, ...)``), called as ``vote(store.community, ...)``.
+"""
 
 from __future__ import annotations
 

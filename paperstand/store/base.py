@@ -17,6 +17,7 @@ from paperstand.sources.base import Checkpoint
 
 if TYPE_CHECKING:  # numpy is only needed by callers that store vectors
     import numpy as np
+    from sqlalchemy import Engine
 
 
 @dataclass
@@ -75,9 +76,16 @@ class Schedule:
 
 
 class Store(ABC):
-    """A paper store. Methods that write commit before they return (one transaction each)."""
+    """A paper store. Methods that write commit before they return (one transaction each).
+
+    Typed parts of the store for newer areas are attributes made here (see the package
+    docstring), all sharing the one engine."""
 
     url: str
+
+    def __init__(self, engine: Engine, where: str) -> None:
+        self.engine = engine
+        self.where = where  # the store, for messages (never a password)
 
     @abstractmethod
     def migrate(self) -> int:

@@ -22,13 +22,14 @@ from psycopg.abc import Buffer
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import Jsonb
 from psycopg.types.string import StrDumperUnknown
-from psycopg_pool import ConnectionPool, PoolTimeout
+from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
 
 from paperstand.errors import StoreError
 from paperstand.models import Paper
 from paperstand.sources.base import Checkpoint
 from paperstand.store.base import Job, Schedule, UpsertResult
-from paperstand.store.migrations import migrations
+from paperstand.store.engine import migrate, one_line, postgres_engine
 from paperstand.store.rows import (
     COLUMNS,
     JOB_COLUMNS,
@@ -45,13 +46,7 @@ _UPDATE = f"UPDATE papers SET {', '.join(f'{c} = %s' for c in COLUMNS[1:])} WHER
 _DELETED = COLUMNS.index("deleted")
 # Advisory lock keys (any constant bigint, unique within paperstand).
 PAPERS_LOCK = 0x7061_7065_7273  # "papers"
-MIGRATE_LOCK = 0x6D69_6772_6174  # "migrat"
 EMBEDDINGS_LOCK = 0x656D_6265_6464  # "embedd"
-
-
-def one_line(exc: BaseException) -> str:
-    """libpq messages span several lines (a hint on the second): one line for the CLI."""
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def describe(url: str) -> str:
@@ -75,7 +70,7 @@ class _NulSafeStr(StrDumperUnknown):
         return super().dump(obj.replace("\x00", "\ufffd"))
 
 
-def _configure(conn: psycopg.Connection) -> None:
+def _configure(conn: psycopg.Connection, _record: object) -> None:
     conn.adapters.register_dumper(str, _NulSafeStr)
 
 
@@ -84,39 +79,41 @@ class PostgresStore(SQLStore):
         self.url = url
         self._where = describe(url)
         try:
-            params = conninfo_to_dict(url)
+            conninfo_to_dict(url)
         except psycopg.ProgrammingError as exc:
             raise StoreError(f"bad database URL: {one_line(exc)}") from exc
-        extra = {} if "connect_timeout" in params else {"connect_timeout": connect_timeout}
-        # Connect once directly: a pool would retry in the background and only report a
-        # timeout, while this gives libpq's reason (refused, no such socket, bad password).
-        try:
-            psycopg.connect(url, **extra).close()
-        except psycopg.Error as exc:
-            raise StoreError(f"cannot connect to {self._where}: {one_line(exc)}") from exc
-        # Autocommit: a read is one round trip (no BEGIN and COMMIT around it); writes
-        # open their transaction explicitly (``transaction``).
-        self._pool = ConnectionPool(
-            url,
-            min_size=1,
-            max_size=max_connections,
-            kwargs={**extra, "autocommit": True},
-            configure=_configure,
-            open=False,
-            timeout=60,
+        engine = postgres_engine(
+            url, max_connections=max_connections, connect_timeout=connect_timeout
         )
-        self._pool.open(wait=True, timeout=max(30, connect_timeout))
+        super().__init__(engine, self._where)
+        event.listen(self.engine, "connect", _configure)
+        # Connect once now: libpq's reason (refused, no such socket, bad password) is the
+        # clearest message, and an unreachable server should fail here, not on first use.
+        try:
+            self.engine.connect().close()
+        except DBAPIError as exc:
+            raise StoreError(f"cannot connect to {self._where}: {one_line(exc)}") from exc
 
     # --- connections --------------------------------------------------------------------
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection]:
-        """A pooled connection in autocommit mode: each statement commits by itself."""
+        """A pooled connection in autocommit mode: each statement commits by itself (a read
+        is one round trip, no BEGIN and COMMIT around it)."""
         try:
-            with self._pool.connection() as conn:
-                yield conn
-        except (PoolTimeout, psycopg.OperationalError) as exc:
+            held = self.engine.raw_connection()
+        except DBAPIError as exc:
             raise StoreError(f"database {self._where}: {one_line(exc)}") from exc
+        conn = held.driver_connection
+        try:
+            conn.autocommit = True
+            yield conn
+        except psycopg.OperationalError as exc:
+            raise StoreError(f"database {self._where}: {one_line(exc)}") from exc
+        finally:
+            if not conn.closed:
+                conn.autocommit = False
+            held.close()
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Connection]:
@@ -125,30 +122,13 @@ class PostgresStore(SQLStore):
             yield conn
 
     def close(self) -> None:
-        self._pool.close()
+        self.engine.dispose()
 
     def migrate(self) -> int:
-        scripts = migrations("postgres")
-        newest = scripts[-1][0] if scripts else 0
-        with self.transaction() as conn:
-            # Several web processes may start at once: one migrates, the others wait.
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK,))
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_version ("
-                " version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
-            )
-            row = conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
-            current = row[0] if row else 0
-            if current > newest:
-                raise StoreError(
-                    f"{self._where} has schema version {current}, newer than this paperstand "
-                    f"({newest}): upgrade paperstand"
-                )
-            for number, script in scripts:
-                if number > current:
-                    conn.execute(script)  # type: ignore[arg-type] - trusted package files
-                    conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (number,))
-        return max(current, newest)
+        try:
+            return migrate(self.engine, self._where)
+        except DBAPIError as exc:
+            raise StoreError(f"database {self._where}: {one_line(exc)}") from exc
 
     # --- papers -------------------------------------------------------------------------
 

@@ -15,13 +15,13 @@ from typing import Any
 import numpy as np
 import orjson
 import sqlean
-import sqlite_vec
+from sqlalchemy.exc import DBAPIError
 
 from paperstand.errors import StoreError
 from paperstand.models import Paper
 from paperstand.sources.base import Checkpoint
 from paperstand.store.base import Job, Schedule, UpsertResult
-from paperstand.store.migrations import migrations
+from paperstand.store.engine import migrate, one_line, sqlite_engine
 from paperstand.store.rows import (
     COLUMNS,
     JOB_COLUMNS,
@@ -63,55 +63,34 @@ class SQLiteStore(SQLStore):
             raise StoreError(
                 f"no such directory {self.path.parent}: run 'paperstand init' or check --home"
             )
+        super().__init__(sqlite_engine(self.path), str(self.path))
 
     # --- connections --------------------------------------------------------------------
 
     @property
     def conn(self) -> sqlean.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
+        """This thread's connection (SQLite connections must not be shared across threads)."""
+        held = getattr(self._local, "conn", None)
+        if held is None:
             try:
-                conn = sqlean.connect(self.path, isolation_level=None, check_same_thread=False)
-                conn.execute("PRAGMA busy_timeout = 10000")
-                # Only takes effect when the file is created. Rows carry whole abstracts, and
-                # 16 KiB pages halve the cost of committing a batch (benchmarks/ingest.py).
-                conn.execute("PRAGMA page_size = 16384")
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA cache_size = -32768")  # KiB: 32 MiB per connection
-                conn.execute("PRAGMA synchronous = NORMAL")
-                conn.execute("PRAGMA foreign_keys = ON")
-                conn.enable_load_extension(True)
-                sqlite_vec.load(conn)
-                conn.enable_load_extension(False)
-            except sqlean.DatabaseError as exc:
-                raise StoreError(f"cannot open {self.path}: {exc}") from exc
-            self._local.conn = conn
-        return conn
+                held = self.engine.raw_connection()
+            except DBAPIError as exc:
+                raise StoreError(f"cannot open {self.path}: {one_line(exc)}") from exc
+            self._local.conn = held
+        return held.driver_connection
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
+        held = getattr(self._local, "conn", None)
+        if held is not None:
+            held.close()
             self._local.conn = None
+        self.engine.dispose()
 
     def migrate(self) -> int:
-        conn = self.conn
-        current = conn.execute("PRAGMA user_version").fetchone()[0]
-        scripts = migrations("sqlite")
-        newest = scripts[-1][0] if scripts else 0
-        if current > newest:
-            raise StoreError(
-                f"{self.path} has schema version {current}, newer than this paperstand "
-                f"({newest}): upgrade paperstand"
-            )
-        for number, script in scripts:
-            if number <= current:
-                continue
-            # executescript commits first, so wrap each script in its own transaction.
-            conn.executescript(
-                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
-            )
-        return max(current, newest)
+        try:
+            return migrate(self.engine, str(self.path))
+        except DBAPIError as exc:
+            raise StoreError(f"cannot open {self.path}: {one_line(exc)}") from exc
 
     # --- papers -------------------------------------------------------------------------
 

@@ -16,10 +16,7 @@ from paperstand.index.embeddings import (
     get_embedder,
 )
 from paperstand.settings import Settings
-from tests.conftest import SHARED_DATA
-
-# Seed papers on unrelated topics (satellite segmentation, video QA, rocket engines, ...).
-PAPER_LINES = (0, 1, 4, 10, 20, 40)
+from tests.conftest import DATA
 
 
 @pytest.fixture(scope="session", params=sorted(AVAILABLE_MODELS))
@@ -29,9 +26,9 @@ def embedder(request: pytest.FixtureRequest) -> Embedder:
 
 @pytest.fixture(scope="session")
 def papers() -> list[dict]:
-    with open(SHARED_DATA / "seed_papers.jsonl", encoding="utf-8") as lines:
-        rows = [json.loads(line) for line in lines]
-    return [rows[i] for i in PAPER_LINES]
+    """Seed papers on unrelated topics (satellite segmentation, video QA, rocket engines, ...)."""
+    with open(DATA / "seed_papers.jsonl", encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines]
 
 
 def test_default_model_is_available_and_the_default_setting(

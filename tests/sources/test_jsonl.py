@@ -16,9 +16,9 @@ from paperstand.models import Paper
 from paperstand.sources import jsonl
 from paperstand.sources.base import Malformed
 from paperstand.store import Store, open_store
-from tests.conftest import SHARED_DATA
+from tests.conftest import DATA
 
-LISTING = SHARED_DATA / "arxiv" / "listings-2026-07.jsonl.gz"  # 300 papers
+LISTING = DATA / "arxiv" / "listings-2026-07.jsonl.gz"  # 300 papers
 
 # Three records as the Kaggle arXiv snapshot has them (the first two are its first lines).
 KAGGLE = [

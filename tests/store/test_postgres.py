@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import psycopg
 import pytest
 
 from paperstand.errors import StoreError
@@ -58,27 +57,6 @@ def test_bad_or_unreachable_urls_give_one_line_errors(url: str, message: str) ->
 def test_an_unknown_database_is_a_one_line_error(postgres_url: str) -> None:
     with pytest.raises(StoreError, match='database "nope" does not exist'):
         open_store(postgres_url.replace("/paperstand?", "/nope?"))
-
-
-def test_migrations_are_recorded_and_idempotent(postgres_url: str) -> None:
-    with open_store(postgres_url) as store:
-        version = store.migrate()
-        assert store.migrate() == version
-    with psycopg.connect(postgres_url) as conn:
-        versions = [row[0] for row in conn.execute("SELECT version FROM schema_version")]
-    assert versions == sorted(versions) and versions[-1] == version
-    assert len(versions) == len(set(versions))
-
-
-def test_a_newer_schema_is_refused(postgres_url: str) -> None:
-    with psycopg.connect(postgres_url) as conn:
-        conn.execute("INSERT INTO schema_version (version) VALUES (9999)")
-    try:
-        with pytest.raises(StoreError, match="newer than this paperstand"):
-            open_store(postgres_url)
-    finally:
-        with psycopg.connect(postgres_url) as conn:
-            conn.execute("DELETE FROM schema_version WHERE version = 9999")
 
 
 def test_hnsw_search_finds_the_exact_neighbours(postgres_url: str) -> None:

@@ -26,7 +26,7 @@ from paperstand.settings import Settings
 from paperstand.sources import hf_daily, jsonl
 from paperstand.store import open_store
 from paperstand.web import create_app
-from tests.conftest import SHARED_DATA
+from tests.conftest import DATA
 
 ARXIV_DAYS = ("2025-03-24", "2025-03-25", "2025-03-26")
 PER_DAY = 40
@@ -47,7 +47,7 @@ def arxiv_lines() -> bytes:
     days with math in the title, as JSON lines."""
     kept: list[bytes] = []
     counts: dict[str, int] = {}
-    path = SHARED_DATA / "arxiv" / "listings-2025-03.jsonl.gz"
+    path = DATA / "arxiv" / "listings-2025-03.jsonl.gz"
     with gzip.open(path, "rb") as stream:
         for line in stream:
             record = orjson.loads(line)
@@ -67,7 +67,7 @@ def build_store(home: Path) -> None:
         report = ingest(store, jsonl.records(io.BytesIO(arxiv_lines()), "listings"))
         assert report.error is None and report.written.added > 100
         for day in HF_DAYS:
-            path = SHARED_DATA / "hf" / "responses" / f"{day}.json"
+            path = DATA / "hf" / "responses" / f"{day}.json"
             with path.open("rb") as stream:
                 report = ingest(store, hf_daily.records(stream, str(path)))
             assert report.error is None, report.error
@@ -95,7 +95,7 @@ def client(web_settings: Settings) -> Iterator[TestClient]:
 
 
 def hf_response(day: str) -> list[dict]:
-    return orjson.loads((SHARED_DATA / "hf" / "responses" / f"{day}.json").read_bytes())
+    return orjson.loads((DATA / "hf" / "responses" / f"{day}.json").read_bytes())
 
 
 @pytest.fixture(scope="session")

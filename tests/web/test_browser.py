@@ -1,17 +1,17 @@
 """The site in a real browser: Debian's Chromium driven by Playwright (never a downloaded
-browser). Screenshots of each step go to ``docs/screenshots/`` for the README."""
+browser). Each step is screenshotted into a temporary directory; ``make screenshots`` runs
+these tests with ``--screenshots docs/screenshots`` to refresh the README's pictures."""
 
 from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
-from tests.conftest import REPO
 from tests.web.conftest import OLD_STYLE, hf_response
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -23,7 +23,6 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = REPO / "docs" / "screenshots"
 
 
 @pytest.fixture(scope="module")
@@ -61,9 +60,21 @@ def page(browser: Browser, live_url: str) -> Iterator[Page]:
         context.close()
 
 
-def shot(page: Page, name: str, full_page: bool = False) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+Shot = Callable[[Page, str], None]
+
+
+@pytest.fixture(scope="session")
+def shot(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Shot:
+    """Saves a page as ``NAME.png`` in ``--screenshots DIR``, else in a temporary directory:
+    a test run never rewrites the tracked pictures."""
+    chosen = request.config.getoption("screenshots")
+    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def save(page: Page, name: str) -> None:
+        page.screenshot(path=str(folder / f"{name}.png"))
+
+    return save
 
 
 def unlabelled_inputs(page: Page) -> list[str]:
@@ -76,7 +87,7 @@ def unlabelled_inputs(page: Page) -> list[str]:
     )
 
 
-def test_browse_search_read_and_cite(page: Page):
+def test_browse_search_read_and_cite(page: Page, shot: Shot):
     top = hf_response("2026-04-24")[0]["paper"]
 
     page.goto("/")
@@ -128,7 +139,7 @@ def test_browse_search_read_and_cite(page: Page):
     shot(page, "author")
 
 
-def test_phone_layout_and_dark_mode(browser: Browser, live_url: str):
+def test_phone_layout_and_dark_mode(browser: Browser, live_url: str, shot: Shot):
     context = browser.new_context(
         base_url=live_url,
         viewport={"width": 390, "height": 844},

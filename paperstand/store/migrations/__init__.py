@@ -1,17 +1,4 @@
-"""Numbered SQL scripts per dialect (``sqlite/``, ``postgres/``): ``NNNN_name.sql``, applied
-in order by each backend's ``migrate()``, which records the number it reached."""
-
-from __future__ import annotations
-
-from importlib import resources
-
-
-def migrations(dialect: str) -> list[tuple[int, str]]:
-    """The numbered migration scripts of a dialect, in order: ``NNNN_name.sql``."""
-    folder = resources.files(__name__) / dialect
-    scripts = sorted(
-        (int(entry.name.split("_", 1)[0]), entry.read_text())
-        for entry in folder.iterdir()
-        if entry.name.endswith(".sql")
-    )
-    return scripts
+"""Alembic migrations, kept inside the package and run programmatically (``store/engine.py``),
+so users need no ``alembic.ini``. Revisions are numbered ``0001``, ``0002``, ...; each runs on
+both backends. To write one: copy the newest file in ``versions/``, bump ``revision`` and set
+``down_revision`` to the previous number."""

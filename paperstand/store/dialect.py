@@ -1,0 +1,68 @@
+"""The few places where SQLite and PostgreSQL SQL really differ, each named once.
+
+Every other query is written once in SQLAlchemy Core and compiled for either backend. A
+part asks here (with ``self.dialect``) for: an INSERT that can say ``ON CONFLICT``, the
+database's clock, a JSON field as text, and how a writer serialises with other writers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Table, func, literal_column, text
+from sqlalchemy.dialects import postgresql, sqlite
+
+POSTGRESQL = "postgresql"
+
+
+def insert(dialect: str, table: Table) -> Any:
+    """``INSERT`` with ``on_conflict_do_update`` / ``on_conflict_do_nothing`` (the same API
+    on both backends). Typed ``Any``: the two classes share the methods, not a base."""
+    return (postgresql.insert if dialect == POSTGRESQL else sqlite.insert)(table)
+
+
+def now(dialect: str) -> ColumnElement[Any]:
+    """The database's clock: ``timestamptz`` on PostgreSQL, ISO 8601 UTC text on SQLite,
+    so times written by workers on different machines agree."""
+    return later(dialect, 0.0)
+
+
+def later(dialect: str, seconds: Any) -> ColumnElement[Any]:
+    """The database's clock plus ``seconds`` (a number or a bound expression)."""
+    if dialect == POSTGRESQL:
+        return func.now() + func.make_interval(0, 0, 0, 0, 0, 0, seconds)
+    modifier = func.printf("%+.3f seconds", seconds)
+    return func.strftime("%Y-%m-%dT%H:%M:%fZ", "now", modifier)
+
+
+def json_text(dialect: str, column: ColumnElement[Any], key: str) -> ColumnElement[Any]:
+    """``column[key]`` of a JSON object, as text (NULL when absent)."""
+    if dialect == POSTGRESQL:
+        return column.op("->>")(literal_column(f"'{_plain(key)}'"))
+    return func.json_extract(column, f"$.{_plain(key)}")
+
+
+def _plain(key: str) -> str:
+    if not key.replace("_", "").isalnum():
+        raise ValueError(f"not a plain JSON key: {key!r}")
+    return key
+
+
+def lock(conn: Connection, key: int) -> None:
+    """Serialise this write transaction with every other holding ``key``, until it ends.
+    SQLite needs nothing: a write transaction there holds the one writer lock from its
+    ``BEGIN IMMEDIATE``. PostgreSQL takes a transaction-scoped advisory lock."""
+    if conn.dialect.name == POSTGRESQL:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def clock(dialect: str) -> ColumnElement[float]:
+    """The database's clock in seconds since the epoch, the same throughout a statement."""
+    if dialect == POSTGRESQL:
+        return func.extract("epoch", func.statement_timestamp())
+    return (func.julianday("now") - 2440587.5) * 86400.0
+
+
+def greatest(dialect: str, *values: Any) -> ColumnElement[Any]:
+    """The largest of ``values`` (SQLite's many-argument ``max``)."""
+    return (func.greatest if dialect == POSTGRESQL else func.max)(*values)

@@ -1,0 +1,178 @@
+"""Engines and migrations: how a store URL becomes a SQLAlchemy ``Engine`` with an
+up-to-date schema, on either backend.
+
+SQLite goes through ``sqlean`` (the stdlib ``sqlite3`` cannot load extensions; sqlean is the
+same DB-API built with extension loading) with sqlite-vec loaded into every connection, in
+WAL mode with 16 KiB pages. PostgreSQL goes through psycopg 3. JSON is (de)serialised by
+orjson on both.
+
+Migrations are Alembic revisions in ``store/migrations/versions``, run here without an
+``alembic.ini``. Stores made by paperstand 0.1 (before Alembic; schema version 4 in SQLite's
+``user_version`` or PostgreSQL's ``schema_version`` table) are stamped with the baseline
+revision and then upgraded in place.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+import sqlean
+import sqlite_vec
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
+
+from paperstand.errors import StoreError
+
+# The schema version that paperstand 0.1 wrote, the baseline revision stands for it.
+LEGACY_VERSION = 4
+BASELINE = "0001"
+# PostgreSQL advisory lock key: several web processes may start at once, one migrates.
+MIGRATE_LOCK = 0x6D69_6772_6174  # "migrat"
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def one_line(exc: BaseException) -> str:
+    """Driver messages span several lines (libpq puts a hint on the second): one line."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        exc = exc.orig
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def sqlite_engine(path: Path) -> Engine:
+    """An engine on one SQLite file. Each connection is in WAL mode with sqlite-vec loaded.
+    Transactions of a connection with the execution option ``write=True`` begin with ``BEGIN
+    IMMEDIATE`` (SQLite's one writer lock, taken up front, so two writers never deadlock
+    upgrading a read lock); others with a plain ``BEGIN``, a snapshot beside the writer."""
+    engine = create_engine(
+        f"sqlite+pysqlite:///{path}",
+        module=sqlean,
+        json_serializer=_json_text,
+        json_deserializer=orjson.loads,
+        pool_size=20,
+        max_overflow=20,
+    )
+
+    @event.listens_for(engine, "connect")
+    def configure(dbapi_conn: Any, _record: Any) -> None:
+        # Transactions are begun explicitly (below), not by the driver's own heuristics.
+        dbapi_conn.isolation_level = None
+        for pragma in (
+            "busy_timeout = 10000",
+            # Only takes effect when the file is created. Rows carry whole abstracts, and
+            # 16 KiB pages halve the cost of committing a batch (benchmarks/ingest.py).
+            "page_size = 16384",
+            "journal_mode = WAL",
+            "cache_size = -32768",  # KiB: 32 MiB per connection
+            "synchronous = NORMAL",
+            "foreign_keys = ON",
+        ):
+            dbapi_conn.execute(f"PRAGMA {pragma}")
+        dbapi_conn.enable_load_extension(True)
+        sqlite_vec.load(dbapi_conn)
+        dbapi_conn.enable_load_extension(False)
+
+    @event.listens_for(engine, "begin")
+    def begin(conn: Connection) -> None:
+        options = conn.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # reads: each statement on its own
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("write") else "BEGIN")
+
+    return engine
+
+
+def postgres_engine(url: str, *, max_connections: int = 10, connect_timeout: int = 10) -> Engine:
+    """An engine on a PostgreSQL database (``postgresql://`` or ``postgres://`` URL)."""
+    try:
+        parsed = make_url(url).set(drivername="postgresql+psycopg")
+    except ArgumentError as exc:
+        raise StoreError(f"bad database URL: {one_line(exc)}") from exc
+    args = {} if "connect_timeout" in parsed.query else {"connect_timeout": connect_timeout}
+    return create_engine(
+        parsed,
+        connect_args=args,
+        json_serializer=_json_text,
+        json_deserializer=orjson.loads,
+        pool_size=max_connections,
+        max_overflow=0,
+        pool_timeout=60,
+        pool_pre_ping=False,
+    )
+
+
+def _script() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_config())
+
+
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    return config
+
+
+def _legacy_version(conn: Connection) -> int:
+    """The schema version paperstand 0.1 recorded (0 for a new, empty database)."""
+    if conn.dialect.name == "sqlite":
+        return conn.exec_driver_sql("PRAGMA user_version").scalar_one()
+    exists = conn.exec_driver_sql("SELECT to_regclass('schema_version')").scalar()
+    if exists is None:
+        return 0
+    return conn.exec_driver_sql("SELECT coalesce(max(version), 0) FROM schema_version").scalar()
+
+
+def migrate(engine: Engine, where: str) -> int:
+    """Bring the schema up to date (safe to call twice, and from several processes at once);
+    returns the schema version reached, the number of the newest revision."""
+    script = _script()
+    head = script.get_current_head()
+    assert head is not None
+    with engine.execution_options(write=True).begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATE_LOCK})
+        current = MigrationContext.configure(conn).get_current_revision()
+        if current is None:
+            legacy = _legacy_version(conn)
+            if legacy > LEGACY_VERSION:
+                raise StoreError(
+                    f"{where} has schema version {legacy}, newer than this paperstand: "
+                    "upgrade paperstand"
+                )
+            if 0 < legacy < LEGACY_VERSION:
+                raise StoreError(
+                    f"{where} was made by a pre-release paperstand (schema version {legacy}): "
+                    "make a new store and ingest again"
+                )
+            if legacy == LEGACY_VERSION:
+                current = BASELINE
+                command.stamp(_with(conn), BASELINE)
+        elif current not in {rev.revision for rev in script.walk_revisions()}:
+            raise StoreError(
+                f"{where} has schema version {current}, newer than this paperstand "
+                f"({head}): upgrade paperstand"
+            )
+        if current != head:
+            command.upgrade(_with(conn), "head")
+        # paperstand 0.1 reads these markers: it then refuses a store newer than itself.
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql(f"PRAGMA user_version = {int(head)}")
+        elif _legacy_version(conn):
+            conn.exec_driver_sql(
+                f"INSERT INTO schema_version (version) VALUES ({int(head)}) ON CONFLICT DO NOTHING"
+            )
+    return int(head)
+
+
+def _with(conn: Connection) -> Config:
+    config = _config()
+    config.attributes["connection"] = conn
+    return config

@@ -1,0 +1,133 @@
+"""Schema migrations on both backends: stores made by paperstand 0.1 (its SQL migration
+scripts, kept in ``tests/data/store/release-0.1``) are upgraded in place, new stores get the
+newest schema, and a store newer than the code is refused."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import sqlean
+
+from paperstand.errors import StoreError
+from paperstand.models import Paper
+from paperstand.store import open_store
+
+RELEASE_0_1 = Path(__file__).resolve().parents[1] / "data" / "store" / "release-0.1"
+PAPERSTAND = str(Path(sys.executable).parent / "paperstand")
+
+# One paper as paperstand 0.1 wrote it, in the columns both of its backends share.
+LEGACY_PAPER = (
+    "INSERT INTO papers (id, version, title, authors, abstract, categories, primary_category,"
+    " listed, extra) VALUES ('2401.00001', 2, 'Old title', '[\"Zoë Ångström\", \"Li Wei\"]',"
+    " 'An abstract.', '[\"cs.LG\", \"stat.ML\"]', 'cs.LG', '2024-01-02', '{}')"
+)
+
+
+def scripts(dialect: str) -> list[str]:
+    return [path.read_text() for path in sorted((RELEASE_0_1 / dialect).glob("*.sql"))]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def legacy_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a store made by paperstand 0.1, holding one paper, one job and one
+    schedule."""
+    if request.param == "sqlite":
+        path = tmp_path / "old.sqlite3"
+        conn = sqlean.connect(path, isolation_level=None)
+        conn.execute("PRAGMA page_size = 16384")
+        conn.execute("PRAGMA journal_mode = WAL")
+        for number, script in enumerate(scripts("sqlite"), start=1):
+            conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+        conn.execute(
+            LEGACY_PAPER.replace("(id,", "(pk, rev, id,").replace("VALUES (", "VALUES (1, 1, ")
+        )
+        conn.execute(  # 0.1 kept its full-text index in step itself
+            "INSERT INTO papers_fts (rowid, title, abstract, authors) "
+            "SELECT pk, title, abstract, authors FROM papers"
+        )
+        conn.execute(
+            "INSERT INTO jobs (kind, params, run_after, created_at) VALUES "
+            "('ingest', '{\"n\": 1}', '2024-01-01T00:00:00.000Z', '2024-01-01T00:00:00.000Z')"
+        )
+        conn.execute("INSERT INTO schedules (name, kind, every_seconds) VALUES ('s', 'k', 60)")
+        conn.close()
+        yield f"sqlite:///{path}"
+        return
+    server = request.getfixturevalue("pgserver_uri")
+    name = f"legacy_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    url = server.replace("/paperstand?", f"/{name}?")
+    with psycopg.connect(url) as conn:
+        conn.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY)")
+        for number, script in enumerate(scripts("postgres"), start=1):
+            conn.execute(script)  # type: ignore[arg-type] - trusted test data
+            conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (number,))
+        conn.execute(LEGACY_PAPER)
+        conn.execute("INSERT INTO jobs (kind, params) VALUES ('ingest', '{\"n\": 1}')")
+        conn.execute("INSERT INTO schedules (name, kind, every_seconds) VALUES ('s', 'k', 60)")
+    try:
+        yield url
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def test_db_migrate_upgrades_a_store_of_release_0_1_in_place(legacy_url: str) -> None:
+    result = subprocess.run(
+        [PAPERSTAND, "--database-url", legacy_url, "db", "migrate"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("schema version ")
+    with open_store(legacy_url) as store:
+        old = store.get_paper("2401.00001")
+        assert old is not None
+        assert old.title == "Old title" and old.authors == ["Zoë Ångström", "Li Wei"]
+        assert old.categories == ["cs.LG", "stat.ML"]
+        assert [p.id for p in store.papers_by_author("Li Wei", limit=5)] == ["2401.00001"]
+        assert [p.id for p in store.papers_in_category("stat.ML", limit=5)] == ["2401.00001"]
+        assert [(j.kind, j.params) for j in store.list_jobs()] == [("ingest", {"n": 1})]
+        assert [s.name for s in store.list_schedules()] == ["s"]
+        before = store.revision()
+        result = store.upsert_papers(
+            [Paper(id="2401.00001", version=3, title="New title"), Paper(id="2401.00002")]
+        )
+        assert (result.added, result.updated) == (1, 1)
+        assert store.get_paper("2401.00001").title == "New title"  # type: ignore[union-attr]
+        assert store.revision() > before
+        assert store.enqueue_job("ingest", {}) is not None
+
+
+def test_opening_a_store_of_release_0_1_upgrades_it_too(legacy_url: str) -> None:
+    with open_store(legacy_url) as store:
+        version = store.migrate()
+        assert store.migrate() == version
+        assert store.stats()["papers"] == 1
+
+
+def test_a_store_newer_than_the_code_is_refused(legacy_url: str) -> None:
+    open_store(legacy_url).close()
+    if legacy_url.startswith("sqlite:"):
+        conn = sqlean.connect(legacy_url.removeprefix("sqlite:///"), isolation_level=None)
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+        conn.close()
+    else:
+        with psycopg.connect(legacy_url) as conn:
+            conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    with pytest.raises(StoreError, match="newer than this paperstand"):
+        open_store(legacy_url)
+
+
+def test_a_new_store_starts_at_the_newest_schema(store) -> None:  # type: ignore[no-untyped-def]
+    version = store.migrate()
+    assert store.migrate() == version
+    assert version >= 1
