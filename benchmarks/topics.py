@@ -76,7 +76,8 @@ def main() -> None:
     args = parser.parse_args()
 
     time_it = Timer()
-    rows = load(args.data, args.papers + args.new)
+    listed = load(args.data, max(args.papers + args.new, args.points))
+    rows = listed[-(args.papers + args.new) :]
     texts = [document_text(r["title"], r["abstract"]) for r in rows]
     print(f"{len(rows):,} papers, {rows[0]['listed']} .. {rows[-1]['listed']}", flush=True)
     with time_it("embed (static-64)"):
@@ -109,17 +110,18 @@ def main() -> None:
         background = [texts[i] for i in _spread(list(range(args.papers)), 5000)]
         compute.paper_keywords(compute.PhraseCounts.of(texts[new] + background), range(args.new))
 
-    shown = min(args.points, args.papers)
-    points = [
-        TopicPoint(
-            rows[i]["id"],
-            int(assignment[i]),
-            float(coords[i, 0]),
-            float(coords[i, 1]),
-            rows[i]["listed"],
-        )
-        for i in range(args.papers - shown, args.papers)
-    ]
+    # The payload of the latest --points papers: real ids, days and cluster count; the
+    # coordinates of papers outside the fit are drawn at random over the grid (as many
+    # digits as real ones: the size does not depend on where the points are).
+    fitted = {rows[i]["id"]: i for i in range(args.papers)}
+    rng = np.random.default_rng(0)
+    points = []
+    for r in listed[-args.points :]:
+        i = fitted.get(r["id"])
+        x, y = (float(coords[i, 0]), float(coords[i, 1])) if i is not None else rng.random(2)
+        cluster = int(assignment[i]) if i is not None else int(rng.integers(k))
+        points.append(TopicPoint(r["id"], cluster, x, y, r["listed"]))
+    shown = len(points)
     clusters = [
         TopicCluster(
             c, ", ".join(labels[c][:3]), labels[c], 0.5, 0.5, size=int((assignment == c).sum())

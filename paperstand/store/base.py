@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from paperstand.models import Paper
 from paperstand.sources.base import Checkpoint
+from paperstand.store.topics import TopicsStore
 
 if TYPE_CHECKING:  # numpy is only needed by callers that store vectors
     import numpy as np
@@ -86,6 +87,7 @@ class Store(ABC):
     def __init__(self, engine: Engine, where: str) -> None:
         self.engine = engine
         self.where = where  # the store, for messages (never a password)
+        self.topics = TopicsStore(engine, where)
 
     @abstractmethod
     def migrate(self) -> int:

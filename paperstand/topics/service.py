@@ -17,17 +17,18 @@ map is a picture of the embedding space.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from paperstand.errors import InvalidInput
 from paperstand.models import Paper, TopicCluster, TopicPoint
 from paperstand.settings import Settings
+from paperstand.store import Store
 from paperstand.topics import compute, mapview
 from paperstand.topics.trends import TrendPaper, compute_trends
 
@@ -43,41 +44,6 @@ KEYWORD_REFERENCE = 5_000
 KEYWORDS_PER_PAPER = 8
 LABEL_WORDS = 3
 TREND_DAYS = 200  # weekly charts span 26 weeks; rising keywords look back 120 days
-
-
-class TopicStore(Protocol):
-    """What the topics service needs from the store, besides papers and embeddings."""
-
-    def iter_embedding_sources(self, batch_size: int = 1000) -> Iterator[list[Any]]: ...
-
-    def get_embeddings(self, model: str, paper_ids: Sequence[str]) -> dict[str, np.ndarray]: ...
-
-    def get_papers(self, paper_ids: Sequence[str]) -> list[Paper]: ...
-
-    def replace_topics(
-        self, model: str, clusters: Sequence[TopicCluster], points: Sequence[TopicPoint]
-    ) -> None:
-        """Replace the whole map (clusters and points) in one transaction."""
-
-    def add_topic_points(self, points: Sequence[TopicPoint]) -> None:
-        """Add or move points of the current map."""
-
-    def topic_model(self) -> str | None:
-        """The embedding model the current map was fitted on; None before the first fit."""
-
-    def topic_clusters(self) -> list[TopicCluster]:
-        """The clusters of the current map with their sizes, by id."""
-
-    def topic_points(
-        self, *, since: str | None = None, paper_ids: Sequence[str] | None = None
-    ) -> list[TopicPoint]:
-        """Points with their papers' day and primary category; deleted papers left out."""
-
-    def save_paper_keywords(self, rows: Sequence[tuple[str, Sequence[str]]]) -> None:
-        """Replace the extracted keywords of these papers."""
-
-    def paper_keywords(self, paper_ids: Sequence[str]) -> dict[str, list[str]]:
-        """Extracted keywords of these papers, best first (papers without any left out)."""
 
 
 @dataclass
@@ -102,12 +68,12 @@ def paper_text(paper: Paper) -> str:
     return f"{paper.title.strip()}. {paper.abstract.strip()}"
 
 
-def _embedded_ids(store: TopicStore, model: str) -> list[str]:
+def _embedded_ids(store: Store, model: str) -> list[str]:
     return [s.id for batch in store.iter_embedding_sources() for s in batch if s.model == model]
 
 
 def _vectors(
-    store: TopicStore, model: str, ids: Sequence[str], progress: Progress | None, stage: str
+    store: Store, model: str, ids: Sequence[str], progress: Progress | None, stage: str
 ) -> np.ndarray:
     rows: list[np.ndarray] = []
     for start in range(0, len(ids), BATCH):
@@ -119,7 +85,7 @@ def _vectors(
     return np.vstack(rows).astype(np.float32) if rows else np.zeros((0, 1), np.float32)
 
 
-def _papers(store: TopicStore, ids: Sequence[str]) -> list[Paper]:
+def _papers(store: Store, ids: Sequence[str]) -> list[Paper]:
     out: list[Paper] = []
     for start in range(0, len(ids), BATCH):
         out.extend(store.get_papers(ids[start : start + BATCH]))
@@ -135,7 +101,7 @@ def _spread(ids: Sequence[str], most: int) -> list[str]:
 
 
 def build_topics(
-    store: TopicStore,
+    store: Store,
     settings: Settings,
     *,
     full: bool = False,
@@ -144,20 +110,20 @@ def build_topics(
     """Bring the topic map, clusters and keywords up to date (see the module docstring)."""
     model = settings.embedding_model
     embedded = _embedded_ids(store, model)
-    if full or store.topic_model() != model or not store.topic_clusters():
+    if full or store.topics.model() != model or not store.topics.clusters():
         return _full_fit(store, settings, embedded, progress)
     return _update(store, model, embedded, progress)
 
 
 def _full_fit(
-    store: TopicStore, settings: Settings, ids: list[str], progress: Progress | None
+    store: Store, settings: Settings, ids: list[str], progress: Progress | None
 ) -> TopicReport:
     model = settings.embedding_model
     # Only papers whose record and embedding are both there (one may be deleted meanwhile).
     papers = {p.id: p for p in _papers(store, ids) if not p.deleted}
     ids = [i for i in ids if i in papers]
     if not ids:
-        store.replace_topics(model, [], [])
+        store.topics.replace_map(model, [], [])
         return TopicReport("empty", 0, 0, 0, 0)
     vectors = _vectors(store, model, ids, progress, "topics: embeddings")
     texts = [paper_text(papers[i]) for i in ids]
@@ -195,27 +161,27 @@ def _full_fit(
         TopicPoint(paper_id, int(assignment[n]), float(coords[n, 0]), float(coords[n, 1]))
         for n, paper_id in enumerate(ids)
     ]
-    store.replace_topics(model, clusters, points)
-    store.save_paper_keywords(list(zip(ids, keywords, strict=True)))
+    store.topics.replace_map(model, clusters, points)
+    store.topics.save_keywords(list(zip(ids, keywords, strict=True)))
     if progress:
         progress(stage, 4, 4)
     return TopicReport("full", len(ids), len(ids), k, len(ids))
 
 
 def _update(
-    store: TopicStore, model: str, embedded: list[str], progress: Progress | None
+    store: Store, model: str, embedded: list[str], progress: Progress | None
 ) -> TopicReport:
-    mapped = [p.paper_id for p in store.topic_points()]
+    mapped = [p.paper_id for p in store.topics.points()]
     on_map = set(mapped)
     new_ids = [i for i in embedded if i not in on_map]
     papers = {p.id: p for p in _papers(store, new_ids) if not p.deleted}
     new_ids = [i for i in new_ids if i in papers]
-    clusters = store.topic_clusters()
+    clusters = store.topics.clusters()
     if not new_ids:
         return TopicReport("incremental", len(mapped), 0, len(clusters), 0)
     vectors = _vectors(store, model, new_ids, progress, "topics: new papers")
     reference_ids = _spread(mapped, PLACEMENT_REFERENCE)
-    reference = store.topic_points(paper_ids=reference_ids)
+    reference = store.topics.points(paper_ids=reference_ids)
     reference_vectors = store.get_embeddings(model, [p.paper_id for p in reference])
     reference = [p for p in reference if p.paper_id in reference_vectors]
     coords = compute.place(
@@ -228,7 +194,7 @@ def _update(
     centroids = np.vstack([np.asarray(c.centroid, dtype=np.float32) for c in clusters])
     ids_of_rows = np.array([c.id for c in clusters])
     assignment = ids_of_rows[compute.nearest_cluster(vectors, centroids)]
-    store.add_topic_points(
+    store.topics.add_points(
         [
             TopicPoint(paper_id, int(assignment[n]), float(coords[n, 0]), float(coords[n, 1]))
             for n, paper_id in enumerate(new_ids)
@@ -239,7 +205,7 @@ def _update(
     texts = [paper_text(papers[i]) for i in new_ids] + [paper_text(p) for p in background]
     counts = compute.PhraseCounts.of(texts)
     keywords = compute.paper_keywords(counts, range(len(new_ids)), count=KEYWORDS_PER_PAPER)
-    store.save_paper_keywords(list(zip(new_ids, keywords, strict=True)))
+    store.topics.save_keywords(list(zip(new_ids, keywords, strict=True)))
     if progress:
         progress("topics: new papers", len(new_ids), len(new_ids))
     return TopicReport(
@@ -250,27 +216,27 @@ def _update(
 # --- reading ------------------------------------------------------------------------------
 
 
-def keywords_of(store: TopicStore, papers: Sequence[Paper]) -> dict[str, list[str]]:
+def keywords_of(store: Store, papers: Sequence[Paper]) -> dict[str, list[str]]:
     """The keywords to show for each paper: Hugging Face's ``ai_keywords`` where the
     source gave them (written for that paper by a model that read it whole), else the
     extracted ones."""
-    extracted = store.paper_keywords([p.id for p in papers if not p.ai_keywords])
+    extracted = store.topics.keywords([p.id for p in papers if not p.ai_keywords])
     return {p.id: list(p.ai_keywords) or extracted.get(p.id, []) for p in papers}
 
 
-def trends(store: TopicStore, *, since: str | None = None) -> dict[str, Any]:
+def trends(store: Store, *, since: str | None = None) -> dict[str, Any]:
     """Weekly papers per cluster and per category, and rising keywords (see
     :func:`paperstand.topics.trends.compute_trends`), over the mapped papers. Rising
     keywords use the extracted keywords of every paper, so that papers from a source that
     brings its own keywords do not weigh more than others."""
-    points = [p for p in store.topic_points(since=since) if p.day]
+    points = [p for p in store.topics.points(since=since) if p.day]
     if not points:
         return compute_trends([], {})
     latest = max(p.day for p in points)
     recent_from = (date.fromisoformat(latest[:10]) - timedelta(days=TREND_DAYS)).isoformat()
     recent = [p for p in points if p.day >= recent_from]
-    keywords = store.paper_keywords([p.paper_id for p in recent])
-    labels = {c.id: c.label for c in store.topic_clusters()}
+    keywords = store.topics.keywords([p.paper_id for p in recent])
+    labels = {c.id: c.label for c in store.topics.clusters()}
     return compute_trends(
         (
             TrendPaper(
@@ -283,28 +249,28 @@ def trends(store: TopicStore, *, since: str | None = None) -> dict[str, Any]:
 
 
 def map_points(
-    store: TopicStore, *, since: str | None = None, limit: int | None = None
+    store: Store, *, since: str | None = None, limit: int | None = None
 ) -> tuple[list[TopicPoint], list[TopicCluster]]:
     """The map's points (papers of ``since`` or later; the most recent ``limit`` of them)
     and its clusters, sized by the points shown."""
-    points = store.topic_points(since=since)
+    points = store.topics.points(since=since)
     if limit is not None and len(points) > limit:
         points = sorted(points, key=lambda p: p.day or "", reverse=True)[:limit]
     shown: dict[int, int] = {}
     for point in points:
         shown[point.cluster] = shown.get(point.cluster, 0) + 1
-    clusters = [replace(c, size=shown.get(c.id, 0)) for c in store.topic_clusters()]
+    clusters = [replace(c, size=shown.get(c.id, 0)) for c in store.topics.clusters()]
     return points, clusters
 
 
 def map_payload(
-    store: TopicStore, *, since: str | None = None, limit: int | None = None
+    store: Store, *, since: str | None = None, limit: int | None = None
 ) -> dict[str, Any]:
     """The browser's map: see :func:`paperstand.topics.mapview.payload`."""
     return mapview.payload(*map_points(store, since=since, limit=limit))
 
 
-def draw_map_png(store: TopicStore, out: Path, *, since: str | None = None) -> int:
+def draw_map_png(store: Store, out: Path, *, since: str | None = None) -> int:
     """Draw the map to ``out`` with the latest day's papers ringed; how many papers."""
     points, clusters = map_points(store, since=since)
     latest = max((p.day for p in points if p.day), default=None)
