@@ -161,6 +161,26 @@ class TopicsStore(Part):
         with self.read() as conn:
             return conn.execute(select(topic_fit.c.model)).scalar()
 
+    def stamp(self) -> tuple[str | None, str | None, int]:
+        """(model, fit time, number of points): changes whenever the map does, for caches."""
+        with self.read() as conn:
+            fit = conn.execute(select(topic_fit.c.model, topic_fit.c.fitted_at)).first()
+            count = conn.execute(select(func.count()).select_from(topic_points)).scalar()
+        model, fitted = fit if fit else (None, None)
+        return model, str(fitted) if fitted else None, int(count or 0)
+
+    def of_paper(self, paper_id: str) -> TopicCluster | None:
+        """The cluster a paper is in (without centroid and size), or None."""
+        query = (
+            select(topic_clusters.c.id, topic_clusters.c.label, topic_clusters.c.keywords)
+            .join(topic_points, topic_points.c.cluster == topic_clusters.c.id)
+            .join(papers, papers.c.pk == topic_points.c.paper_pk)
+            .where(papers.c.id == paper_id)
+        )
+        with self.read() as conn:
+            row = conn.execute(query).first()
+        return TopicCluster(row.id, row.label, list(row.keywords), 0.0, 0.0) if row else None
+
     def clusters(self) -> list[TopicCluster]:
         """The clusters of the current map, by id, with how many papers (not deleted) each
         holds."""

@@ -19,6 +19,7 @@ import numpy as np
 
 from paperstand.index.embeddings import document_text
 from paperstand.models import Paper
+from paperstand.store import Store
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 MODEL = "minilm-l6-int8"
@@ -58,4 +59,13 @@ def is_gnn() -> np.ndarray:
             "graph neural network" in f"{r['title']} {r['abstract']}".lower() or "GNN" in r["title"]
             for r in rows()
         ]
+    )
+
+
+def load(store: Store, rows: slice = slice(None)) -> None:
+    """Put these papers of the slice and their embeddings into ``store``."""
+    chosen = papers()[rows]
+    store.upsert_papers(chosen)
+    store.save_embeddings(
+        MODEL, [(p.id, "h", v) for p, v in zip(chosen, vectors()[rows], strict=True)]
     )

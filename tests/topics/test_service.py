@@ -23,21 +23,12 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(home=tmp_path, embedding_model=real.MODEL, topics_clusters=8)
 
 
-def load(store: Store, rows: slice) -> None:
-    papers = real.papers()[rows]
-    store.upsert_papers(papers)
-    vectors = real.vectors()[rows]
-    store.save_embeddings(
-        real.MODEL, [(p.id, "h", v) for p, v in zip(papers, vectors, strict=True)]
-    )
-
-
 def gnn_ids() -> set[str]:
     return {p.id for p, g in zip(real.papers(), real.is_gnn(), strict=True) if g}
 
 
 def test_first_build_fits_clusters_map_and_keywords(store: Store, settings: Settings) -> None:
-    load(store, slice(0, FIRST))
+    real.load(store, slice(0, FIRST))
     stages: list[str] = []
     report = service.build_topics(store, settings, progress=lambda s, d, t: stages.append(s))
     assert (report.mode, report.papers, report.placed, report.clusters) == ("full", 400, 400, 8)
@@ -67,13 +58,13 @@ def test_first_build_fits_clusters_map_and_keywords(store: Store, settings: Sett
 
 
 def test_new_papers_are_placed_into_the_existing_map(store: Store, settings: Settings) -> None:
-    load(store, slice(0, FIRST))
+    real.load(store, slice(0, FIRST))
     service.build_topics(store, settings)
     before = {c.id: (c.label, c.x, c.y) for c in store.topics.clusters()}
     old_points = {p.paper_id: (p.x, p.y) for p in store.topics.points()}
     assert service.build_topics(store, settings).placed == 0  # nothing new: nothing moves
 
-    load(store, slice(FIRST, None))
+    real.load(store, slice(FIRST, None))
     report = service.build_topics(store, settings)
     assert (report.mode, report.placed, report.papers, report.keywords) == (
         "incremental",
@@ -97,9 +88,9 @@ def test_new_papers_are_placed_into_the_existing_map(store: Store, settings: Set
 
 
 def test_a_full_refit_or_another_model_replaces_the_map(store: Store, settings: Settings) -> None:
-    load(store, slice(0, 100))
+    real.load(store, slice(0, 100))
     service.build_topics(store, settings)
-    load(store, slice(100, 200))
+    real.load(store, slice(100, 200))
     assert service.build_topics(store, settings, full=True).placed == 200
     assert len(store.topics.points()) == 200
     # Vectors of another model: the map is fitted anew on those only.
@@ -109,7 +100,7 @@ def test_a_full_refit_or_another_model_replaces_the_map(store: Store, settings: 
 
 
 def test_deleted_papers_leave_the_map(store: Store, settings: Settings) -> None:
-    load(store, slice(0, 100))
+    real.load(store, slice(0, 100))
     service.build_topics(store, settings)
     gone = replace(real.papers()[0], deleted=True)
     store.upsert_papers([gone])
@@ -118,7 +109,7 @@ def test_deleted_papers_leave_the_map(store: Store, settings: Settings) -> None:
 
 
 def test_trends_count_weeks_per_cluster_and_category(store: Store, settings: Settings) -> None:
-    load(store, slice(0, None))
+    real.load(store, slice(0, None))
     service.build_topics(store, settings)
     found = service.trends(store)
     assert found["latest"] == max(r["listed"] for r in real.rows())
@@ -137,22 +128,22 @@ def test_trends_count_weeks_per_cluster_and_category(store: Store, settings: Set
 
 
 def test_map_payload_is_compact_and_filters_by_day(store: Store, settings: Settings) -> None:
-    load(store, slice(0, None))
+    real.load(store, slice(0, None))
     service.build_topics(store, settings)
     payload = service.map_payload(store)
     n = len(payload["ids"])
     assert n == 480 and all(len(payload[k]) == n for k in ("x", "y", "c", "d"))
     assert all(0 <= v <= payload["grid"] for v in payload["x"] + payload["y"])
     assert payload["day0"] == min(r["listed"] for r in real.rows())
-    recent = service.map_payload(store, since="2026-03-15")
+    recent = service.map_payreal.load(store, since="2026-03-15")
     assert 0 < len(recent["ids"]) < n
     assert sum(c["n"] for c in recent["clusters"]) == len(recent["ids"])
-    newest = service.map_payload(store, limit=10)
+    newest = service.map_payreal.load(store, limit=10)
     assert len(newest["ids"]) == 10
 
 
 def test_the_map_is_drawn_to_a_png(store: Store, settings: Settings, tmp_path: Path) -> None:
-    load(store, slice(0, 200))
+    real.load(store, slice(0, 200))
     service.build_topics(store, settings)
     out = tmp_path / "map.png"
     assert service.draw_map_png(store, out) == 200

@@ -98,6 +98,11 @@ ROUTES = {
     "/feeds/categories/cs.CL.atom": "category_feed",
     "/feeds/search.xml": "search_feed",
     "/docs": "docs",
+    "/map": "map_page",
+    "/trends": "trends_page",
+    "/topics/3": "cluster_page",
+    "/api/topics/map": "topic_map",
+    "/api/topics/trends": "topic_trends",
 }
 
 
