@@ -65,6 +65,7 @@ async function drawMap(box) {
         yAxis: { show: false, min: 0, max: map.grid },
         tooltip: {
           trigger: "item",
+          confine: true,
           formatter: (p, ticket, callback) => {
             const id = map.ids[p.value[3]];
             const topic = labels.get(p.value[2]) || "";
