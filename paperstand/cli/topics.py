@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from paperstand.cli.app import app, print_json, progress, progress_callback, settings, store_for
-from paperstand.feeds import parse_day
+from paperstand.dates import parse_day
 
 topics_app = typer.Typer(help="Topic clusters, keywords and the topic map.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
