@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from paperstand.cli import core, db, ingest, search, serve, topics, worker  # noqa: F401 - registers commands
+from paperstand.cli import core, db, ingest, search, serve, topics, user, worker  # noqa: F401 - registers commands
 from paperstand.cli.app import app, err
 from paperstand.errors import PaperstandError
 

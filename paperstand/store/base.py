@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from paperstand.models import Paper
 from paperstand.sources.base import Checkpoint
+from paperstand.store.accounts import AccountsStore
 from paperstand.store.topics import TopicsStore
 
 if TYPE_CHECKING:  # numpy is only needed by callers that store vectors
@@ -87,6 +88,7 @@ class Store(ABC):
     def __init__(self, engine: Engine, where: str) -> None:
         self.engine = engine
         self.where = where  # the store, for messages (never a password)
+        self.accounts = AccountsStore(engine, where)
         self.topics = TopicsStore(engine, where)
 
     @abstractmethod
