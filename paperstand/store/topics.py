@@ -10,8 +10,8 @@ Why the tables look as they do:
   from ``papers`` when points are read, never copied, so they cannot go stale.
 - **Centroids** are float32 bytes: an incremental update assigns new papers to the nearest
   one without refitting (and without a pickled model in the database).
-- **Keywords** are one row per (paper, rank), indexed by keyword, so "papers with this
-  keyword" is an index lookup.
+- **Keywords** are one row per (paper, rank), replaced per paper, so a paper's keywords
+  are rewritten without touching its record.
 """
 
 from __future__ import annotations
@@ -83,7 +83,6 @@ paper_keywords = Table(
     Column("keyword", Text, nullable=False),
     PrimaryKeyConstraint("paper_pk", "rank"),
 )
-Index("paper_keywords_keyword", paper_keywords.c.keyword)
 
 # Ids per IN list: well under SQLite's limit on bound parameters.
 CHUNK = 900
@@ -277,16 +276,3 @@ class TopicsStore(Part):
                 for paper_id, keyword in conn.execute(query.where(papers.c.id.in_(chunk))):
                     found.setdefault(paper_id, []).append(keyword)
         return found
-
-    def papers_with_keyword(self, keyword: str, *, limit: int, offset: int = 0) -> list[str]:
-        """Ids of papers (not deleted) with this extracted keyword, most recent day first."""
-        query = (
-            select(papers.c.id)
-            .join(paper_keywords, papers.c.pk == paper_keywords.c.paper_pk)
-            .where(paper_keywords.c.keyword == keyword.strip().lower(), ~papers.c.deleted)
-            .order_by(_DAY.desc(), papers.c.id)
-            .limit(limit)
-            .offset(offset)
-        )
-        with self.read() as conn:
-            return list(conn.execute(query).scalars())

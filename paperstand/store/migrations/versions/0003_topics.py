@@ -51,7 +51,6 @@ def upgrade() -> None:
         sa.Column("keyword", sa.Text, nullable=False),
         sa.PrimaryKeyConstraint("paper_pk", "rank"),
     )
-    op.create_index("paper_keywords_keyword", "paper_keywords", ["keyword"])
 
 
 def downgrade() -> None:
