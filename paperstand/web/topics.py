@@ -52,7 +52,7 @@ def topic_map(
     a ``grid``), clusters (``c``) and days (``d``, days after ``day0``), and the clusters
     with their labels and label positions. Titles are not included: ask
     ``/api/papers/{id}`` for the one being looked at."""
-    day = parse_day(since).isoformat() if since else None
+    day = parse_day(since).isoformat() if since is not None else None
     return _json(
         request,
         site,
@@ -79,6 +79,7 @@ def _page(request: Request, site: Site, key: tuple[Any, ...], template: str, con
 
 @router.get("/map", response_class=HTMLResponse, include_in_schema=False)
 def map_page(request: Request, site: SiteDep, since: Since = None) -> Response:
+    # The page's form sends an empty ``since`` when no day is picked: all papers then.
     day = parse_day(since).isoformat() if since else None
 
     def context() -> dict[str, Any]:

@@ -43,6 +43,7 @@ def test_map_json_is_compact_and_complete(client: TestClient):
     ("params", "status"),
     [
         ({"since": "2026-02-30"}, 400),
+        ({"since": ""}, 400),
         ({"since": "yesterday"}, 400),
         ({"limit": 0}, 422),
         ({"limit": 10**9}, 422),
