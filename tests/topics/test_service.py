@@ -94,7 +94,7 @@ def test_a_full_refit_or_another_model_replaces_the_map(store: Store, settings: 
     assert service.build_topics(store, settings, full=True).placed == 200
     assert len(store.topics.points()) == 200
     # Vectors of another model: the map is fitted anew on those only.
-    other = replace(settings, embedding_model="static-64")
+    other = settings.model_copy(update={"embedding_model": "static-64"})
     assert service.build_topics(store, other).mode == "empty"
     assert store.topics.points() == [] and store.topics.clusters() == []
 
