@@ -135,10 +135,10 @@ def test_map_payload_is_compact_and_filters_by_day(store: Store, settings: Setti
     assert n == 480 and all(len(payload[k]) == n for k in ("x", "y", "c", "d"))
     assert all(0 <= v <= payload["grid"] for v in payload["x"] + payload["y"])
     assert payload["day0"] == min(r["listed"] for r in real.rows())
-    recent = service.map_payreal.load(store, since="2026-03-15")
+    recent = service.map_payload(store, since="2026-03-15")
     assert 0 < len(recent["ids"]) < n
     assert sum(c["n"] for c in recent["clusters"]) == len(recent["ids"])
-    newest = service.map_payreal.load(store, limit=10)
+    newest = service.map_payload(store, limit=10)
     assert len(newest["ids"]) == 10
 
 
