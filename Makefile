@@ -37,7 +37,7 @@ test: install chromium
 
 # The README's pictures: the browser tests, saving their screenshots in docs/screenshots.
 screenshots: install chromium
-	$(BIN)/python -m pytest -q tests/web/test_browser.py --screenshots docs/screenshots
+	$(BIN)/python -m pytest -q tests/web/test_browser.py tests/web/test_topics_browser.py --screenshots docs/screenshots
 
 bench: install
 	@for script in benchmarks/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

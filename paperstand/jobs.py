@@ -74,9 +74,9 @@ class JobKind:
 
 
 KINDS: dict[str, JobKind] = {}
-# Modules of paperstand that register kinds of their own (imported when kinds are loaded,
-# since they build on this module).
-BUILTIN_MODULES = ("paperstand.digest.schedule",)
+# Services whose kinds every worker runs; they import this module, so they are imported
+# when the kinds are loaded rather than here.
+BUILT_IN_MODULES = ("paperstand.digest.schedule", "paperstand.topics.jobs")
 
 
 def job_kind(name: str, *, summary: str, max_attempts: int = 3) -> Callable[[Handler], Handler]:
@@ -91,10 +91,10 @@ def job_kind(name: str, *, summary: str, max_attempts: int = 3) -> Callable[[Han
 
 
 def load_kinds(settings: Settings) -> dict[str, JobKind]:
-    """The registered kinds, after importing the modules named in ``settings.job_modules``."""
-    for module in BUILTIN_MODULES:
-        importlib.import_module(module)
-    for module in filter(None, (m.strip() for m in settings.job_modules.split(","))):
+    """The registered kinds, after importing the built-in kind modules beyond this one and
+    the modules named in ``settings.job_modules``."""
+    named = (m.strip() for m in settings.job_modules.split(","))
+    for module in filter(None, (*BUILT_IN_MODULES, *named)):
         try:
             importlib.import_module(module)
         except ImportError as exc:
@@ -324,10 +324,14 @@ def ingest_arxiv_oai(ctx: JobContext) -> dict[str, Any]:
 def index_build(ctx: JobContext) -> dict[str, Any]:
     from paperstand.index.build import build_index
 
-    return build_index(ctx.store, ctx.settings).to_dict()
+    report = build_index(ctx.store, ctx.settings)
+    if report.embedded:
+        _topics_after(ctx)
+    return report.to_dict()
 
 
 EMBED_CHUNK = 256
+TOPICS_UPDATE_EVERY = 300
 
 
 @job_kind(
@@ -366,4 +370,13 @@ def embed(ctx: JobContext) -> dict[str, Any]:
                 for p, vector in zip(papers, vectors, strict=True)
             ]
         )
+        _topics_after(ctx)
     return {"model": embedder.name, "embedded": len(papers)}
+
+
+def _topics_after(ctx: JobContext) -> None:
+    """Queue placing newly embedded papers on the topic map: one update per five-minute
+    slot, a minute after the first embedding job of the slot, so the many chunk jobs of one
+    ingest share an update instead of each queueing its own."""
+    slot = schedule_slot(TOPICS_UPDATE_EVERY, time.time())
+    ctx.store.enqueue_job("topics-update", {}, key=f"topics-update:{slot}", delay=60.0)

@@ -140,6 +140,35 @@ class Paper:
 _FIELD_NAMES = tuple(f.name for f in fields(Paper))
 
 
+@dataclass(slots=True)
+class TopicPoint:
+    """A paper's place on the topic map: its cluster and coordinates in the unit square.
+    ``day`` and ``category`` (the paper's day and primary category) are filled in when
+    points are read, for the map's layers and for trends; writing ignores them."""
+
+    paper_id: str
+    cluster: int
+    x: float
+    y: float
+    day: str | None = None
+    category: str | None = None
+
+
+@dataclass(slots=True)
+class TopicCluster:
+    """A topic: its label (top phrases joined), those phrases, where its label sits on the
+    map, and its unit centroid in the embedding space (new papers join the nearest).
+    ``size`` is counted when clusters are read."""
+
+    id: int
+    label: str
+    keywords: list[str]
+    x: float
+    y: float
+    centroid: Any = None  # float32 numpy vector; Any keeps numpy out of this module
+    size: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class User:
     """An account. ``name`` is what others see (comments, "submitted by"); the email is

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     search_fetch_missing: bool = True
     arxiv_api_url: str = "https://export.arxiv.org/api/query"
 
+    # Topic map (topics/): how many clusters a full fit makes; 0 picks about
+    # sqrt(papers / 20), at most 60.
+    topics_clusters: int = Field(default=0, ge=0, le=500)
+
     # Background jobs (jobs.py): modules that register more job kinds, comma-separated.
     job_modules: str = ""
 

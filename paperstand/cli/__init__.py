@@ -11,6 +11,7 @@ from paperstand.cli import (  # noqa: F401 - registers commands
     ingest,
     search,
     serve,
+    topics,
     user,
     worker,
 )

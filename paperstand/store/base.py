@@ -27,6 +27,7 @@ from paperstand.store.engine import migrate, one_line
 from paperstand.store.jobs import JobStore
 from paperstand.store.papers import PaperStore
 from paperstand.store.records import EmbeddingSource, Job, Schedule, UpsertResult
+from paperstand.store.topics import TopicsStore
 
 __all__ = ["EmbeddingSource", "Job", "Schedule", "Store", "UpsertResult"]
 
@@ -45,6 +46,7 @@ class Store(PaperStore, EmbeddingStore, JobStore, CheckpointStore):
         )
         self.accounts = AccountsStore(engine, where)
         self.digests = DigestStore(engine, where)
+        self.topics = TopicsStore(engine, where)
 
     def migrate(self) -> int:
         """Bring the schema up to date; returns the schema version. Safe to call twice."""

@@ -19,6 +19,7 @@ from paperstand.dates import parse_day
 from paperstand.errors import PaperstandError
 from paperstand.lookup import find_paper
 from paperstand.models import Paper
+from paperstand.topics.service import keywords_of
 from paperstand.web import auth, bibtex
 from paperstand.web.params import DayPath, MonthPath, PageNumber, PaperId, SearchPage, WeekPath
 from paperstand.web.render import author_url, category_url
@@ -251,6 +252,8 @@ def paper_page(request: Request, site: SiteDep, paper_id: PaperId) -> Response:
             "title": paper.title or paper.id,
             "paper": paper,
             "similar": similar,
+            "topic": site.store.topics.of_paper(paper.id),
+            "keywords": keywords_of(site.store, [paper])[paper.id],
             "bibtex": bibtex.entry(paper),
             "feeds": DAILY_FEEDS,
         }

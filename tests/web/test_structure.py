@@ -103,6 +103,11 @@ ROUTES = {
     "/digest/manage": "manage_page",
     "/digest/unsubscribe": "unsubscribe_page",
     "/digest/preview": "preview",
+    "/map": "map_page",
+    "/trends": "trends_page",
+    "/topics/3": "cluster_page",
+    "/api/topics/map": "topic_map",
+    "/api/topics/trends": "topic_trends",
 }
 
 
