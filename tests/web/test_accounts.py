@@ -395,3 +395,10 @@ def test_openapi_documents_the_errors(site: Site) -> None:
     vote = schema["paths"]["/api/probe/vote"]["post"]["responses"]
     assert "Retry-After" in vote["429"]["headers"]
     assert vote["401"]["content"]["application/json"]["schema"]["$ref"].endswith("ErrorBody")
+
+
+def test_a_wrong_method_lists_every_method_of_the_path(site: Site) -> None:
+    with site.api() as client:
+        wrong = client.put("/api/tokens")
+    assert wrong.status_code == 405
+    assert wrong.headers["allow"] == "GET, POST"
