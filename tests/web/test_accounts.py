@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import APIRouter
-from paperstand.web.errors import documented
 from sqlalchemy import text
 
 from paperstand.accounts.service import Accounts
@@ -21,6 +20,7 @@ from paperstand.settings import Settings
 from paperstand.store import Store
 from paperstand.web.app import create_app
 from paperstand.web.auth import RequireAdmin, RequireUser, limit
+from paperstand.web.errors import documented
 from tests.mail.test_smtp import Inbox, smtp_server
 from tests.web.conftest import serving
 
