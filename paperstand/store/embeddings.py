@@ -244,7 +244,7 @@ class BitCodeVectors(Part):
             .order_by(embeddings.c.pk)
         )
         with self.read() as conn:
-            rows = list(conn.execute(query).tuples())
+            rows = list(conn.execute(query))
         vectors = b"".join(r[3] for r in rows) if with_vectors else None
         return [r[0] for r in rows], [r[1] for r in rows], b"".join(r[2] for r in rows), vectors
 
@@ -267,7 +267,7 @@ class BitCodeVectors(Part):
                         select(embeddings.c.pk, distance).where(
                             embeddings.c.model == model, embeddings.c.pk.in_(chunk)
                         )
-                    ).tuples()
+                    )
                 )
         return found
 
@@ -338,5 +338,5 @@ class HnswVectors(Part):
             )
             if exact:
                 conn.exec_driver_sql("SET LOCAL enable_indexscan = off")
-            rows = conn.execute(query, params).tuples()
+            rows = conn.execute(query, params)
             return [(pid, float(d)) for pid, d in rows]
