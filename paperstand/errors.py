@@ -41,3 +41,16 @@ class StoreError(PaperstandError):
     """The database cannot be opened or reached (bad URL, server down, newer schema)."""
 
     http_status = 503
+
+
+class Conflict(PaperstandError):
+    """The thing exists already (an email or name taken, a paper submitted twice)."""
+
+    http_status = 409
+
+
+class RuleBroken(PaperstandError):
+    """A well-formed request that a rule of this site refuses (a paper too old to submit, a
+    daily quota reached): the message names the rule."""
+
+    http_status = 422

@@ -84,8 +84,12 @@ class Store(ABC):
     url: str
 
     def __init__(self, engine: Engine, where: str) -> None:
+        # Imported here: the parts' modules import this one (through store/rows.py).
+        from paperstand.store.community import CommunityStore
+
         self.engine = engine
         self.where = where  # the store, for messages (never a password)
+        self.community = CommunityStore(engine, where)
 
     @abstractmethod
     def migrate(self) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, func, literal_column, text
+from sqlalchemy import ColumnElement, Connection, Table, func, literal_column, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 POSTGRESQL = "postgresql"
@@ -66,3 +66,12 @@ def clock(dialect: str) -> ColumnElement[float]:
 def greatest(dialect: str, *values: Any) -> ColumnElement[Any]:
     """The largest of ``values`` (SQLite's many-argument ``max``)."""
     return (func.greatest if dialect == POSTGRESQL else func.max)(*values)
+
+
+def json_array_has(dialect: str, column: ColumnElement[Any], value: str) -> ColumnElement[bool]:
+    """True where the JSON array ``column`` holds the string ``value`` (PostgreSQL's
+    ``@>`` uses the GIN index on papers.categories; SQLite scans the array)."""
+    if dialect == POSTGRESQL:
+        return column.op("@>")(func.jsonb_build_array(value))
+    each = func.json_each(column).table_valued("value")
+    return select(literal_column("1")).select_from(each).where(each.c.value == value).exists()
