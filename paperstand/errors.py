@@ -17,6 +17,10 @@ class InvalidInput(PaperstandError):
     """A value given by the user (date, id, parameter, query) cannot be used."""
 
 
+class InvalidDate(InvalidInput):
+    """A day, week or month that is malformed or does not exist (see ``dates.py``)."""
+
+
 class NotFound(PaperstandError):
     """The paper, author or other thing asked for is not in this store."""
 
@@ -35,6 +39,12 @@ class FetchError(SourceError):
 
 class MalformedRecord(SourceError):
     """One record of a source is unusable; raised instead of skipping it in ``--strict`` mode."""
+
+
+class Unavailable(PaperstandError):
+    """A part of the service cannot answer now (e.g. search without its packages)."""
+
+    http_status = 503
 
 
 class StoreError(PaperstandError):

@@ -1,10 +1,8 @@
 """Daily, weekly, monthly and trending paper lists: what the home page, the daily-papers API
 and the RSS/Atom feeds show.
 
-Which day a paper belongs to: its Hugging Face daily-list day (``submitted_on``) when it was
-on that list, else its arXiv listing day (``listed``) — ``coalesce(submitted_on, listed)``.
-A paper featured on Hugging Face is shown on the day the community saw it, like on
-huggingface.co/papers; a paper known only from arXiv on the day arXiv announced it.
+Which day a paper belongs to is :attr:`Paper.day`: its Hugging Face daily-list day when it
+was on that list, else its arXiv listing day, like on huggingface.co/papers.
 
 A list is ranked by upvotes (none counts as 0), then the later day, then the later
 publication time, then the larger id; for arXiv-only papers, which have no upvotes, that is
@@ -19,10 +17,10 @@ beats a week-old one with slightly more.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from paperstand.dates import parse_day, parse_month, parse_week, week_label
 from paperstand.errors import InvalidInput
 from paperstand.models import Paper
 from paperstand.store import Store
@@ -30,10 +28,6 @@ from paperstand.store import Store
 TRENDING_DAYS = 14
 TRENDING_CANDIDATES = 500
 GRAVITY = 1.5
-
-_DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
-_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 @dataclass
@@ -48,43 +42,6 @@ class PaperList:
     total: int
     previous: str | None = None  # label of the nearest earlier period that has papers
     next: str | None = None
-
-
-def parse_day(text: str, name: str = "date") -> date:
-    """``YYYY-MM-DD`` as a date; ``InvalidInput`` naming the parameter otherwise."""
-    if not _DAY_RE.match(text or ""):
-        raise InvalidInput(f"{name} must be YYYY-MM-DD, got {text!r}")
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise InvalidInput(f"{name} is not a valid date: {text!r}") from exc
-
-
-def week_bounds(text: str) -> tuple[date, date]:
-    """Monday and Sunday of the ISO week ``YYYY-Www``."""
-    match = _WEEK_RE.match(text or "")
-    if not match:
-        raise InvalidInput(f"week must be YYYY-Www (ISO week), got {text!r}")
-    try:
-        monday = date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
-    except ValueError as exc:
-        raise InvalidInput(f"week does not exist: {text!r}") from exc
-    return monday, monday + timedelta(days=6)
-
-
-def month_bounds(text: str) -> tuple[date, date]:
-    """First and last day of the month ``YYYY-MM``."""
-    match = _MONTH_RE.match(text or "")
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise InvalidInput(f"month must be YYYY-MM, got {text!r}")
-    first = date(int(match.group(1)), int(match.group(2)), 1)
-    following = (first + timedelta(days=31)).replace(day=1)
-    return first, following - timedelta(days=1)
-
-
-def week_label(day: date) -> str:
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 def latest_day(store: Store) -> str | None:
@@ -139,7 +96,7 @@ def week_list(
     submitter: str | None = None,
     recent_first: bool = False,
 ) -> PaperList:
-    first, last = week_bounds(week)
+    first, last = parse_week(week)
     return _period_list(
         store,
         "week",
@@ -163,7 +120,7 @@ def month_list(
     submitter: str | None = None,
     recent_first: bool = False,
 ) -> PaperList:
-    first, last = month_bounds(month)
+    first, last = parse_month(month)
     return _period_list(
         store,
         "month",
@@ -195,7 +152,7 @@ def all_days(
 
 
 def trending_score(paper: Paper, newest: date) -> float:
-    day = paper.submitted_on or paper.listed
+    day = paper.day
     age = max((newest - date.fromisoformat(day)).days, 0) if day else TRENDING_DAYS
     return ((paper.upvotes or 0) + 1) / (age + 2) ** GRAVITY
 
@@ -204,7 +161,7 @@ def rank_trending(papers: list[Paper], newest: date) -> list[Paper]:
     """``papers`` by trending score, best first (ties: the later day, then larger id)."""
     return sorted(
         papers,
-        key=lambda p: (trending_score(p, newest), p.submitted_on or p.listed or "", p.id),
+        key=lambda p: (trending_score(p, newest), p.day or "", p.id),
         reverse=True,
     )
 
@@ -246,7 +203,8 @@ def daily_papers(
     ``sort`` is None (ranked by upvotes), ``"publishedAt"`` (latest day first) or
     ``"trending"`` (the trending score, within the period when one is given).
     """
-    given = [name for name, value in (("date", day), ("week", week), ("month", month)) if value]
+    periods = (("date", day), ("week", week), ("month", month))
+    given = [name for name, value in periods if value is not None]
     if len(given) > 1:
         raise InvalidInput(f"give only one of date, week, month (got {', '.join(given)})")
     if sort not in (None, "publishedAt", "trending"):
@@ -271,10 +229,10 @@ def daily_papers(
         "submitter": submitter,
         "recent_first": sort == "publishedAt",
     }
-    if day:
+    if day is not None:
         return day_list(store, day, **options)
-    if week:
+    if week is not None:
         return week_list(store, week, **options)
-    if month:
+    if month is not None:
         return month_list(store, month, **options)
     return all_days(store, limit=limit, offset=offset, submitter=submitter)

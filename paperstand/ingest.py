@@ -3,6 +3,11 @@
 Every batch (and every checkpoint a source yields) is one transaction, so a run killed at
 any point and run again ends with exactly the store an uninterrupted run makes: committed
 batches come back as "unchanged", the rest is added.
+
+:func:`ingest_and_index` is the service the CLI and the jobs call: it ingests, then brings
+the search's full-text index up to date, so new papers are searchable at once and the first
+search after an ingest does not pay for indexing them. Embeddings wait for ``index build``
+(or ``serve --embed``, or an embed job): they take minutes where the full text takes seconds.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass, field
 
 from paperstand.errors import MalformedRecord, PaperstandError
 from paperstand.models import Paper
+from paperstand.settings import Settings
 from paperstand.sources.base import Checkpoint, Item, Malformed
 from paperstand.store import Store, UpsertResult
 
@@ -26,6 +32,7 @@ class IngestReport:
     skipped: Counter[str] = field(default_factory=Counter)
     examples: list[Malformed] = field(default_factory=list)
     error: str | None = None
+    indexed: int = 0  # papers (re)written to the full-text index afterwards
 
     @property
     def seen(self) -> int:
@@ -50,6 +57,7 @@ class IngestReport:
             "unchanged": w.unchanged,
             "skipped": sum(self.skipped.values()),
             "skipped_reasons": dict(self.skipped),
+            "indexed": self.indexed,
             "error": self.error,
         }
 
@@ -93,6 +101,27 @@ def ingest(
         if not isinstance(exc, MalformedRecord):
             flush()
         report.error = str(exc)
+    return report
+
+
+def ingest_and_index(
+    store: Store,
+    items: Iterable[Item],
+    settings: Settings,
+    *,
+    strict: bool = False,
+    on_batch: Callable[[IngestReport], None] | None = None,
+    progress: Callable[[str, int, int | None], None] | None = None,
+) -> IngestReport:
+    """:func:`ingest`, then the full-text index of ``settings`` brought up to date with what
+    was written, including the batches committed before an error. ``progress`` is
+    ``index build``'s staged callback."""
+    report = ingest(store, items, strict=strict, on_batch=on_batch)
+    if report.written.added or report.written.updated:
+        # Imported here: tantivy and the index modules are not needed to ingest nothing.
+        from paperstand.index.build import sync_fulltext
+
+        report.indexed = sync_fulltext(store, settings, progress)
     return report
 
 

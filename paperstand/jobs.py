@@ -44,7 +44,7 @@ from typing import Any
 
 from paperstand import community
 from paperstand.errors import InvalidInput, PaperstandError, SourceError
-from paperstand.ingest import IngestReport, ingest
+from paperstand.ingest import IngestReport, ingest_and_index
 from paperstand.settings import Settings
 from paperstand.sources import arxiv_oai, hf_daily, jsonl
 from paperstand.sources.http import Fetcher
@@ -273,7 +273,7 @@ def ingest_jsonl(ctx: JobContext) -> dict[str, Any]:
             with path.open("rb") as stream:
                 yield from jsonl.records(stream, str(path))
 
-    return _ingested(ingest(ctx.store, items()))
+    return _ingested(ingest_and_index(ctx.store, items(), ctx.settings))
 
 
 @job_kind(
@@ -288,7 +288,7 @@ def ingest_hf_daily(ctx: JobContext) -> dict[str, Any]:
     day = params.get("date") or (params.get("slot") or datetime.now(UTC).isoformat())[:10]
     with Fetcher.from_settings(ctx.settings) as fetcher:
         items = hf_daily.records_from_url(params["url"], day, fetcher=fetcher)
-        return _ingested(ingest(ctx.store, items))
+        return _ingested(ingest_and_index(ctx.store, items, ctx.settings))
 
 
 @job_kind(
@@ -309,7 +309,7 @@ def ingest_arxiv_oai(ctx: JobContext) -> dict[str, Any]:
             checkpoints=ctx.store,
             fetcher=fetcher,
         )
-        return _ingested(ingest(ctx.store, items))
+        return _ingested(ingest_and_index(ctx.store, items, ctx.settings))
 
 
 @job_kind(

@@ -64,6 +64,22 @@ class Paper:
     deleted: bool = False
 
     @property
+    def day(self) -> str | None:
+        """The paper's day on the daily lists, and wherever the site shows "its day": the
+        Hugging Face daily-list day when it was featured there (the day the community saw
+        it), else its arXiv listing day. The store's day-range SQL is the same rule,
+        ``coalesce(submitted_on, listed)``, so that an index serves it."""
+        return self.submitted_on or self.listed
+
+    @property
+    def listing_day(self) -> str | None:
+        """The day search's ``since``/``until`` filters compare: the arXiv listing day,
+        else the daily-list day, else the publication day. A search for "papers of March"
+        means when they appeared on arXiv, whatever day Hugging Face featured them."""
+        day = self.listed or self.submitted_on or self.published
+        return day[:10] if day else None
+
+    @property
     def primary_category(self) -> str | None:
         return self.categories[0] if self.categories else None
 

@@ -30,6 +30,7 @@ from paperstand.index.fulltext import FullTextIndex
 from paperstand.index.fusion import reciprocal_rank_fusion
 from paperstand.index.query import Filters, ParsedQuery, parse_query, words
 from paperstand.index.vectors import VectorIndex, vector_index
+from paperstand.lookup import resolve
 from paperstand.models import Paper
 from paperstand.settings import Settings
 from paperstand.store import Store
@@ -207,7 +208,7 @@ class Searcher:
         ref = ids.parse_reference(text)
         if ref is None:
             return None
-        paper = self._lookup(ref.id)
+        paper = resolve(self.store, ref.id)
         notice = None
         if paper is None and ref.kind == "arxiv":
             paper, notice = self._fetch(ref.id)
@@ -215,12 +216,6 @@ class Searcher:
             return SearchResult(total=0, notice=notice or f"{text} is not in this store")
         hit = Hit(paper, 1.0)
         return SearchResult(hits=[hit], total=1, direct=hit, notice=notice)
-
-    def _lookup(self, paper_id: str) -> Paper | None:
-        paper = self.store.get_paper(paper_id)
-        if paper is None and paper_id.startswith("doi:"):
-            paper = self.store.find_by_doi(paper_id[4:])
-        return paper if paper is not None and not paper.deleted else None
 
     def _fetch(self, arxiv_id: str) -> tuple[Paper | None, str | None]:
         """Fetch a paper missing from the store from the arXiv API and keep it."""
@@ -243,13 +238,9 @@ class Searcher:
 
     # --- similar papers ---------------------------------------------------------------
 
-    def _resolve(self, paper_id: str) -> Paper | None:
-        parsed = ids.parse_reference(str(paper_id))
-        return self._lookup(parsed.id if parsed else str(paper_id).strip())
-
     def similar(self, paper_id: str, *, limit: int = 10) -> list[Hit]:
         """The papers nearest to this one, never itself; :class:`NotFound` if unknown."""
-        paper = self._resolve(paper_id)
+        paper = resolve(self.store, paper_id)
         if paper is None:
             raise NotFound(f"paper {paper_id!r} is not in this store")
         return self.more_like([paper.id], limit=limit)
@@ -257,7 +248,7 @@ class Searcher:
     def more_like(self, paper_ids: Sequence[str], *, limit: int = 10) -> list[Hit]:
         """Papers near all of these (the mean of their embeddings), none of them.
         Unknown ids are left out; :class:`NotFound` when none is known."""
-        papers = [p for p in (self._resolve(pid) for pid in paper_ids) if p is not None]
+        papers = [p for p in (resolve(self.store, pid) for pid in paper_ids) if p is not None]
         if not papers:
             raise NotFound(f"none of {', '.join(map(str, paper_ids))} is in this store")
         limit = max(int(limit), 0)

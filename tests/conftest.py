@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,14 +60,20 @@ def replay() -> Iterator[Replay]:
 
 
 @pytest.fixture(scope="session")
-def pgserver_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pgserver_uri() -> Iterator[str]:
     """A private PostgreSQL 16 + pgvector server for the whole session (``pgserver``: unix
     socket only, no root, no network) with one migrated database, ``paperstand``, that
-    ``postgres_url`` empties before each test. Durability is switched off: tests only."""
+    ``postgres_url`` empties before each test. Durability is switched off: tests only.
+
+    Its data directory is a temporary directory of its own, deleted at the end, not one under
+    pytest's base directory: run as root, pgserver starts PostgreSQL as another user, who
+    must traverse the parents, and every pytest session that starts makes
+    ``/tmp/pytest-of-root`` private again, which took the files away from the server of any
+    session running beside it."""
     import pgserver
     import psycopg
 
-    server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+    server = pgserver.get_server(tempfile.mkdtemp(prefix="paperstand-pg-"), cleanup_mode="delete")
     with psycopg.connect(server.get_uri(), autocommit=True) as conn:
         for setting in ("fsync", "synchronous_commit", "full_page_writes"):
             conn.execute(f"ALTER SYSTEM SET {setting} = off")

@@ -20,6 +20,9 @@ import pytest
 
 import tests.jobkinds  # noqa: F401 - registers the probe kind in this process
 from paperstand import jobs
+from paperstand.ids import normalise_id
+from paperstand.index.fulltext import FullTextIndex
+from paperstand.index.query import parse_query
 from paperstand.settings import Settings
 from paperstand.store import Store, open_store
 from paperstand.store.base import Schedule
@@ -110,6 +113,25 @@ def test_an_ingest_job_loads_a_file(store: Store, tmp_path: Path) -> None:
     [job] = store.list_jobs()
     assert (job.status, job.result["added"]) == ("done", 40)
     assert store.stats()["papers"] == 40
+
+
+def test_an_ingest_job_leaves_its_papers_searchable_at_once(store: Store, tmp_path: Path) -> None:
+    """The job brings the full-text index up to date itself: the first search after it finds
+    the new papers without indexing anything."""
+    sample = tmp_path / "sample.jsonl"
+    with gzip.open(DATA / "arxiv" / "listings-2025-03.jsonl.gz", "rt") as lines:
+        records = list(itertools.islice(lines, 30))
+    sample.write_text("".join(records))
+    settings = Settings(home=tmp_path)
+    jobs.enqueue(store, settings, "ingest-jsonl", {"files": [str(sample)]})
+    jobs.Worker(store, settings).run_one()
+    [job] = store.list_jobs()
+    assert (job.status, job.result["indexed"]) == ("done", 30)
+    index = FullTextIndex(settings.fulltext_path)  # as a server opening it would
+    assert index.revision == store.revision()
+    last = orjson.loads(records[-1])
+    found = [pid for pid, _ in index.search(parse_query(last["title"]), limit=3)]
+    assert normalise_id(last["id"]) in found
 
 
 def test_a_job_that_raises_is_queued_again_with_its_error(store: Store, tmp_path: Path) -> None:

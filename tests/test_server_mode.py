@@ -18,7 +18,7 @@ from paperstand.search import Searcher
 from paperstand.settings import Settings
 from paperstand.sources import jsonl
 from paperstand.store import Store, open_store
-from paperstand.web import create_app
+from paperstand.web.app import create_app
 from tests.conftest import DATA
 
 MODEL = "static-64"  # the fast model: building stays a matter of seconds

@@ -7,8 +7,7 @@ from typing import Annotated
 import typer
 
 from paperstand.cli.app import app, err, print_json, settings, store_for
-from paperstand.errors import NotFound
-from paperstand.ids import normalise_id, split_version
+from paperstand.lookup import find_paper
 
 
 @app.command()
@@ -41,13 +40,8 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print the paper as JSON.")] = False,
 ) -> None:
     """One paper's record."""
-    wanted, _ = split_version(normalise_id(paper_id))
     with store_for(ctx) as store:
-        paper = store.get_paper(wanted)
-        if paper is None and wanted.startswith("doi:"):
-            paper = store.find_by_doi(wanted[4:])
-    if paper is None:
-        raise NotFound(f"paper {paper_id!r} is not in this store")
+        paper = find_paper(store, paper_id)
     if as_json:
         print_json(paper.to_dict())
         return

@@ -10,7 +10,7 @@ import typer
 
 from paperstand.cli.app import app, err, progress, progress_callback, settings, store_for
 from paperstand.errors import SourceError
-from paperstand.ingest import IngestReport, ingest
+from paperstand.ingest import IngestReport, ingest_and_index
 from paperstand.sources import arxiv_api, arxiv_oai, hf_daily, jsonl
 from paperstand.sources.base import Item
 from paperstand.sources.http import Fetcher
@@ -40,25 +40,15 @@ def _run(
     ``items_for`` gets the store, so resumable sources can read their checkpoint."""
     with store_for(ctx) as store, progress() as bar:
         task = bar.add_task(label, total=None)
-        report = ingest(
+        report = ingest_and_index(
             store,
             items_for(store),
+            settings(ctx),
             strict=strict,
             on_batch=lambda r: bar.update(task, completed=r.seen),
+            progress=progress_callback(bar),
         )
-        _index_full_text(ctx, store, report, bar)
     _finish(report)
-
-
-def _index_full_text(ctx: typer.Context, store: Store, report: IngestReport, bar) -> None:
-    """Bring the search's full-text index up to date with what was just written, so the
-    next search does not pay for it (embeddings wait for `index build` or `serve --embed`:
-    they take minutes, the full text seconds)."""
-    if not (report.written.added or report.written.updated):
-        return
-    from paperstand.index.build import sync_fulltext
-
-    sync_fulltext(store, settings(ctx), progress_callback(bar))
 
 
 def _fetcher(ctx: typer.Context, *, arxiv: bool = False) -> Fetcher:
@@ -78,8 +68,13 @@ def _file_items(files: list[Path], bar, reader) -> Iterator[Item]:
 
 def _run_files(ctx: typer.Context, files: list[Path], strict: bool, reader) -> None:
     with store_for(ctx) as store, progress(bytes_total=True) as bar:
-        report = ingest(store, _file_items(files, bar, reader), strict=strict)
-        _index_full_text(ctx, store, report, bar)
+        report = ingest_and_index(
+            store,
+            _file_items(files, bar, reader),
+            settings(ctx),
+            strict=strict,
+            progress=progress_callback(bar),
+        )
     _finish(report)
 
 

@@ -37,7 +37,7 @@ def serve(
     """Serve the web site, the JSON API and the feeds until interrupted."""
     import uvicorn
 
-    from paperstand.web import create_app
+    from paperstand.web.app import create_app
 
     conf = settings(ctx)
     # Built once here even with several workers: a missing store is reported in one line

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import tantivy
 
-from paperstand.index.query import Filters, ParsedQuery, paper_day, parse_query
+from paperstand.index.query import Filters, ParsedQuery, parse_query
 from paperstand.models import Paper
 from paperstand.store import Store
 
@@ -65,7 +65,7 @@ def _document(paper: Paper) -> tantivy.Document:
         # One value per author, so a phrase never runs from one name into the next.
         authors=paper.authors or [""],
         categories=[c.lower() for c in paper.categories] or [""],
-        day=_day_number(paper_day(paper)),
+        day=_day_number(paper.listing_day),
         has_code=int(bool(paper.github_repo)),
     )
 

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
 
-from paperstand.errors import InvalidInput
-from paperstand.models import Paper
+from paperstand.dates import parse_day
 
 # Longer text than this is cut: a pasted abstract still finds its paper, a 10,000-character
 # string does not cost 10,000 characters of query terms.
@@ -29,7 +27,8 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 @dataclass(frozen=True)
 class Filters:
-    """Restrictions on which papers a search returns. Days are ``YYYY-MM-DD``, inclusive."""
+    """Restrictions on which papers a search returns. Days are ``YYYY-MM-DD``, inclusive,
+    compared with :attr:`Paper.listing_day`."""
 
     since: str | None = None
     until: str | None = None
@@ -40,28 +39,13 @@ class Filters:
         for name in ("since", "until"):
             value = getattr(self, name)
             if value is not None:
-                object.__setattr__(self, name, parse_day(value, name))
+                object.__setattr__(self, name, parse_day(value, name).isoformat())
         if self.category is not None:
             object.__setattr__(self, "category", self.category.strip() or None)
 
     @property
     def active(self) -> bool:
         return bool(self.since or self.until or self.category or self.has_code)
-
-
-def parse_day(value: str, what: str = "date") -> str:
-    """A ``YYYY-MM-DD`` day, checked; anything else is an :class:`InvalidInput`."""
-    try:
-        return date.fromisoformat(value.strip()).isoformat()
-    except (ValueError, AttributeError):
-        raise InvalidInput(f"{what}: {value!r} is not a date (use YYYY-MM-DD)") from None
-
-
-def paper_day(paper: Paper) -> str | None:
-    """The day date filters compare: the arXiv listing day, else the daily-list day, else
-    the publication day."""
-    day = paper.listed or paper.submitted_on or paper.published
-    return day[:10] if day else None
 
 
 @dataclass

@@ -19,7 +19,6 @@ little we need with the retry and size rules every network source shares.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import date
 from typing import TYPE_CHECKING
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from paperstand import ids
+from paperstand.dates import parse_day
 from paperstand.errors import InvalidInput, SourceError
 from paperstand.models import Paper
 from paperstand.sources.base import Checkpoint, Item, Malformed
@@ -48,7 +48,6 @@ _MAX_RESTARTS = 3
 # A first-version record whose datestamp is this close to its submission is a new listing.
 _NEW_LISTING_DAYS = 7
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def records(
@@ -64,8 +63,9 @@ def records(
     """Papers (deleted ones marked), malformed records and checkpoints of one harvest."""
     if metadata_prefix not in FORMATS:
         raise InvalidInput(f"metadata format must be one of {', '.join(FORMATS)}")
-    for value in (from_date, until):
-        _check_day(value)
+    for name, value in (("from", from_date), ("until", until)):
+        if value is not None:
+            parse_day(value, name)
     last_key = f"arxiv-oai-last {_scope(base_url, metadata_prefix, set_spec)}"
     if from_date is None and checkpoints is not None:
         last = checkpoints.get_checkpoint(last_key)
@@ -142,17 +142,6 @@ def checkpoint_key(
 
 def _scope(base_url: str, metadata_prefix: str, set_spec: str | None) -> str:
     return f"{base_url} {metadata_prefix} set={set_spec or ''}"
-
-
-def _check_day(value: str | None) -> None:
-    if value is None:
-        return
-    try:
-        if not _DAY.match(value):
-            raise ValueError
-        date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"not a date: {value!r} (use YYYY-MM-DD)") from None
 
 
 def _page(http: Fetcher, base_url: str, params: dict[str, str], page: int) -> etree._Element:

@@ -26,7 +26,8 @@ from typing import Any, BinaryIO
 import orjson
 
 from paperstand import ids
-from paperstand.errors import InvalidInput, SourceError
+from paperstand.dates import parse_day
+from paperstand.errors import SourceError
 from paperstand.models import Paper
 from paperstand.sources import jsonl
 from paperstand.sources.base import Item, Malformed
@@ -77,12 +78,7 @@ def records(stream: BinaryIO, name: str) -> Iterator[Item]:
 
 def records_from_url(base_url: str, day: str, *, fetcher: Fetcher | None = None) -> Iterator[Item]:
     """The daily papers of ``day`` (YYYY-MM-DD) from a daily-papers API at ``base_url``."""
-    if not _DAY.fullmatch(day or ""):
-        raise InvalidInput(f"not a date: {day!r} (use YYYY-MM-DD)")
-    try:
-        iso_timestamp(day)
-    except ValueError:
-        raise InvalidInput(f"not a date: {day!r} (use YYYY-MM-DD)") from None
+    parse_day(day, "date")
     url = f"{base_url.rstrip('/')}/api/daily_papers"
     owned = fetcher is None
     http = fetcher or Fetcher()

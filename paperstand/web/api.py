@@ -3,27 +3,44 @@
 Hugging Face-compatible: ``/api/daily_papers``, ``/api/papers/{id}``,
 ``/api/papers/search``, ``/papers/{id}.md``. Ours: ``/api/search`` (scores, filters),
 ``/api/papers/{id}/similar``, ``/papers/{id}.bib`` and ``/bibtex?ids=``.
+
+Handlers are ``def``: they run in the thread pool, where store calls may block.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import Response
 
 from paperstand import feeds
-from paperstand.errors import InvalidInput
+from paperstand.lookup import find_paper, find_papers
 from paperstand.models import Paper
 from paperstand.web import bibtex, hf
-from paperstand.web.app import SEARCH_TTL, site_of
-from paperstand.web.lookup import find_paper, find_papers
+from paperstand.web.errors import documented
+from paperstand.web.params import (
+    BibtexIds,
+    DayParam,
+    MonthParam,
+    PaperId,
+    SearchQuery,
+    SortParam,
+    Submitter,
+    WeekParam,
+)
+from paperstand.web.site import SEARCH_TTL, SiteDep
 
 router = APIRouter()
 
-
 JSON = "application/json"
+HF = "Hugging Face-compatible"
+
+
+def _content(media_type: str) -> dict[int | str, dict[str, Any]]:
+    """The documented 200 of an answer that is not JSON."""
+    return {200: {"content": {media_type: {"schema": {"type": "string"}}}}}
 
 
 def summary(paper: Paper) -> dict[str, Any]:
@@ -33,7 +50,7 @@ def summary(paper: Paper) -> dict[str, Any]:
         "title": paper.title,
         "authors": paper.authors,
         "categories": paper.categories,
-        "day": hf.paper_day(paper),
+        "day": paper.day,
         "published": paper.published,
         "upvotes": paper.upvotes,
         "github_repo": paper.github_repo,
@@ -43,25 +60,20 @@ def summary(paper: Paper) -> dict[str, Any]:
     }
 
 
-def check_day(value: str | None, name: str) -> str | None:
-    if value is not None:
-        feeds.parse_day(value, name)
-    return value
-
-
-@router.get("/api/daily_papers", tags=["Hugging Face-compatible"])
-async def daily_papers(
+@router.get("/api/daily_papers", tags=[HF], responses=documented(400, 422))
+def daily_papers(
     request: Request,
+    site: SiteDep,
     p: Annotated[int, Query(ge=0, le=10_000, description="Page number, from 0.")] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    sort: Annotated[Literal["publishedAt", "trending"] | None, Query()] = None,
-    date: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
-    week: Annotated[str | None, Query(description="YYYY-Www (ISO week)")] = None,
-    month: Annotated[str | None, Query(description="YYYY-MM")] = None,
-    submitter: Annotated[str | None, Query(max_length=100)] = None,
+    sort: SortParam = None,
+    date: DayParam = None,
+    week: WeekParam = None,
+    month: MonthParam = None,
+    submitter: Submitter = None,
 ) -> Response:
-    """Daily papers, ranked by upvotes; a page past the end is ``[]``."""
-    site = site_of(request)
+    """Daily papers, ranked by upvotes; a page past the end is ``[]``. At most one of
+    ``date``, ``week`` and ``month`` (400 otherwise); none: every day, the latest first."""
 
     def make() -> bytes:
         found = feeds.daily_papers(
@@ -77,17 +89,17 @@ async def daily_papers(
         return orjson.dumps([hf.daily_item(paper) for paper in found.papers])
 
     key = ("daily_papers", p, limit, sort, date, week, month, submitter)
-    return await site.respond(request, key, make, JSON)
+    return site.respond(request, key, make, JSON)
 
 
-@router.get("/api/papers/search", tags=["Hugging Face-compatible"])
-async def papers_search(
+@router.get("/api/papers/search", tags=[HF], responses=documented(422))
+def papers_search(
     request: Request,
+    site: SiteDep,
     q: Annotated[str, Query(max_length=250)] = "",
     limit: Annotated[int, Query(ge=1, le=120)] = 50,
 ) -> Response:
     """Full-text and semantic search, items shaped like the daily list's."""
-    site = site_of(request)
     if not q.strip():
         return Response(b"[]", media_type=JSON)
 
@@ -98,15 +110,19 @@ async def papers_search(
             papers.insert(0, result.direct.paper)
         return orjson.dumps([hf.daily_item(paper) for paper in papers[:limit]])
 
-    return await site.respond(request, ("papers_search", q, limit), make, JSON, SEARCH_TTL)
+    return site.respond(request, ("papers_search", q, limit), make, JSON, SEARCH_TTL)
 
 
-@router.get("/api/papers/{paper_id:path}/similar", tags=["paperstand"])
-async def similar(
-    request: Request, paper_id: str, limit: Annotated[int, Query(ge=1, le=50)] = 10
+@router.get(
+    "/api/papers/{paper_id:paper_id}/similar", tags=["paperstand"], responses=documented(404, 422)
+)
+def similar(
+    request: Request,
+    site: SiteDep,
+    paper_id: PaperId,
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> Response:
     """Papers most like this one, with scores."""
-    site = site_of(request)
 
     def make() -> bytes:
         paper = find_paper(site.store, paper_id)
@@ -115,53 +131,32 @@ async def similar(
             {"id": paper.id, "hits": [{"score": h.score, **summary(h.paper)} for h in hits]}
         )
 
-    return await site.respond(request, ("similar", paper_id, limit), make, JSON, SEARCH_TTL)
+    return site.respond(request, ("similar", paper_id, limit), make, JSON, SEARCH_TTL)
 
 
-@router.get("/api/papers/{paper_id:path}", tags=["Hugging Face-compatible"])
-async def paper_info(request: Request, paper_id: str) -> Response:
+@router.get("/api/papers/{paper_id:paper_id}", tags=[HF], responses=documented(404))
+def paper_info(request: Request, site: SiteDep, paper_id: PaperId) -> Response:
     """One paper (``HfApi.paper_info``)."""
-    site = site_of(request)
 
     def make() -> bytes:
         return orjson.dumps(hf.paper_object(find_paper(site.store, paper_id)))
 
-    return await site.respond(request, ("paper_info", paper_id), make, JSON)
+    return site.respond(request, ("paper_info", paper_id), make, JSON)
 
 
-@router.get("/api/search", tags=["paperstand"])
-async def search(
-    request: Request,
-    q: Annotated[str, Query(min_length=1, max_length=250)],
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
-    since: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
-    until: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
-    category: Annotated[str | None, Query(max_length=40)] = None,
-    has_code: bool = False,
-) -> Response:
+@router.get("/api/search", tags=["paperstand"], responses=documented(400, 422))
+def search(request: Request, site: SiteDep, params: Annotated[SearchQuery, Query()]) -> Response:
     """Hybrid search with scores and filters; a pasted id, URL or DOI comes back as
     ``direct``."""
-    site = site_of(request)
-    check_day(since, "since")
-    check_day(until, "until")
-    if since and until and since > until:
-        raise InvalidInput("since must not be after until")
 
     def make() -> bytes:
         result = site.searcher().search(
-            q,
-            limit=limit,
-            offset=offset,
-            since=since,
-            until=until,
-            category=category,
-            has_code=has_code,
+            params.q, limit=params.limit, offset=params.offset, **params.search_options()
         )
         direct = result.direct
         return orjson.dumps(
             {
-                "query": q,
+                "query": params.q,
                 "total": result.total,
                 "notice": result.notice,
                 "direct": {"score": direct.score, **summary(direct.paper)} if direct else None,
@@ -169,42 +164,44 @@ async def search(
             }
         )
 
-    key = ("search", q, limit, offset, since, until, category, has_code)
-    return await site.respond(request, key, make, JSON, SEARCH_TTL)
+    key = ("search", *sorted(params.model_dump().items()))
+    return site.respond(request, key, make, JSON, SEARCH_TTL)
 
 
-@router.get(
-    "/papers/{paper_id:path}.md",
-    response_class=PlainTextResponse,
-    tags=["Hugging Face-compatible"],
-)
-def paper_markdown(request: Request, paper_id: str) -> PlainTextResponse:
-    """The paper as Markdown (``HfApi.read_paper``)."""
-    paper = find_paper(site_of(request).store, paper_id)
-    base = str(request.base_url).rstrip("/")
-    return PlainTextResponse(hf.markdown(paper, base), media_type="text/markdown; charset=utf-8")
-
-
+MARKDOWN = "text/markdown; charset=utf-8"
 BIBTEX = "application/x-bibtex; charset=utf-8"
 
 
-@router.get("/papers/{paper_id:path}.bib", response_class=PlainTextResponse, tags=["paperstand"])
-def paper_bibtex(request: Request, paper_id: str) -> PlainTextResponse:
+@router.get(
+    "/papers/{paper_id:paper_id}.md",
+    response_class=Response,
+    tags=[HF],
+    responses={**_content("text/markdown"), **documented(404)},
+)
+def paper_markdown(request: Request, site: SiteDep, paper_id: PaperId) -> Response:
+    """The paper as Markdown (``HfApi.read_paper``)."""
+    paper = find_paper(site.store, paper_id)
+    base = str(request.base_url).rstrip("/")
+    return Response(hf.markdown(paper, base), media_type=MARKDOWN)
+
+
+@router.get(
+    "/papers/{paper_id:paper_id}.bib",
+    response_class=Response,
+    tags=["paperstand"],
+    responses={**_content("application/x-bibtex"), **documented(404)},
+)
+def paper_bibtex(site: SiteDep, paper_id: PaperId) -> Response:
     """A BibTeX entry for one paper."""
-    paper = find_paper(site_of(request).store, paper_id)
-    return PlainTextResponse(bibtex.entry(paper), media_type=BIBTEX)
+    return Response(bibtex.entry(find_paper(site.store, paper_id)), media_type=BIBTEX)
 
 
-@router.get("/bibtex", response_class=PlainTextResponse, tags=["paperstand"])
-def papers_bibtex(
-    request: Request,
-    ids: Annotated[
-        list[str], Query(min_length=1, description="Paper ids, repeated or comma-separated.")
-    ],
-) -> PlainTextResponse:
+@router.get(
+    "/bibtex",
+    response_class=Response,
+    tags=["paperstand"],
+    responses={**_content("application/x-bibtex"), **documented(404, 422)},
+)
+def papers_bibtex(site: SiteDep, ids: BibtexIds) -> Response:
     """BibTeX entries for a list of papers (at most 500)."""
-    wanted = [part.strip() for value in ids for part in value.split(",") if part.strip()]
-    if not wanted or len(wanted) > 500:
-        raise InvalidInput("ids: give between 1 and 500 paper ids")
-    papers = find_papers(site_of(request).store, wanted)
-    return PlainTextResponse(bibtex.entries(papers), media_type=BIBTEX)
+    return Response(bibtex.entries(find_papers(site.store, ids.split(","))), media_type=BIBTEX)

@@ -33,11 +33,6 @@ def timestamp(value: str | None) -> str | None:
     return value + "Z"
 
 
-def paper_day(paper: Paper) -> str | None:
-    """The day the paper belongs to on the daily lists (see ``paperstand.feeds``)."""
-    return paper.submitted_on or paper.listed
-
-
 def _submitter(paper: Paper) -> dict[str, Any] | None:
     known = paper.extra.get("submittedOnDailyBy")
     if isinstance(known, dict):
@@ -105,7 +100,7 @@ def daily_item(paper: Paper) -> dict[str, Any]:
         **repeated,
         "paper": inner,
         # The top-level publishedAt is the moment the paper entered the daily list.
-        "publishedAt": inner.get("submittedOnDailyAt") or timestamp(paper_day(paper)),
+        "publishedAt": inner.get("submittedOnDailyAt") or timestamp(paper.day),
         "thumbnail": extra.get("thumbnail"),
         "numComments": extra.get("numComments", 0),
         "submittedBy": _with_username(extra.get("submittedBy")) or inner.get("submittedOnDailyBy"),
@@ -122,8 +117,8 @@ def markdown(paper: Paper, base_url: str = "") -> str:
     facts = [f"arXiv: {paper.id}"] if paper.abs_url else [f"id: {paper.id}"]
     if paper.categories:
         facts.append(f"categories: {' '.join(paper.categories)}")
-    if paper_day(paper):
-        facts.append(f"day: {paper_day(paper)}")
+    if paper.day:
+        facts.append(f"day: {paper.day}")
     if paper.upvotes is not None:
         facts.append(f"upvotes: {paper.upvotes}")
     lines += [" · ".join(facts), ""]

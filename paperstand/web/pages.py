@@ -2,41 +2,49 @@
 
 Pages are rendered on the server and cached by the store's data version (see
 ``web/cache.py``); the little JavaScript there is (math rendering, the copy button) only
-enhances pages that work without it.
+enhances pages that work without it. Handlers are ``def``: they run in the thread pool,
+where store calls may block.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from paperstand import feeds
-from paperstand.errors import InvalidInput, PaperstandError
+from paperstand.dates import parse_day
+from paperstand.errors import PaperstandError
+from paperstand.lookup import find_paper
+from paperstand.models import Paper
 from paperstand.web import bibtex
-from paperstand.web.api import check_day
-from paperstand.web.app import SEARCH_TTL, Site, site_of
-from paperstand.web.lookup import find_paper
+from paperstand.web.params import DayPath, MonthPath, PageNumber, PaperId, SearchPage, WeekPath
 from paperstand.web.render import author_url, category_url
+from paperstand.web.site import SEARCH_TTL, Site, SiteDep
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 SEARCH_PAGE_SIZE = 20
 SIMILAR = 8
-Page = Annotated[int, Query(ge=1, le=1000)]
+HTML = "text/html; charset=utf-8"
 
 
-async def _html(
-    request: Request, key: Any, template: str, context, ttl: float | None = None
+def _html(
+    request: Request,
+    site: Site,
+    key: Hashable,
+    template: str,
+    context: Callable[[], dict[str, Any]],
+    ttl: float | None = None,
 ) -> Response:
     """The cached page ``key``, rendered from ``template`` with ``context()`` on a miss."""
-    site = site_of(request)
 
     def make() -> str:
         return site.page(template, **context())
 
-    return await site.respond(request, ("page", key), make, "text/html; charset=utf-8", ttl)
+    return site.respond(request, ("page", key), make, HTML, ttl)
 
 
 def _feeds(*pairs: tuple[str, str]) -> list[dict[str, str]]:
@@ -64,23 +72,21 @@ def _list_page(listing: feeds.PaperList, page: int, title: str) -> dict[str, Any
 
 
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request, page: Page = 1) -> Response:
-    site = site_of(request)
-
-    def context():
+def home(request: Request, site: SiteDep, page: PageNumber = 1) -> Response:
+    def context() -> dict[str, Any]:
         day = feeds.latest_day(site.store)
         if day is None:
             return {"title": "No papers yet", "empty": True, "feeds": DAILY_FEEDS}
         listing = feeds.day_list(site.store, day, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
         return _list_page(listing, page, f"Daily papers, {day}")
 
-    return await _html(request, ("home", page), "list.html", context)
+    return _html(request, site, ("home", page), "list.html", context)
 
 
 @router.get("/papers/date")
 def pick_day(day: Annotated[str, Query(description="YYYY-MM-DD")]) -> RedirectResponse:
     """Where the date picker's form lands (works without JavaScript)."""
-    feeds.parse_day(day, "day")
+    parse_day(day, "day")
     return RedirectResponse(f"/papers/date/{day}", status_code=303)
 
 
@@ -91,51 +97,54 @@ PERIOD_TITLES = {
 }
 
 
-async def _period_page(request: Request, kind: str, label: str, page: int) -> Response:
+def _period_page(request: Request, site: Site, kind: str, label: str, page: int) -> Response:
     """A day's, week's or month's list (``feeds.daily_papers`` checks the label)."""
-    site = site_of(request)
 
-    def context():
+    def context() -> dict[str, Any]:
         listing = feeds.daily_papers(
             site.store, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, **{kind: label}
         )
         return _list_page(listing, page, PERIOD_TITLES[kind].format(label))
 
-    return await _html(request, (kind, label, page), "list.html", context)
+    return _html(request, site, (kind, label, page), "list.html", context)
 
 
 @router.get("/papers/date/{day}", response_class=HTMLResponse)
-async def day_page(request: Request, day: str, page: Page = 1) -> Response:
-    return await _period_page(request, "day", day, page)
+def day_page(request: Request, site: SiteDep, day: DayPath, page: PageNumber = 1) -> Response:
+    return _period_page(request, site, "day", day, page)
 
 
 @router.get("/papers/week/{week}", response_class=HTMLResponse)
-async def week_page(request: Request, week: str, page: Page = 1) -> Response:
-    return await _period_page(request, "week", week, page)
+def week_page(request: Request, site: SiteDep, week: WeekPath, page: PageNumber = 1) -> Response:
+    return _period_page(request, site, "week", week, page)
 
 
 @router.get("/papers/month/{month}", response_class=HTMLResponse)
-async def month_page(request: Request, month: str, page: Page = 1) -> Response:
-    return await _period_page(request, "month", month, page)
+def month_page(request: Request, site: SiteDep, month: MonthPath, page: PageNumber = 1) -> Response:
+    return _period_page(request, site, "month", month, page)
 
 
 @router.get("/papers/trending", response_class=HTMLResponse)
-async def trending_page(request: Request, page: Page = 1) -> Response:
-    site = site_of(request)
-
-    def context():
+def trending_page(request: Request, site: SiteDep, page: PageNumber = 1) -> Response:
+    def context() -> dict[str, Any]:
         listing = feeds.trending(site.store, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
         return _list_page(listing, page, "Trending papers")
 
-    return await _html(request, ("trending", page), "list.html", context)
+    return _html(request, site, ("trending", page), "list.html", context)
 
 
-async def _browse(
-    request: Request, site: Site, key: tuple, title: str, fetch, page: int, **more: Any
+def _browse(
+    request: Request,
+    site: Site,
+    key: Hashable,
+    title: str,
+    fetch: Callable[..., list[Paper]],
+    page: int,
+    **more: Any,
 ) -> Response:
     """An author's or a category's papers, a page at a time (one extra row tells if more)."""
 
-    def context():
+    def context() -> dict[str, Any]:
         found = fetch(limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
         return {
             "title": title,
@@ -146,13 +155,12 @@ async def _browse(
             **more,
         }
 
-    return await _html(request, key, "browse.html", context)
+    return _html(request, site, key, "browse.html", context)
 
 
 @router.get("/authors/{name:path}", response_class=HTMLResponse)
-async def author_page(request: Request, name: str, page: Page = 1) -> Response:
-    site = site_of(request)
-    return await _browse(
+def author_page(request: Request, site: SiteDep, name: str, page: PageNumber = 1) -> Response:
+    return _browse(
         request,
         site,
         ("author", name, page),
@@ -166,9 +174,8 @@ async def author_page(request: Request, name: str, page: Page = 1) -> Response:
 
 
 @router.get("/categories/{category}", response_class=HTMLResponse)
-async def category_page(request: Request, category: str, page: Page = 1) -> Response:
-    site = site_of(request)
-    return await _browse(
+def category_page(request: Request, site: SiteDep, category: str, page: PageNumber = 1) -> Response:
+    return _browse(
         request,
         site,
         ("category", category, page),
@@ -183,43 +190,28 @@ async def category_page(request: Request, category: str, page: Page = 1) -> Resp
 
 
 @router.get("/search", response_class=HTMLResponse)
-async def search_page(
-    request: Request,
-    q: Annotated[str, Query(max_length=250)] = "",
-    since: str | None = None,
-    until: str | None = None,
-    category: Annotated[str | None, Query(max_length=40)] = None,
-    has_code: bool = False,
-    page: Page = 1,
+def search_page(
+    request: Request, site: SiteDep, params: Annotated[SearchPage, Query()]
 ) -> Response:
-    site = site_of(request)
-    since, until, category = since or None, until or None, category or None
-    check_day(since, "since")
-    check_day(until, "until")
-    if since and until and since > until:
-        raise InvalidInput("since must not be after until")
+    q, page = params.q, params.page
 
-    def context():
+    def context() -> dict[str, Any]:
         base = {
             "title": f"Search: {q}" if q else "Search",
             "query": q,
-            "since": since,
-            "until": until,
-            "category": category,
-            "has_code": has_code,
+            **params.search_options(),
             "page": page,
         }
         if not q.strip():
             return {**base, "result": None}
+        if params.empty_range:
+            return {**base, "result": None, "problem": "From is after To: no day is in that range."}
         try:
             result = site.searcher().search(
                 q,
                 limit=SEARCH_PAGE_SIZE + 1,
                 offset=(page - 1) * SEARCH_PAGE_SIZE,
-                since=since,
-                until=until,
-                category=category,
-                has_code=has_code,
+                **params.search_options(),
             )
         except PaperstandError as exc:  # e.g. search not set up: say so on the page
             return {**base, "result": None, "problem": str(exc)}
@@ -233,21 +225,19 @@ async def search_page(
             "feed_query": q,
         }
 
-    key = ("search", q, since, until, category, has_code, page)
-    return await _html(request, key, "search.html", context, ttl=SEARCH_TTL)
+    key = ("search", *sorted(params.model_dump().items()))
+    return _html(request, site, key, "search.html", context, ttl=SEARCH_TTL)
 
 
 @router.get("/docs", response_class=HTMLResponse)
-def docs(request: Request) -> HTMLResponse:
+def docs(site: SiteDep) -> HTMLResponse:
     """Swagger UI over ``/openapi.json``, served from the fastapi-offline package."""
-    return HTMLResponse(site_of(request).page("docs.html", title="API documentation"))
+    return HTMLResponse(site.page("docs.html", title="API documentation"))
 
 
-@router.get("/papers/{paper_id:path}", response_class=HTMLResponse)
-async def paper_page(request: Request, paper_id: str) -> Response:
-    site = site_of(request)
-
-    def context():
+@router.get("/papers/{paper_id:paper_id}", response_class=HTMLResponse)
+def paper_page(request: Request, site: SiteDep, paper_id: PaperId) -> Response:
+    def context() -> dict[str, Any]:
         paper = find_paper(site.store, paper_id)
         try:
             similar = site.searcher().similar(paper.id, limit=SIMILAR)
@@ -259,7 +249,6 @@ async def paper_page(request: Request, paper_id: str) -> Response:
             "similar": similar,
             "bibtex": bibtex.entry(paper),
             "feeds": DAILY_FEEDS,
-            "day": paper.submitted_on or paper.listed,
         }
 
-    return await _html(request, ("paper", paper_id), "paper.html", context, ttl=SEARCH_TTL)
+    return _html(request, site, ("paper", paper_id), "paper.html", context, ttl=SEARCH_TTL)

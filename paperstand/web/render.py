@@ -13,7 +13,7 @@ from urllib.parse import quote
 from jinja2 import Environment
 from markupsafe import Markup, escape
 
-from paperstand.feeds import week_label
+from paperstand.dates import week_label
 from paperstand.models import Paper
 
 # Inline and display math as arXiv abstracts write it; highlighting must not split it.

@@ -4,28 +4,52 @@ any search query. Every feed exists as ``.xml`` (RSS) and ``.atom``; pages link 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from feedgen.feed import FeedGenerator
 
 from paperstand import feeds
-from paperstand.errors import NotFound
 from paperstand.models import Paper
 from paperstand.web import render
-from paperstand.web.app import SEARCH_TTL, Site, site_of
-from paperstand.web.hf import paper_day
+from paperstand.web.errors import documented
+from paperstand.web.params import CATEGORY_PATTERN
+from paperstand.web.site import SEARCH_TTL, Site, SiteDep
 
-router = APIRouter(tags=["feeds"])
 FEED_SIZE = 50
 MEDIA = {"xml": "application/rss+xml; charset=utf-8", "atom": "application/atom+xml; charset=utf-8"}
-Format = Annotated[str, "xml or atom"]
+Format = Annotated[
+    str, Path(description="xml: RSS 2.0; atom: Atom.", json_schema_extra={"enum": list(MEDIA)})
+]
+router = APIRouter(
+    tags=["feeds"],
+    default_response_class=Response,
+    responses={
+        200: {
+            "content": {
+                media.split(";")[0]: {"schema": {"type": "string"}} for media in MEDIA.values()
+            }
+        },
+        **documented(404),
+    },
+)
+
+
+# Characters XML 1.0 cannot carry at all (lxml refuses them): user queries and paper text
+# may hold them, a feed must not fail on them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _text(value: str) -> str:
+    return _NOT_XML.sub("", value)
 
 
 def _when(paper: Paper) -> datetime:
-    value = paper.published or paper_day(paper)
+    value = paper.published or paper.day
     if value:
         try:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -41,8 +65,8 @@ def build_feed(
     """The feed document for ``papers`` (``fmt`` is ``xml`` for RSS 2.0 or ``atom``)."""
     fg = FeedGenerator()
     fg.id(base + path)
-    fg.title(title)
-    fg.subtitle(description)  # RSS description
+    fg.title(_text(title))
+    fg.subtitle(_text(description))  # RSS description
     fg.link(href=base + path, rel="self")
     fg.link(href=base + "/", rel="alternate")
     fg.language("en")
@@ -53,34 +77,32 @@ def build_feed(
         entry = fg.add_entry()
         entry.id(url)
         entry.guid(url, permalink=True)
-        entry.title(" ".join(paper.title.split()) or paper.id)
+        entry.title(_text(" ".join(paper.title.split()) or paper.id))
         entry.link(href=url)
-        entry.description(paper.ai_summary or paper.abstract or paper.title)
+        entry.description(_text(paper.ai_summary or paper.abstract or paper.title))
         if fmt == "atom":  # RSS 2.0 authors must be e-mail addresses, which we lack
             for name in paper.authors[:20]:
-                entry.author(name=name)
+                entry.author(name=_text(name))
         for category in paper.categories:
-            entry.category(term=category)
+            entry.category(term=_text(category))
         entry.published(_when(paper))
         entry.updated(_when(paper))
     return fg.atom_str(pretty=True) if fmt == "atom" else fg.rss_str(pretty=True)
 
 
-async def _serve(
+def _serve(
     request: Request,
-    key: tuple,
-    make_list,
+    site: Site,
+    key: Hashable,
+    make_list: Callable[[Site], list[Paper]],
     title: str,
     description: str,
     fmt: str,
     ttl: float | None = None,
 ) -> Response:
-    site = site_of(request)
-    if fmt not in MEDIA:
-        raise NotFound(f"no such feed format {fmt!r}: use .xml (RSS 2.0) or .atom")
     base = str(request.base_url).rstrip("/")
     path = request.url.path
-    return await site.respond(
+    return site.respond(
         request,
         ("feed", key, fmt, base),
         lambda: build_feed(base, path, title, description, make_list(site), fmt),
@@ -89,16 +111,17 @@ async def _serve(
     )
 
 
-@router.get("/feeds/daily.{fmt}")
-async def daily_feed(request: Request, fmt: Format) -> Response:
+@router.get("/feeds/daily.{fmt:feed_format}")
+def daily_feed(request: Request, site: SiteDep, fmt: Format) -> Response:
     """The latest day's papers, ranked."""
 
     def papers(site: Site) -> list[Paper]:
         day = feeds.latest_day(site.store)
         return feeds.day_list(site.store, day, limit=FEED_SIZE).papers if day else []
 
-    return await _serve(
+    return _serve(
         request,
+        site,
         ("daily",),
         papers,
         "paperstand: daily papers",
@@ -107,11 +130,12 @@ async def daily_feed(request: Request, fmt: Format) -> Response:
     )
 
 
-@router.get("/feeds/trending.{fmt}")
-async def trending_feed(request: Request, fmt: Format) -> Response:
+@router.get("/feeds/trending.{fmt:feed_format}")
+def trending_feed(request: Request, site: SiteDep, fmt: Format) -> Response:
     """Trending papers (upvotes decayed by age)."""
-    return await _serve(
+    return _serve(
         request,
+        site,
         ("trending",),
         lambda site: feeds.trending(site.store, limit=FEED_SIZE).papers,
         "paperstand: trending papers",
@@ -120,11 +144,17 @@ async def trending_feed(request: Request, fmt: Format) -> Response:
     )
 
 
-@router.get("/feeds/categories/{category}.{fmt}")
-async def category_feed(request: Request, category: str, fmt: Format) -> Response:
+@router.get("/feeds/categories/{category}.{fmt:feed_format}", responses=documented(422))
+def category_feed(
+    request: Request,
+    site: SiteDep,
+    category: Annotated[str, Path(description="An arXiv category.", pattern=CATEGORY_PATTERN)],
+    fmt: Format,
+) -> Response:
     """The latest papers of an arXiv category."""
-    return await _serve(
+    return _serve(
         request,
+        site,
         ("category", category),
         lambda site: site.store.papers_in_category(category, limit=FEED_SIZE),
         f"paperstand: {category}",
@@ -133,9 +163,12 @@ async def category_feed(request: Request, category: str, fmt: Format) -> Respons
     )
 
 
-@router.get("/feeds/search.{fmt}")
-async def search_feed(
-    request: Request, fmt: Format, q: Annotated[str, Query(min_length=1, max_length=250)]
+@router.get("/feeds/search.{fmt:feed_format}", responses=documented(422))
+def search_feed(
+    request: Request,
+    site: SiteDep,
+    fmt: Format,
+    q: Annotated[str, Query(min_length=1, max_length=250)],
 ) -> Response:
     """The best matches of a search query, for a feed reader to watch."""
 
@@ -143,8 +176,9 @@ async def search_feed(
         result = site.searcher().search(q, limit=FEED_SIZE)
         return [hit.paper for hit in result.hits]
 
-    return await _serve(
+    return _serve(
         request,
+        site,
         ("search", q),
         papers,
         f"paperstand: search {q}",

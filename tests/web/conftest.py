@@ -13,11 +13,13 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from paperstand.ingest import ingest
@@ -25,7 +27,7 @@ from paperstand.models import Paper
 from paperstand.settings import Settings
 from paperstand.sources import hf_daily, jsonl
 from paperstand.store import open_store
-from paperstand.web import create_app
+from paperstand.web.app import create_app
 from tests.conftest import DATA
 
 ARXIV_DAYS = ("2025-03-24", "2025-03-25", "2025-03-26")
@@ -98,13 +100,13 @@ def hf_response(day: str) -> list[dict]:
     return orjson.loads((DATA / "hf" / "responses" / f"{day}.json").read_bytes())
 
 
-@pytest.fixture(scope="session")
-def live_url(web_settings: Settings) -> Iterator[str]:
-    """The app under uvicorn on a free loopback port, in a background thread."""
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """``app`` under uvicorn on a free loopback port, in a background thread."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(web_settings), log_level="warning", access_log=False)
+    config = uvicorn.Config(app, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -119,3 +121,10 @@ def live_url(web_settings: Settings) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@pytest.fixture(scope="session")
+def live_url(web_settings: Settings) -> Iterator[str]:
+    """The app over the session's store, served on loopback."""
+    with serving(create_app(web_settings)) as url:
+        yield url

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from paperstand.models import Paper
 from paperstand.settings import Settings
 from paperstand.store import Store
-from paperstand.web import create_app
+from paperstand.web.app import create_app
 
 
 def test_pages_api_and_feeds_over_each_backend(store: Store, tmp_path: Path):

@@ -1,0 +1,166 @@
+"""The parameters of the web face, each declared once: what a page and its JSON twin accept,
+how the OpenAPI schema describes it, and the paper-id path segment.
+
+The schema must say exactly what the code accepts (a schema-driven fuzzer checks it, see
+``tests/web/test_openapi.py``): every parameter has its pattern and bounds here. Values
+whose shape is checked by pydantic answer 422; days, weeks and months are checked by
+``paperstand.dates`` (the one parser the CLI and the sources use too) and answer 400, as do
+the one combination a schema cannot express (two periods at once).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import Path, Query
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from starlette.convertors import Convertor, register_url_convertor
+
+from paperstand.dates import DAY_PATTERN, MONTH_PATTERN, WEEK_PATTERN, parse_day
+
+# A paper id in a path: an id as stored, any arXiv spelling (old-style ids have a "/"), a
+# DOI. Never a word another route owns (/papers/date/..., /papers/trending,
+# /api/papers/search) nor ending like another route (.md, .bib, /similar), so every URL has
+# exactly one route, whatever order the routers are included in.
+PAPER_ID = (
+    r"(?!(?:date|week|month)(?:/|$)|trending$|search$)"
+    r"[^?#\s\x00-\x1f\x7f]{1,300}?(?<!\.md)(?<!\.bib)(?<!/similar)"
+)
+
+
+class _Segment(Convertor[str]):
+    """A path parameter that must match ``regex`` for its route to match at all."""
+
+    def __init__(self, regex: str) -> None:
+        self.regex = regex
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("paper_id", _Segment(PAPER_ID))
+# Every feed answers in both formats; another extension is no route at all (404).
+register_url_convertor("feed_format", _Segment("xml|atom"))
+
+PaperId = Annotated[
+    str,
+    Path(
+        description="An arXiv id (any version, old or new style), an arXiv or Hugging Face "
+        "paper URL, a DOI, or an id as stored.",
+        json_schema_extra={"pattern": f"^{PAPER_ID}$", "minLength": 1, "maxLength": 300},
+        examples=["2407.01234", "hep-th/9901001v2", "arXiv:2407.01234"],
+    ),
+]
+
+
+def _period(pattern: str, description: str, **extra: Any) -> Any:
+    """A day, week or month parameter: documented with its pattern, checked by
+    ``paperstand.dates`` (400 naming the parameter, not pydantic's 422)."""
+    return Query(description=description, json_schema_extra={"pattern": pattern, **extra})
+
+
+DAY_HELP = "A day, YYYY-MM-DD."
+WEEK_HELP = "An ISO week, YYYY-Www (week 53 too, in the years that have one)."
+MONTH_HELP = "A month, YYYY-MM."
+
+DayParam = Annotated[str | None, _period(DAY_PATTERN, DAY_HELP, format="date")]
+WeekParam = Annotated[str | None, _period(WEEK_PATTERN, WEEK_HELP)]
+MonthParam = Annotated[str | None, _period(MONTH_PATTERN, MONTH_HELP)]
+
+# Path twins of the above, for the pages of one day, week or month.
+DayPath = Annotated[str, Path(json_schema_extra={"pattern": DAY_PATTERN, "format": "date"})]
+WeekPath = Annotated[str, Path(json_schema_extra={"pattern": WEEK_PATTERN})]
+MonthPath = Annotated[str, Path(json_schema_extra={"pattern": MONTH_PATTERN})]
+
+SortParam = Annotated[
+    Literal["publishedAt", "trending"] | None,
+    Query(description="publishedAt: latest day first; trending: upvotes decayed by age."),
+]
+Submitter = Annotated[
+    str | None,
+    Query(
+        description="Only papers this user submitted to the daily list.",
+        pattern=r"^[^\x00-\x1f\x7f]{1,100}$",
+    ),
+]
+# arXiv categories: cs.LG, hep-th, astro-ph.CO, math.AG, ...
+CATEGORY_PATTERN = r"^[A-Za-z][A-Za-z-]{0,19}(?:\.[A-Za-z-]{1,19})?$"
+PageNumber = Annotated[int, Query(ge=1, le=1000, description="Page number, from 1.")]
+BibtexIds = Annotated[
+    str,
+    Query(
+        description="Paper ids, comma-separated: at most 500.",
+        pattern=r"^[^,\s\x00-\x1f\x7f]+(?:,[^,\s\x00-\x1f\x7f]+){0,499}$",
+        max_length=20_000,
+    ),
+]
+
+
+class SearchFilters(BaseModel):
+    """What a search may be narrowed by; the same for the search page and ``/api/search``.
+    A day that does not parse is an :class:`~paperstand.errors.InvalidDate` (400)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    since: str | None = Field(
+        None,
+        description="Listed on or after this day, YYYY-MM-DD.",
+        json_schema_extra={"pattern": DAY_PATTERN, "format": "date"},
+    )
+    until: str | None = Field(
+        None,
+        description="Listed on or before this day, YYYY-MM-DD.",
+        json_schema_extra={"pattern": DAY_PATTERN, "format": "date"},
+    )
+    category: str | None = Field(
+        None, description="An arXiv category, e.g. cs.LG.", pattern=CATEGORY_PATTERN
+    )
+    has_code: bool = Field(False, description="Only papers with a known GitHub repository.")
+
+    @model_validator(mode="after")
+    def _days(self) -> SearchFilters:
+        # InvalidInput is not a ValueError: pydantic lets it through to the 400 handler.
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value is not None:
+                parse_day(value, name)
+        return self
+
+    @property
+    def empty_range(self) -> bool:
+        """True when ``since`` is after ``until``: no day is in the range, so nothing can
+        match. Not an error (a schema cannot say that one parameter bounds another)."""
+        return bool(self.since and self.until and self.since > self.until)
+
+    def search_options(self) -> dict[str, Any]:
+        """The keyword arguments of ``Searcher.search`` these filters stand for."""
+        return {
+            "since": self.since,
+            "until": self.until,
+            "category": self.category,
+            "has_code": self.has_code,
+        }
+
+
+class SearchQuery(SearchFilters):
+    """``/api/search``: a query is required, results come by limit and offset."""
+
+    q: str = Field(min_length=1, max_length=250, description="What to search for.")
+    limit: int = Field(20, ge=1, le=100)
+    offset: int = Field(0, ge=0, le=10_000)
+
+
+class SearchPage(SearchFilters):
+    """``/search``: the page shows its form without a query; the form sends empty fields
+    for the filters left blank, which mean "no filter"."""
+
+    q: str = Field("", max_length=250)
+    page: int = Field(1, ge=1, le=1000)
+
+    @field_validator("since", "until", "category", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return value or None

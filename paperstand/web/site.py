@@ -1,0 +1,114 @@
+"""What every handler of the web face shares: the :class:`Site` (store, settings, search
+service, response cache, templates) and how a handler gets it.
+
+A handler asks for it as a parameter, ``site: SiteDep``; ``create_app`` builds one Site per
+app. Routers import this module, never ``app.py``, so the web package has no import cycle:
+``app`` → routers → ``site`` (and ``params``, ``render``, ...), never back.
+
+Handlers that touch the store are plain ``def`` functions. The store's drivers (sqlite3,
+psycopg) block, so FastAPI runs such handlers in its thread pool; the event loop only
+parses requests and writes responses. That includes the data-version check of every
+cached answer: one thread hop per request (tens of microseconds) is far cheaper than a
+PostgreSQL round trip holding up every other request on the loop, and unlike a version
+remembered for a while it never serves a page older than the last write.
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from paperstand.errors import Unavailable
+from paperstand.settings import Settings
+from paperstand.store import Store
+from paperstand.web import render
+from paperstand.web.cache import ResponseCache
+
+if TYPE_CHECKING:  # the search service loads indexes and models: imported on first use
+    from paperstand.search import Searcher
+
+# Search answers also depend on indexes built outside the papers table: keep them briefly.
+SEARCH_TTL = 60.0
+
+
+def templates() -> Environment:
+    """The Jinja2 environment of ``web/templates``, with the filters of ``render.py``."""
+    env = Environment(
+        loader=PackageLoader("paperstand.web", "templates"),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    render.install(env)
+    return env
+
+
+@dataclass
+class Site:
+    """What every handler needs, built once per app."""
+
+    settings: Settings
+    store: Store
+    templates: Environment = field(default_factory=templates)
+    cache: ResponseCache = field(default_factory=ResponseCache)
+    _searcher: Searcher | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def respond(
+        self,
+        request: Request,
+        key: Hashable,
+        make: Callable[[], str | bytes],
+        media_type: str,
+        ttl: float | None = None,
+    ) -> Response:
+        """The response for ``key`` from the cache, else ``make()``, kept under the store's
+        data version with an ETag, so a client that has it already gets a 304.
+
+        Call it from a ``def`` handler (the thread pool): it asks the store for its data
+        version. Two requests missing together both render, cheaper than making readers
+        wait for each other.
+        """
+        version = self.store.data_version()
+        found = self.cache.get(version, key)
+        if found is None:
+            made = make()
+            body = made.encode() if isinstance(made, str) else made
+            etag = f'"{version:x}-{zlib.crc32(body):08x}"'
+            self.cache.put(version, key, body, etag, ttl)
+        else:
+            body, etag = found.body, found.etag
+        headers = {"ETag": etag, "Cache-Control": "no-cache"}
+        if etag in request.headers.get("if-none-match", ""):
+            return Response(status_code=304, headers=headers)
+        return Response(body, media_type=media_type, headers=headers)
+
+    def searcher(self) -> Searcher:
+        """The search service, built on first use (it may load indexes and models)."""
+        with self._lock:
+            if self._searcher is None:
+                try:
+                    from paperstand.search import Searcher
+                except ImportError as exc:
+                    raise Unavailable(f"search is not available: {exc}") from exc
+                self._searcher = Searcher(self.store, self.settings)
+            return self._searcher
+
+    def page(self, template: str, **context: Any) -> str:
+        return self.templates.get_template(template).render(**context)
+
+
+async def _site(request: Request) -> Site:
+    # async: a dependency this cheap must not cost a trip to the thread pool.
+    return request.app.state.site
+
+
+SiteDep = Annotated[Site, Depends(_site)]
+"""A handler parameter ``site: SiteDep`` receives the app's :class:`Site`."""
