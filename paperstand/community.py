@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from paperstand import ids
+from paperstand.dates import parse_day
 from paperstand.errors import InvalidInput, NotFound, RuleBroken
 from paperstand.models import Paper
 from paperstand.settings import Settings
@@ -46,11 +47,12 @@ _NEW_STYLE = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}$")
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """A paper as a list shows it: the paper, its community numbers, its curated day and
-    its local submitter's id (None when Hugging Face featured it)."""
+    """A paper as a list shows it: the paper, its community numbers, its curated day, and
+    the public name of whoever submitted it here (None when Hugging Face featured it)."""
 
     paper: Paper
     listed: Listed
+    submitter: str | None = None
 
     @property
     def standing(self) -> Standing:
@@ -211,11 +213,38 @@ def curated(
     limit: int = 50,
     offset: int = 0,
     user_id: int | None = None,
+    submitter: str | None = None,
+    recent_first: bool = False,
 ) -> tuple[list[Entry], int]:
-    """One page of the curated lists of ``first``..``last`` and how many papers they hold."""
+    """One page of the curated lists of ``first``..``last`` and how many papers they hold
+    (ranked as :meth:`CommunityStore.curated` says)."""
     part = store.community
-    page = part.curated(first, last, limit=limit, offset=offset, user_id=user_id)
-    return entries(store, page), part.count_curated(first, last)
+    page = part.curated(
+        first,
+        last,
+        limit=limit,
+        offset=offset,
+        user_id=user_id,
+        submitter=submitter,
+        recent_first=recent_first,
+    )
+    return entries(store, page), part.count_curated(first, last, submitter=submitter)
+
+
+@dataclass(frozen=True, slots=True)
+class NewOnArxiv:
+    """One page of a day's arXiv listing, and the listing days around it."""
+
+    day: str
+    category: str | None
+    entries: list[Entry]
+    total: int
+    previous: str | None
+    following: str | None
+
+
+def latest_listing(store: Store) -> str | None:
+    return store.community.listing_neighbours("")[0]
 
 
 def new_on_arxiv(
@@ -226,12 +255,16 @@ def new_on_arxiv(
     limit: int = 50,
     offset: int = 0,
     user_id: int | None = None,
-) -> tuple[list[Entry], int]:
-    """One page of everything arXiv listed on ``day`` (in ``category`` when given)."""
+) -> NewOnArxiv:
+    """One page of everything arXiv listed on ``day`` (in ``category``, primary or
+    cross-listed, when given), newest id first."""
+    parse_day(day, "day")
     category = (category or "").strip() or None
     part = store.community
     page = part.new_on_arxiv(day, category=category, limit=limit, offset=offset, user_id=user_id)
-    return entries(store, page), part.count_new_on_arxiv(day, category=category)
+    _, previous, following = part.listing_neighbours(day)
+    total = part.count_new_on_arxiv(day, category=category)
+    return NewOnArxiv(day, category, entries(store, page), total, previous, following)
 
 
 def paper_standing(store: Store, reference: str, user_id: int | None = None) -> Entry:

@@ -83,11 +83,9 @@ def trending(
 ) -> list[Ranked]:
     """Every curated paper of ``first``..``last`` (default: the last ``trending_days``
     days up to the newest curated day) by trending score, best first."""
+    last = last or store.community.latest_curated_day()
     if last is None:
-        days = store.community.curated_days()
-        if not days:
-            return []
-        last = days[0]
+        return []
     newest = date.fromisoformat(last)
     if first is None:
         first = (newest - timedelta(days=settings.trending_days - 1)).isoformat()

@@ -310,7 +310,10 @@ def test_the_curated_list_is_submitted_or_featured_papers_ranked_by_both_votes(
     assert [e.standing.upvoted for e in entries] == [True, True, False]
     page, _ = community.curated(store, "2026-04-30", "2026-04-30", limit=1, offset=1)
     assert [e.paper.id for e in page] == ["2604.00061"]
-    assert store.community.curated_days() == ("2026-04-30",)
+    assert store.community.latest_curated_day() == "2026-04-30"
+    assert store.community.curated_neighbours("2026-04-30", "2026-04-30") == (None, None)
+    assert store.community.curated_neighbours("2026-04-29", "2026-04-29") == (None, "2026-04-30")
+    assert store.community.curated_neighbours("2026-05-01", "2026-05-02") == ("2026-04-30", None)
 
 
 def test_new_on_arxiv_lists_a_whole_day_by_category_and_page(store: Store) -> None:
@@ -322,14 +325,18 @@ def test_new_on_arxiv_lists_a_whole_day_by_category_and_page(store: Store) -> No
             paper("2604.00073", listed="2026-04-29", categories=["stat.ML"]),
         ]
     )
-    entries, total = community.new_on_arxiv(store, "2026-04-30")
-    assert ([e.paper.id for e in entries], total) == (
+    found = community.new_on_arxiv(store, "2026-04-30")
+    assert ([e.paper.id for e in found.entries], found.total) == (
         ["2604.00072", "2604.00071", "2604.00070"],
         3,
     )
-    entries, total = community.new_on_arxiv(store, "2026-04-30", category="stat.ML", limit=1)
-    assert ([e.paper.id for e in entries], total) == (["2604.00071"], 2)
-    entries, _ = community.new_on_arxiv(store, "2026-04-30", category="stat.ML", offset=1)
-    assert [e.paper.id for e in entries] == ["2604.00070"]
-    assert community.new_on_arxiv(store, "2026-04-30", category="cs.\x00")[1] == 0
-    assert store.community.listing_days() == ("2026-04-30", "2026-04-29")
+    assert (found.previous, found.following) == ("2026-04-29", None)
+    found = community.new_on_arxiv(store, "2026-04-30", category="stat.ML", limit=1)
+    assert ([e.paper.id for e in found.entries], found.total) == (["2604.00071"], 2)
+    found = community.new_on_arxiv(store, "2026-04-30", category="stat.ML", offset=1)
+    assert [e.paper.id for e in found.entries] == ["2604.00070"]
+    assert community.new_on_arxiv(store, "2026-04-30", category="cs.\x00").total == 0
+    with pytest.raises(InvalidInput):
+        community.new_on_arxiv(store, "2026-02-30")
+    assert store.community.listing_neighbours("2026-04-30") == ("2026-04-30", "2026-04-29", None)
+    assert store.community.listing_neighbours("2026-04-01") == ("2026-04-30", None, "2026-04-29")

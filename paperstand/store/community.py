@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -114,6 +115,15 @@ star_counts = Table(
     Column("day", Text, nullable=False),
     Column("stars", Integer, nullable=False),
     PrimaryKeyConstraint("paper_pk", "day"),
+)
+
+community_version = Table(
+    "community_version",
+    metadata,
+    # Bumped by every community write, in its transaction: pages and API answers showing
+    # votes or comments are cached under it (with the papers' data version).
+    Column("id", Integer, CheckConstraint("id = 1"), primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
 )
 
 # PostgreSQL advisory lock serialising submissions (the per-day quota is a count, then an
@@ -281,9 +291,7 @@ class CommunityStore(Part):
         ready_only: bool = True,
         stars_since: str | None = None,
     ) -> Select[Any]:
-        joined = submissions.c.paper_id == papers.c.id
-        if ready_only:
-            joined = and_(joined, submissions.c.status == "ready")
+        joined = _ready_submission() if ready_only else submissions.c.paper_id == papers.c.id
         growth = _star_growth(stars_since) if stars_since else null()
         return (
             select(
@@ -308,19 +316,28 @@ class CommunityStore(Part):
         limit: int,
         offset: int = 0,
         user_id: int | None = None,
+        submitter: str | None = None,
+        recent_first: bool = False,
     ) -> list[Listed]:
-        """The curated list of ``first``..``last``: papers submitted here on those days, or
+        """The curated lists of ``first``..``last``: papers submitted here on those days, or
         featured by Hugging Face on them; most upvoted (both kinds summed) first, then the
-        later day, the later ``published``, the larger id."""
+        later day, the later ``published``, the later ``submittedOnDailyAt`` (Hugging
+        Face's tie-break), the larger id. ``recent_first`` puts the later
+        day before the upvotes; ``submitter`` keeps the papers Hugging Face lists as
+        submitted by that user name."""
         day = func.coalesce(submissions.c.day, papers.c.submitted_on)
         total = func.coalesce(papers.c.upvotes, 0) + _local_votes()
+        order = [day.desc(), total.desc()] if recent_first else [total.desc(), day.desc()]
         query = (
             self._select(user_id)
-            .where(_on_curated_days(first, last))
+            .where(*_curated_filter(first, last, submitter))
             .order_by(
-                total.desc(),
-                day.desc(),
+                *order,
                 papers.c.published.desc().nulls_last(),
+                # Hugging Face's own last tie-break.
+                dialect.json_text(self.dialect, papers.c.extra, "submittedOnDailyAt")
+                .desc()
+                .nulls_last(),
                 papers.c.id.desc(),
             )
             .limit(limit)
@@ -328,36 +345,51 @@ class CommunityStore(Part):
         )
         return self._listed(query)
 
-    def count_curated(self, first: str, last: str) -> int:
+    def count_curated(self, first: str, last: str, *, submitter: str | None = None) -> int:
         query = (
             select(func.count())
-            .select_from(
-                papers.outerjoin(
-                    submissions,
-                    and_(submissions.c.paper_id == papers.c.id, submissions.c.status == "ready"),
-                )
-            )
-            .where(_visible(), _on_curated_days(first, last))
+            .select_from(papers.outerjoin(submissions, _ready_submission()))
+            .where(*_curated_filter(first, last, submitter))
         )
         with self.read() as conn:
             return conn.execute(query).scalar_one()
 
-    def curated_days(self) -> tuple[str | None, ...]:
-        """Every day that has a curated list, latest first."""
-        featured = select(papers.c.submitted_on.label("day")).where(
-            papers.c.submitted_on.is_not(None), papers.c.deleted == false()
+    def _curated_days(self) -> Any:
+        """Every curated day (with repeats), as a subquery of one column, ``day``."""
+        featured = (
+            select(papers.c.submitted_on.label("day"))
+            .select_from(papers.outerjoin(submissions, _ready_submission()))
+            .where(papers.c.submitted_on.is_not(None), submissions.c.day.is_(None), _visible())
         )
-        submitted = select(submissions.c.day).where(submissions.c.status == "ready")
-        union = featured.union(submitted).subquery()
+        submitted = (
+            select(submissions.c.day)
+            .select_from(submissions.join(papers, papers.c.id == submissions.c.paper_id))
+            .where(submissions.c.status == "ready", _visible())
+        )
+        return featured.union_all(submitted).subquery()
+
+    def latest_curated_day(self) -> str | None:
+        days = self._curated_days()
         with self.read() as conn:
-            return tuple(conn.execute(select(union.c.day).order_by(union.c.day.desc())).scalars())
+            return conn.execute(select(func.max(days.c.day))).scalar()
+
+    def curated_neighbours(self, first: str, last: str) -> tuple[str | None, str | None]:
+        """The nearest curated days before ``first`` and after ``last``."""
+        days = self._curated_days()
+        before = select(func.max(days.c.day)).where(days.c.day < first).scalar_subquery()
+        after = select(func.min(days.c.day)).where(days.c.day > last).scalar_subquery()
+        with self.read() as conn:
+            row = conn.execute(select(before, after)).one()
+        return row[0], row[1]
 
     def trending_candidates(
         self, first: str, last: str, *, stars_since: str, user_id: int | None = None
     ) -> list[Listed]:
         """Every paper on the curated lists of ``first``..``last``, with the stars gained
         since the snapshot of ``stars_since`` or later (None where unknown)."""
-        query = self._select(user_id, stars_since=stars_since).where(_on_curated_days(first, last))
+        query = self._select(user_id, stars_since=stars_since).where(
+            *_curated_filter(first, last, None)
+        )
         return self._listed(query)
 
     def new_on_arxiv(
@@ -391,16 +423,23 @@ class CommunityStore(Part):
             where.append(dialect.json_array_has(self.dialect, papers.c.categories, category))
         return where
 
-    def listing_days(self) -> tuple[str, ...]:
-        """Every arXiv listing day, latest first."""
-        query = (
-            select(papers.c.listed)
-            .where(papers.c.listed.is_not(None))
-            .group_by(papers.c.listed)
-            .order_by(papers.c.listed.desc())
+    def listing_neighbours(self, day: str) -> tuple[str | None, str | None, str | None]:
+        """The latest arXiv listing day, and the nearest ones before and after ``day``."""
+        listed = papers.c.listed
+
+        def bound(*where: ColumnElement[bool], latest: bool = True) -> Any:
+            return select(func.max(listed) if latest else func.min(listed)).where(
+                listed.is_not(None), *where
+            )
+
+        query = select(
+            bound().scalar_subquery(),
+            bound(listed < day).scalar_subquery(),
+            bound(listed > day, latest=False).scalar_subquery(),
         )
         with self.read() as conn:
-            return tuple(conn.execute(query).scalars())
+            latest, before, after = conn.execute(query).one()
+        return latest, before, after
 
     def standing(self, paper_id: str, user_id: int | None = None) -> Listed | None:
         """One paper (visible) with its numbers and submission, any status."""
@@ -408,12 +447,18 @@ class CommunityStore(Part):
         found = self._listed(query)
         return found[0] if found else None
 
+    def version(self) -> int:
+        """A number that changes with every community write, by any process."""
+        with self.read() as conn:
+            return conn.execute(select(community_version.c.version)).scalar_one()
+
     # --- votes --------------------------------------------------------------------------
 
     def vote(self, user_id: int, paper_id: str, *, up: bool) -> Standing:
         """Give (``up``) or take back the user's one vote on the paper, in one transaction
         that also counts the votes; repeating either changes nothing."""
         with self.write() as conn:
+            _bump(conn)
             pk, hf = _paper_pk(conn, paper_id, with_upvotes=True)
             if up:
                 conn.execute(
@@ -456,6 +501,7 @@ class CommunityStore(Part):
         is already stored with its metadata, else ``pending``. :class:`Conflict` when it was
         submitted before or Hugging Face featured it; :class:`RuleBroken` past the quota."""
         with self.write() as conn:
+            _bump(conn)
             dialect.lock(conn, SUBMIT_LOCK)
             earlier = conn.execute(
                 select(*_SUBMISSION_COLUMNS).where(submissions.c.paper_id == paper_id)
@@ -507,6 +553,7 @@ class CommunityStore(Part):
         when there was no pending one (settled already: jobs may run twice)."""
         status = "rejected" if reason else "ready"
         with self.write() as conn:
+            _bump(conn)
             changed = conn.execute(
                 update(submissions)
                 .where(submissions.c.paper_id == paper_id, submissions.c.status == "pending")
@@ -522,6 +569,7 @@ class CommunityStore(Part):
         """A new comment; a reply to a reply becomes a reply to its top-level comment, so
         threads stay one level deep."""
         with self.write() as conn:
+            _bump(conn)
             pk, _ = _paper_pk(conn, paper_id)
             if parent_id is not None:
                 parent = conn.execute(
@@ -572,6 +620,7 @@ class CommunityStore(Part):
         """Change the user's own comment (not deleted); :class:`NotFound` otherwise, the
         same answer for someone else's comment as for none, which reveals nothing."""
         with self.write() as conn:
+            _bump(conn)
             changed = conn.execute(
                 update(comments)
                 .where(
@@ -587,6 +636,7 @@ class CommunityStore(Part):
 
     def set_comment_hidden(self, comment_id: int, hidden: bool) -> Comment:
         with self.write() as conn:
+            _bump(conn)
             changed = conn.execute(
                 update(comments).where(comments.c.id == comment_id).values(hidden=hidden)
             ).rowcount
@@ -598,6 +648,7 @@ class CommunityStore(Part):
 
     def set_paper_hidden(self, paper_id: str, admin_id: int, hidden: bool) -> None:
         with self.write() as conn:
+            _bump(conn)
             pk = conn.execute(select(papers.c.pk).where(papers.c.id == paper_id)).scalar()
             if pk is None:
                 raise NotFound(f"{paper_id} is not in this store")
@@ -632,10 +683,15 @@ class CommunityStore(Part):
             index_elements=["paper_pk", "day"], set_={"stars": statement.excluded.stars}
         )
         with self.write() as conn:
+            _bump(conn)
             conn.execute(statement)
             return conn.execute(
                 select(func.count()).select_from(star_counts).where(star_counts.c.day == day)
             ).scalar_one()
+
+
+def _bump(conn: Connection) -> None:
+    conn.execute(update(community_version).values(version=community_version.c.version + 1))
 
 
 def _paper_pk(conn: Connection, paper_id: str, *, with_upvotes: bool = False) -> tuple[int, Any]:
@@ -654,6 +710,17 @@ def _comments_query(*where: ColumnElement[bool]) -> Select[Any]:
         .select_from(comments.join(papers, papers.c.pk == comments.c.paper_pk))
         .where(*where)
     )
+
+
+def _ready_submission() -> ColumnElement[bool]:
+    return and_(submissions.c.paper_id == papers.c.id, submissions.c.status == "ready")
+
+
+def _curated_filter(first: str, last: str, submitter: str | None) -> list[ColumnElement[bool]]:
+    where = [_visible(), _on_curated_days(first, last)]
+    if submitter is not None:
+        where.append(papers.c.submitted_by == submitter)
+    return where
 
 
 def _on_curated_days(first: str, last: str) -> ColumnElement[bool]:

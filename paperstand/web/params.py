@@ -19,12 +19,14 @@ from starlette.convertors import Convertor, register_url_convertor
 from paperstand.dates import DAY_PATTERN, MONTH_PATTERN, WEEK_PATTERN, parse_day
 
 # A paper id in a path: an id as stored, any arXiv spelling (old-style ids have a "/"), a
-# DOI. Never a word another route owns (/papers/date/..., /papers/trending,
-# /api/papers/search) nor ending like another route (.md, .bib, /similar), so every URL has
-# exactly one route, whatever order the routers are included in.
+# DOI. Never a word another route owns (/papers/date/..., /papers/new/...,
+# /papers/trending, /api/papers/search, /api/papers/submit) nor ending like another route
+# (.md, .bib, /similar, /upvote, /comments, /hide), so every URL has exactly one route,
+# whatever order the routers are included in.
 PAPER_ID = (
-    r"(?!(?:date|week|month)(?:/|$)|trending$|search$)"
+    r"(?!(?:date|week|month|new)(?:/|$)|trending$|search$|submit$|add$)"
     r"[^?#\s\x00-\x1f\x7f]{1,300}?(?<!\.md)(?<!\.bib)(?<!/similar)"
+    r"(?<!/upvote)(?<!/comments)(?<!/hide)"
 )
 
 

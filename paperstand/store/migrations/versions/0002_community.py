@@ -70,8 +70,21 @@ def upgrade() -> None:
         sa.Column("stars", sa.Integer, nullable=False),
         sa.PrimaryKeyConstraint("paper_pk", "day"),
     )
+    op.create_table(
+        "community_version",
+        sa.Column("id", sa.Integer, sa.CheckConstraint("id = 1"), primary_key=True),
+        sa.Column("version", sa.BigInteger, nullable=False),
+    )
+    op.execute("INSERT INTO community_version (id, version) VALUES (1, 0)")
 
 
 def downgrade() -> None:
-    for table in ("star_counts", "hidden_papers", "comments", "submissions", "votes"):
+    for table in (
+        "community_version",
+        "star_counts",
+        "hidden_papers",
+        "comments",
+        "submissions",
+        "votes",
+    ):
         op.drop_table(table)
