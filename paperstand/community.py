@@ -52,7 +52,10 @@ class Entry:
 
     paper: Paper
     listed: Listed
-    submitter: str | None = None
+
+    @property
+    def submitter(self) -> str | None:
+        return self.listed.submitter_name
 
     @property
     def standing(self) -> Standing:

@@ -53,6 +53,18 @@ class StoreError(PaperstandError):
     http_status = 503
 
 
+class Unauthorized(PaperstandError):
+    """No valid session or API token, or a wrong email or password."""
+
+    http_status = 401
+
+
+class Forbidden(PaperstandError):
+    """Known, but not allowed: a banned account, an admin-only action, a failed CSRF check."""
+
+    http_status = 403
+
+
 class Conflict(PaperstandError):
     """The thing exists already (an email or name taken, a paper submitted twice)."""
 
@@ -64,3 +76,13 @@ class RuleBroken(PaperstandError):
     daily quota reached): the message names the rule."""
 
     http_status = 422
+
+
+class RateLimited(PaperstandError):
+    """Too many requests of one kind from one account or address; try again later."""
+
+    http_status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

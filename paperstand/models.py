@@ -138,3 +138,27 @@ class Paper:
 
 
 _FIELD_NAMES = tuple(f.name for f in fields(Paper))
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """An account. ``name`` is what others see (comments, "submitted by"); the email is
+    private to its owner and the admins. Times are ISO 8601 UTC strings."""
+
+    id: int
+    email: str
+    name: str
+    is_admin: bool
+    banned: bool
+    created: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    """A personal API token as its owner sees it listed: never the token itself, which is
+    shown once when made and stored only as a digest."""
+
+    id: int
+    name: str
+    created: str
+    last_used: str | None

@@ -6,9 +6,10 @@ One object, built once per process by the face that starts the work, then passed
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -64,6 +65,46 @@ class Settings(BaseSettings):
     trending_weight_local: float = Field(1.0, ge=0.0)
     trending_weight_hf: float = Field(1.0, ge=0.0)
     trending_weight_stars: float = Field(0.1, ge=0.0)
+
+    # Accounts (accounts/, web/auth.py). The key that signs session and CSRF cookies: when
+    # empty, one is made and kept in HOME/secret_key (accounts/credentials.py).
+    secret_key: SecretStr = SecretStr("")
+    # Anyone may sign up; when off, only admins make accounts (``paperstand user create``).
+    signup_open: bool = True
+    session_days: int = Field(30, ge=1)
+    reset_link_minutes: int = Field(60, ge=1)
+    # Cookies are always marked Secure when this is on, else when the request came over
+    # HTTPS. X-Forwarded-Proto and X-Forwarded-For are believed only from these addresses
+    # (comma-separated; "*" for any), e.g. the reverse proxy in front of paperstand.
+    cookie_secure: bool = False
+    trusted_proxies: str = "127.0.0.1"
+    # Rate limits (accounts/ratelimit.py), in the notation of the ``limits`` package
+    # ("10/minute", several separated by ";"; empty: no limit). Each named limit counts per
+    # account (``rate_NAME``) and per client address (``rate_NAME_ip``).
+    rate_signup_ip: str = "10/hour"
+    rate_login: str = "10/minute;50/day"
+    rate_login_ip: str = "30/minute"
+    rate_reset: str = "3/hour"
+    rate_reset_ip: str = "10/hour"
+    rate_submit: str = "20/hour"
+    rate_submit_ip: str = "60/hour"
+    rate_vote: str = "60/minute"
+    rate_vote_ip: str = "600/minute"
+    rate_comment: str = "10/minute;100/day"
+    rate_comment_ip: str = "30/minute"
+    # Where the counters live: "store" (the database, shared by every worker process and
+    # machine) or any storage URI of the ``limits`` package, e.g. "memory://" (one process).
+    rate_storage: str = "store"
+
+    # Mail (mail/smtp.py): the SMTP server; empty host means mail is not configured.
+    smtp_host: str = ""
+    smtp_port: int = Field(0, ge=0, le=65535)
+    smtp_security: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    mail_from: str = ""
+    # The address users reach the site at, for links in mail (no trailing slash needed).
+    base_url: str = "http://127.0.0.1:8000"
 
     @property
     def sqlite_path(self) -> Path:

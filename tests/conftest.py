@@ -141,3 +141,19 @@ def postgres_store(postgres_url: str) -> Iterator[Store]:
 # --- Search (issue 4) -----------------------------------------------------------------------
 
 from tests.search_corpus import corpus  # noqa: E402, F401 - a session corpus for search tests
+
+# --- Accounts (issue 11) --------------------------------------------------------------------
+
+
+@pytest.fixture
+def fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 with its cheapest parameters: real hashes, a thousandth of the CPU time, for
+    tests that sign up and log in many times (the real parameters are tested on their own)."""
+    from argon2 import PasswordHasher
+
+    from paperstand.accounts import credentials
+
+    monkeypatch.setattr(
+        credentials, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
+    credentials._dummy_hash.cache_clear()

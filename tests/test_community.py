@@ -18,12 +18,27 @@ from paperstand.store import Store
 from tests.replay import ATOM_PATH, Reply
 
 DAY = date(2026, 4, 30)
-ALICE, BOB, CAROL, ADMIN = 1, 2, 3, 9
+ALICE, BOB, CAROL, ADMIN = 1, 2, 3, 4
 
 
 def paper(pid: str, **fields) -> Paper:
     defaults = {"title": f"Paper {pid}", "authors": ["A. Author"], "published": "2026-04-28"}
     return Paper(id=pid, **{**defaults, **fields})
+
+
+def add_users(store: Store, count: int, first: int = 1) -> list[int]:
+    """Accounts u{first}..u{first + count - 1} (no password): in a fresh store, those are
+    also their ids."""
+    made = [
+        store.accounts.add_user(f"u{n}@lab.example", f"u{n}", None)
+        for n in range(first, first + count)
+    ]
+    return [user.id for user in made]
+
+
+@pytest.fixture(autouse=True)
+def accounts(store: Store) -> None:
+    assert add_users(store, 4) == [ALICE, BOB, CAROL, ADMIN]
 
 
 @pytest.fixture
@@ -196,6 +211,8 @@ def test_one_vote_per_account_kept_apart_from_hugging_face_upvotes(store: Store)
 def test_votes_are_exact_under_concurrent_clicking(store: Store) -> None:
     store.upsert_papers([paper("2604.00031", submitted_on="2026-04-30")])
     voters, clicks = 12, 4
+    first_voter = ADMIN + 1
+    assert add_users(store, voters, first_voter)[0] == first_voter
     barrier = threading.Barrier(voters)
     errors: list[BaseException] = []
 
@@ -210,7 +227,10 @@ def test_votes_are_exact_under_concurrent_clicking(store: Store) -> None:
         except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
 
-    threads = [threading.Thread(target=click, args=(user,)) for user in range(1, voters + 1)]
+    threads = [
+        threading.Thread(target=click, args=(user,))
+        for user in range(first_voter, first_voter + voters)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -12,6 +12,7 @@ from paperstand.errors import InvalidInput
 from paperstand.models import Paper
 from paperstand.settings import Settings
 from paperstand.store import Store
+from tests.test_community import add_users
 
 
 @pytest.fixture
@@ -54,9 +55,10 @@ def test_daily_papers_dispatches_hugging_face_parameters(lists: Store, tmp_path:
 
 
 def test_local_votes_count_on_the_lists_beside_imported_ones(lists: Store):
-    for user in (1, 2, 3, 4):
+    voters = add_users(lists, 4)
+    for user in voters:
         lists.community.vote(user, "2503.00000", up=True)
-    day = feeds.day_list(lists, "2025-03-03", user_id=2)
+    day = feeds.day_list(lists, "2025-03-03", user_id=voters[1])
     assert [p.id for p in day.papers] == ["2503.00000", "2503.00001"]
     first = day.entries[0].standing
     assert (first.upvotes, first.local_votes, first.hf_votes, first.upvoted) == (5, 4, 1, True)

@@ -12,6 +12,7 @@ from paperstand.models import Paper
 from paperstand.settings import Settings
 from paperstand.store import Store
 from paperstand.trending import trending
+from tests.test_community import add_users
 
 
 def paper(pid: str, day: str, **fields) -> Paper:
@@ -27,7 +28,7 @@ def test_votes_decay_with_age_and_both_kinds_count(store: Store, tmp_path: Path)
             Paper(id="2604.00004", title="only listed", listed="2026-04-30"),
         ]
     )
-    for user in (1, 2):
+    for user in add_users(store, 2):
         community.vote(store.community, user, "2604.00001", up=True)
     settings = Settings(home=tmp_path)
     ranked = trending(store, settings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from paperstand.cli import core, db, ingest, search, serve, worker  # noqa: F401 - registers commands
+from paperstand.cli import core, db, ingest, search, serve, user, worker  # noqa: F401 - registers commands
 from paperstand.cli.app import app, err
 from paperstand.errors import PaperstandError
 

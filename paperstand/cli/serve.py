@@ -47,7 +47,13 @@ def serve(
     err.print(f"paperstand serving at http://{shown}:{port}/  (Ctrl+C to stop)", highlight=False)
     if embed:
         threading.Thread(target=_embed_in_background, args=(conf,), daemon=True).start()
-    options: dict[str, Any] = {"host": host, "port": port, "log_level": "warning"}
+    # proxy_headers off: the app reads X-Forwarded-* itself, from PAPERSTAND_TRUSTED_PROXIES.
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "proxy_headers": False,
+    }
     if workers == 1:
         uvicorn.run(web_app, access_log=False, **options)
         return

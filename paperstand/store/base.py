@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from paperstand.models import Paper
 from paperstand.sources.base import Checkpoint
+from paperstand.store.accounts import AccountsStore
 
 if TYPE_CHECKING:  # numpy is only needed by callers that store vectors
     import numpy as np
@@ -90,6 +91,7 @@ class Store(ABC):
         self.engine = engine
         self.where = where  # the store, for messages (never a password)
         self.community = CommunityStore(engine, where)
+        self.accounts = AccountsStore(engine, where)
 
     @abstractmethod
     def migrate(self) -> int:

@@ -52,13 +52,14 @@ from sqlalchemy import (
 
 from paperstand.errors import Conflict, InvalidInput, NotFound, RuleBroken
 from paperstand.store import dialect
+from paperstand.store.accounts import users
 from paperstand.store.part import Part
 from paperstand.store.schema import Key, Stamp, metadata, papers
 
 votes = Table(
     "votes",
     metadata,
-    Column("user_id", Key, nullable=False),
+    Column("user_id", Key, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("paper_pk", Key, ForeignKey("papers.pk", ondelete="CASCADE"), nullable=False),
     Column("created", Stamp, nullable=False),
     PrimaryKeyConstraint("user_id", "paper_pk"),
@@ -69,7 +70,7 @@ submissions = Table(
     "submissions",
     metadata,
     Column("paper_id", Text, primary_key=True),  # canonical id (ids.py)
-    Column("user_id", Key, nullable=False),
+    Column("user_id", Key, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("day", Text, nullable=False),  # YYYY-MM-DD, UTC: the curated list it joins
     Column("created", Stamp, nullable=False),
     Column(
@@ -88,7 +89,7 @@ comments = Table(
     metadata,
     Column("id", Key, primary_key=True),
     Column("paper_pk", Key, ForeignKey("papers.pk", ondelete="CASCADE"), nullable=False),
-    Column("user_id", Key, nullable=False),
+    Column("user_id", Key, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("parent_id", Key, ForeignKey("comments.id", ondelete="CASCADE")),
     Column("body", Text, nullable=False),  # Markdown as written; "" once deleted
     Column("created", Stamp, nullable=False),
@@ -102,7 +103,9 @@ hidden_papers = Table(
     "hidden_papers",
     metadata,
     Column("paper_pk", Key, ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True),
-    Column("user_id", Key, nullable=False),  # the admin who hid it
+    Column(
+        "user_id", Key, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    ),  # the admin who hid it
     Column("created", Stamp, nullable=False),
 )
 
@@ -155,6 +158,7 @@ class Listed:
     standing: Standing
     day: str | None  # its day on the curated list
     submitter_id: int | None  # the local user who submitted it
+    submitter_name: str | None  # their public name
     star_growth: int | None = None  # GitHub stars gained within the trending window
 
 
@@ -173,6 +177,7 @@ class Comment:
     id: int
     paper_id: str
     user_id: int
+    author: str  # the author's public name
     parent_id: int | None
     body: str
     created: str
@@ -192,6 +197,7 @@ _COMMENT_COLUMNS = (
     comments.c.id,
     papers.c.id.label("paper_id"),
     comments.c.user_id,
+    users.c.name.label("author"),
     comments.c.parent_id,
     comments.c.body,
     comments.c.created,
@@ -207,6 +213,7 @@ def _comment(row: Row[Any]) -> Comment:
         id=row.id,
         paper_id=row.paper_id,
         user_id=row.user_id,
+        author=row.author,
         parent_id=row.parent_id,
         body=row.body,
         created=iso(row.created),
@@ -279,6 +286,7 @@ class CommunityStore(Part):
                 Standing(row.local, row.upvotes or 0, row.comments, bool(row.upvoted)),
                 row.day,
                 row.submitter,
+                row.submitter_name,
                 row.growth,
             )
             for row in rows
@@ -302,9 +310,14 @@ class CommunityStore(Part):
                 _upvoted(user_id).label("upvoted"),
                 func.coalesce(submissions.c.day, papers.c.submitted_on).label("day"),
                 submissions.c.user_id.label("submitter"),
+                users.c.name.label("submitter_name"),
                 growth.label("growth"),
             )
-            .select_from(papers.outerjoin(submissions, joined))
+            .select_from(
+                papers.outerjoin(submissions, joined).outerjoin(
+                    users, users.c.id == submissions.c.user_id
+                )
+            )
             .where(_visible())
         )
 
@@ -707,7 +720,11 @@ def _paper_pk(conn: Connection, paper_id: str, *, with_upvotes: bool = False) ->
 def _comments_query(*where: ColumnElement[bool]) -> Select[Any]:
     return (
         select(*_COMMENT_COLUMNS)
-        .select_from(comments.join(papers, papers.c.pk == comments.c.paper_pk))
+        .select_from(
+            comments.join(papers, papers.c.pk == comments.c.paper_pk).join(
+                users, users.c.id == comments.c.user_id
+            )
+        )
         .where(*where)
     )
 

@@ -23,10 +23,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from paperstand.errors import StoreError
 from paperstand.settings import Settings
 from paperstand.store import Store, open_store
-from paperstand.web import api, errors, openapi, pages, syndication
+from paperstand.web import accounts, api, auth, errors, openapi, pages, syndication
 from paperstand.web.site import Site
 
-ROUTERS = (api.router, syndication.router, pages.router)
+ROUTERS = (api.router, syndication.router, pages.router, accounts.router)
 
 # KaTeX sets sizes in style attributes, hence style-src-attr; nothing else is inline.
 CONTENT_SECURITY_POLICY = (
@@ -88,7 +88,11 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     )
     app.state.site = Site(settings=settings, store=store)
 
+    # Middleware added later wraps what was added before: the proxy headers are read
+    # first, then cookies are marked Secure, then security headers, then the CSRF check.
+    auth.install(app, settings, store)
     app.add_middleware(SecurityHeaders)
+    auth.install_outer(app, settings)
     errors.install(app)
     openapi.install(app)
     static = resources.files("paperstand.web") / "static"

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from paperstand.errors import PaperstandError
+from paperstand.errors import PaperstandError, RateLimited, Unauthorized
 
 log = logging.getLogger("paperstand.web")
 
@@ -32,22 +32,49 @@ class ErrorBody(BaseModel):
 
 _MEANING = {
     400: "A day, week or month that does not exist, or parameters that contradict each other.",
+    401: "No valid session or API token (send 'Authorization: Bearer TOKEN').",
+    403: "Not allowed: a banned account, an admin-only action, or a failed CSRF check.",
     404: "No such paper in this store (or no such path).",
+    409: "It exists already.",
     422: "A parameter out of its bounds or not of its pattern.",
+    429: "Too many requests of this kind from this account or address: wait Retry-After.",
     503: "The service cannot answer now (e.g. the database is down).",
 }
 
 
+_HEADERS = {
+    401: {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}},
+    429: {
+        "Retry-After": {
+            "description": "Seconds until the limit frees up.",
+            "schema": {"type": "integer"},
+        }
+    },
+}
+
+
 def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The ``responses`` of a route answering ``statuses`` with :class:`ErrorBody`: pass it
-    every error status the route can answer, for the schema to tell the truth."""
+    """The ``responses`` of a route answering ``statuses`` with :class:`ErrorBody` (and the
+    headers that come with 401 and 429): pass it every error status the route can answer,
+    for the schema to tell the truth."""
     return {
         status: {
             "model": ErrorBody,
             "description": _MEANING.get(status) or HTTPStatus(status).phrase,
         }
+        | ({"headers": _HEADERS[status]} if status in _HEADERS else {})
         for status in statuses
     }
+
+
+def headers_for(exc: PaperstandError) -> dict[str, str] | None:
+    """What an error's answer must carry besides its body: when to try again after a rate
+    limit, how to authenticate after a 401."""
+    if isinstance(exc, RateLimited):
+        return {"Retry-After": str(exc.retry_after)}
+    if isinstance(exc, Unauthorized):
+        return {"WWW-Authenticate": "Bearer"}
+    return None
 
 
 def wants_json(request: Request) -> bool:
@@ -83,7 +110,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(PaperstandError)
     async def known_error(request: Request, exc: PaperstandError) -> Response:
-        return error_response(request, exc.http_status, str(exc))
+        return error_response(request, exc.http_status, str(exc), headers=headers_for(exc))
 
     @app.exception_handler(RequestValidationError)
     async def bad_parameter(request: Request, exc: RequestValidationError) -> Response:

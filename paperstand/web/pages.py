@@ -20,7 +20,7 @@ from paperstand.dates import parse_day
 from paperstand.errors import NotFound, PaperstandError
 from paperstand.lookup import find_paper
 from paperstand.models import Paper
-from paperstand.web import bibtex
+from paperstand.web import auth, bibtex
 from paperstand.web.params import DayPath, MonthPath, PageNumber, PaperId, SearchPage, WeekPath
 from paperstand.web.render import author_url, category_url
 from paperstand.web.site import SEARCH_TTL, Site, SiteDep
@@ -42,12 +42,15 @@ def _html(
     context: Callable[[], dict[str, Any]],
     ttl: float | None = None,
 ) -> Response:
-    """The cached page ``key``, rendered from ``template`` with ``context()`` on a miss."""
+    """The cached page ``key``, rendered from ``template`` with ``context()`` on a miss.
+    A signed-in visitor's pages show them in the header, with a log-out form carrying their
+    CSRF token: those are kept apart, one per visitor and token."""
+    header, viewer_key = auth.page_header(request)
 
     def make() -> str:
-        return site.page(template, **context())
+        return site.page(template, **context(), **header)
 
-    return site.respond(request, ("page", key), make, HTML, ttl)
+    return site.respond(request, ("page", key, viewer_key), make, HTML, ttl)
 
 
 def _feeds(*pairs: tuple[str, str]) -> list[dict[str, str]]:
@@ -281,9 +284,10 @@ def search_page(
 
 
 @router.get("/docs", response_class=HTMLResponse)
-def docs(site: SiteDep) -> HTMLResponse:
+def docs(request: Request, site: SiteDep) -> HTMLResponse:
     """Swagger UI over ``/openapi.json``, served from the fastapi-offline package."""
-    return HTMLResponse(site.page("docs.html", title="API documentation"))
+    header, _ = auth.page_header(request)
+    return HTMLResponse(site.page("docs.html", title="API documentation", **header))
 
 
 @router.get("/papers/{paper_id:paper_id}", response_class=HTMLResponse)

@@ -106,7 +106,8 @@ def serving(app: FastAPI) -> Iterator[str]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", access_log=False)
+    # The app reads X-Forwarded-* itself (web/auth.py), from the proxies it trusts.
+    config = uvicorn.Config(app, log_level="warning", access_log=False, proxy_headers=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

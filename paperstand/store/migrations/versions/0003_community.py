@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import TIMESTAMP
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 
 Key = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 Stamp = sa.Text().with_variant(TIMESTAMP(timezone=True), "postgresql")
@@ -19,10 +19,15 @@ def _paper() -> sa.ForeignKey:
     return sa.ForeignKey("papers.pk", ondelete="CASCADE")
 
 
+def _user() -> sa.ForeignKey:
+    """Deleting an account deletes what it made here (its votes, comments, submissions)."""
+    return sa.ForeignKey("users.id", ondelete="CASCADE")
+
+
 def upgrade() -> None:
     op.create_table(
         "votes",
-        sa.Column("user_id", Key, nullable=False),
+        sa.Column("user_id", Key, _user(), nullable=False),
         sa.Column("paper_pk", Key, _paper(), nullable=False),
         sa.Column("created", Stamp, nullable=False),
         sa.PrimaryKeyConstraint("user_id", "paper_pk"),
@@ -31,7 +36,7 @@ def upgrade() -> None:
     op.create_table(
         "submissions",
         sa.Column("paper_id", sa.Text, primary_key=True),
-        sa.Column("user_id", Key, nullable=False),
+        sa.Column("user_id", Key, _user(), nullable=False),
         sa.Column("day", sa.Text, nullable=False),
         sa.Column("created", Stamp, nullable=False),
         sa.Column(
@@ -48,7 +53,7 @@ def upgrade() -> None:
         "comments",
         sa.Column("id", Key, sa.Identity(always=True), primary_key=True),
         sa.Column("paper_pk", Key, _paper(), nullable=False),
-        sa.Column("user_id", Key, nullable=False),
+        sa.Column("user_id", Key, _user(), nullable=False),
         sa.Column("parent_id", Key, sa.ForeignKey("comments.id", ondelete="CASCADE")),
         sa.Column("body", sa.Text, nullable=False),
         sa.Column("created", Stamp, nullable=False),
@@ -60,7 +65,7 @@ def upgrade() -> None:
     op.create_table(
         "hidden_papers",
         sa.Column("paper_pk", Key, _paper(), primary_key=True),
-        sa.Column("user_id", Key, nullable=False),
+        sa.Column("user_id", Key, _user(), nullable=False),
         sa.Column("created", Stamp, nullable=False),
     )
     op.create_table(
