@@ -87,7 +87,9 @@ def daily_papers(
             limit=limit,
             offset=p * limit,
         )
-        return orjson.dumps([hf.daily_item(e.paper, e.standing) for e in found.entries])
+        return orjson.dumps(
+            [hf.daily_item(e.paper, e.standing, e.submitter) for e in found.entries]
+        )
 
     key = ("daily_papers", p, limit, sort, date, week, month, submitter)
     return site.respond(request, key, make, JSON)

@@ -38,10 +38,12 @@ def _submitter(paper: Paper) -> dict[str, Any] | None:
     known = paper.extra.get("submittedOnDailyBy")
     if isinstance(known, dict):
         return known
-    if paper.submitted_by:
-        name = paper.submitted_by
-        return {"user": name, "name": name, "fullname": name, "type": "user"}
-    return None
+    return _local(paper.submitted_by)
+
+
+def _local(name: str | None) -> dict[str, Any] | None:
+    """A local account as Hugging Face shapes a user."""
+    return {"user": name, "name": name, "fullname": name, "type": "user"} if name else None
 
 
 def _with_username(user: Any) -> dict[str, Any] | None:
@@ -100,8 +102,11 @@ def paper_object(paper: Paper, standing: Standing | None = None) -> dict[str, An
     return {key: value for key, value in fields.items() if value is not None}
 
 
-def daily_item(paper: Paper, standing: Standing | None = None) -> dict[str, Any]:
-    """One item of ``/api/daily_papers`` or ``/api/papers/search``."""
+def daily_item(
+    paper: Paper, standing: Standing | None = None, submitter: str | None = None
+) -> dict[str, Any]:
+    """One item of ``/api/daily_papers`` or ``/api/papers/search``; ``submitter``: the
+    public name of the account that submitted the paper here."""
     inner = paper_object(paper, standing)
     extra = paper.extra
     # Not "authors": the client reads them from ``paper`` and would then overwrite its
@@ -114,7 +119,9 @@ def daily_item(paper: Paper, standing: Standing | None = None) -> dict[str, Any]
         "publishedAt": inner.get("submittedOnDailyAt") or timestamp(paper.day),
         "thumbnail": extra.get("thumbnail"),
         "numComments": standing.comments if standing else extra.get("numComments", 0),
-        "submittedBy": _with_username(extra.get("submittedBy")) or inner.get("submittedOnDailyBy"),
+        "submittedBy": _local(submitter)
+        or _with_username(extra.get("submittedBy"))
+        or inner.get("submittedOnDailyBy"),
         "isAuthorParticipating": extra.get("isAuthorParticipating", False),
     }
     return {key: value for key, value in outer.items() if value is not None}
