@@ -203,7 +203,8 @@ def main() -> None:
         [*command, "--port", str(port), "--workers", str(args.workers)], env=env
     )
     try:
-        wait_until_up(f"http://127.0.0.1:{port}", server)
+        # A loaded machine takes a while to import the app in each server process.
+        wait_until_up(f"http://127.0.0.1:{port}", server, timeout=600)
         import psutil
 
         processes = [psutil.Process(server.pid), *psutil.Process(server.pid).children()]

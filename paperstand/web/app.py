@@ -23,10 +23,27 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from paperstand.errors import StoreError
 from paperstand.settings import Settings
 from paperstand.store import Store, open_store
-from paperstand.web import accounts, api, auth, community, errors, openapi, pages, syndication
+from paperstand.web import (
+    accounts,
+    api,
+    auth,
+    community,
+    community_pages,
+    errors,
+    openapi,
+    pages,
+    syndication,
+)
 from paperstand.web.site import Site
 
-ROUTERS = (api.router, syndication.router, pages.router, accounts.router, community.router)
+ROUTERS = (
+    api.router,
+    syndication.router,
+    pages.router,
+    accounts.router,
+    community.router,
+    community_pages.router,
+)
 
 # KaTeX sets sizes in style attributes, hence style-src-attr; nothing else is inline.
 CONTENT_SECURITY_POLICY = (

@@ -19,6 +19,7 @@ from paperstand import community, feeds
 from paperstand.dates import parse_day
 from paperstand.errors import NotFound, PaperstandError
 from paperstand.lookup import find_paper
+from paperstand.markdown import render_markdown
 from paperstand.models import Paper
 from paperstand.web import auth, bibtex
 from paperstand.web.params import DayPath, MonthPath, PageNumber, PaperId, SearchPage, WeekPath
@@ -292,8 +293,14 @@ def docs(request: Request, site: SiteDep) -> HTMLResponse:
 
 @router.get("/papers/{paper_id:paper_id}", response_class=HTMLResponse)
 def paper_page(request: Request, site: SiteDep, paper_id: PaperId) -> Response:
+    viewer = auth.page_header(request)[0]["viewer"]
+
     def context() -> dict[str, Any]:
         paper = find_paper(site.store, paper_id)
+        entry = community.paper_standing(site.store, paper.id, viewer.id if viewer else None)
+        comments = site.store.community.comments(
+            paper.id, with_hidden=bool(viewer and viewer.is_admin)
+        )
         try:
             similar = site.searcher().similar(paper.id, limit=SIMILAR)
         except PaperstandError:
@@ -301,6 +308,9 @@ def paper_page(request: Request, site: SiteDep, paper_id: PaperId) -> Response:
         return {
             "title": paper.title or paper.id,
             "paper": paper,
+            "entry": entry,
+            "thread": community.thread(comments),
+            "render_markdown": render_markdown,
             "similar": similar,
             "bibtex": bibtex.entry(paper),
             "feeds": DAILY_FEEDS,
