@@ -17,7 +17,7 @@ store as in production, with limits high enough not to refuse this load (the nam
 limits' cost is part of what is measured).
 
 Usage: ``python benchmarks/vote_load.py [--clients 200] [--seconds 20] [--papers 20]
-[--workers 2] [--database-url postgresql://...]``. The last line printed is one JSON object.
+[--workers 1] [--database-url postgresql://...]``. The last line printed is one JSON object.
 """
 
 from __future__ import annotations
@@ -175,7 +175,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--papers", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=2, help="server processes")
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
     parser.add_argument("--read-share", type=float, default=0.2)
     parser.add_argument("--database-url", default="", help="PostgreSQL (default: SQLite)")
     args = parser.parse_args()

@@ -140,7 +140,7 @@ def comments(site: SiteDep, viewer: CurrentUser, paper_id: PaperId) -> list[dict
 @router.post(
     "/api/papers/{paper_id:paper_id}/comments",
     status_code=201,
-    responses=documented(401, 403, 404, 422, 429),
+    responses=documented(400, 401, 403, 404, 422, 429),
     response_model=CommentAnswer,
     dependencies=[limit("comment")],
 )
@@ -158,7 +158,7 @@ def add_comment(
     "/api/papers/submit",
     status_code=201,
     responses={
-        **documented(401, 403, 422, 429),
+        **documented(400, 401, 403, 422, 429),
         409: {"model": ConflictBody, "description": "Submitted (or featured) before."},
     },
     response_model=SubmitAnswer,
@@ -213,7 +213,7 @@ def hide_comment(
 
 @router.patch(
     "/api/comments/{comment_id}",
-    responses=documented(401, 403, 404, 422),
+    responses=documented(400, 401, 403, 404, 422),
     response_model=CommentAnswer,
 )
 def edit_comment(
@@ -247,7 +247,7 @@ class AddPaperRequest(BaseModel):
     "/api/papers/add",
     status_code=201,
     responses={
-        **documented(401, 403, 422),
+        **documented(400, 401, 403, 422),
         409: {"model": ConflictBody, "description": "On a curated list already."},
     },
     response_model=SubmitAnswer,

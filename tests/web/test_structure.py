@@ -98,6 +98,11 @@ ROUTES = {
     "/feeds/categories/cs.CL.atom": "category_feed",
     "/feeds/search.xml": "search_feed",
     "/docs": "docs",
+    "/papers/new": "latest_new_on_arxiv",
+    "/papers/new/2025-03-24": "new_on_arxiv_page",
+    "/api/papers/2503.00001/comments": "comments",
+    "/api/papers/hep-th/9901001/comments": "comments",
+    "/submit": "submit_form",
 }
 
 
