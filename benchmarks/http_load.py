@@ -11,8 +11,11 @@ Search queries are distinct two- and three-word queries from paper titles, so ev
 request misses the response cache. The store here has no embeddings (computing 50k takes
 tens of minutes on CPU), so search measures the full-text path plus fusion and store reads.
 
+Author and category pages rotate over 3,000 first authors of random papers and every
+category; before the load, each page's store query is also timed once per URL, uncached.
+
 Usage: ``python benchmarks/http_load.py [--seconds 15] [--concurrency 16] [--home DIR]
-[--data DIR]``.
+[--data DIR] [--min-papers 118620]``.
 The last line printed is one JSON object.
 """
 
@@ -33,7 +36,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import quote_plus
+from urllib.parse import quote, quote_plus, unquote
 
 import httpx
 
@@ -42,8 +45,8 @@ from _shared_data import SHARED_DATA, require
 MIN_PAPERS = 50_000
 
 
-def build_store(home: Path, data: Path) -> int:
-    """Ingest listing months until the store holds MIN_PAPERS, then the HF daily papers."""
+def build_store(home: Path, data: Path, min_papers: int = MIN_PAPERS) -> int:
+    """Ingest listing months until the store holds ``min_papers``, then the HF daily papers."""
     from paperstand.ingest import ingest
     from paperstand.settings import Settings
     from paperstand.sources import hf_daily, jsonl
@@ -53,7 +56,7 @@ def build_store(home: Path, data: Path) -> int:
     store = open_store(Settings(home=home).store_url())
     try:
         for path in sorted((data / "arxiv").glob("listings-*.jsonl.gz"), reverse=True):
-            if store.stats()["papers"] >= MIN_PAPERS:
+            if store.stats()["papers"] >= min_papers:
                 break
             with gzip.open(path, "rb") as stream:
                 ingest(store, jsonl.records(io.BytesIO(stream.read()), path.name))
@@ -81,12 +84,63 @@ def sample_urls(home: Path, rng: random.Random) -> dict[str, list[str]]:
     words = [w for p in papers for w in p.title.split() if w.isalpha() and len(w) > 3]
     queries = {" ".join(rng.sample(words, rng.choice((2, 3)))) for _ in range(6000)}
     picked = rng.sample(papers, min(300, len(papers)))
+    authors, categories = author_and_category_sample(home, rng)
     return {
         "daily page": [f"/papers/date/{d}" for d in days],
         "paper page": [f"/papers/{p.id}" for p in picked],
         "/api/daily_papers": [f"/api/daily_papers?date={d}" for d in days],
         "search": [f"/api/search?q={quote_plus(q)}" for q in sorted(queries)],
+        "author page": [f"/authors/{quote(a)}" for a in authors],
+        "category page": [f"/categories/{quote(c)}" for c in categories],
     }
+
+
+def author_and_category_sample(home: Path, rng: random.Random) -> tuple[list[str], list[str]]:
+    """3,000 authors of random papers of the whole store, and every category."""
+    from paperstand.settings import Settings
+    from paperstand.store import open_store
+
+    store = open_store(Settings(home=home).store_url())
+    try:
+        every = [p for batch in store.iter_papers(5000) for p in batch if not p.deleted]
+    finally:
+        store.close()
+    authors = sorted({a for p in rng.sample(every, 3000) for a in p.authors[:1] if a})
+    categories = sorted({c for p in every for c in p.categories})
+    return authors, categories
+
+
+def store_query_times(home: Path, urls: dict[str, list[str]]) -> dict[str, dict]:
+    """Milliseconds the store takes for each page's query, one call per URL, no cache:
+    what a page costs when it misses the response cache (its first view)."""
+    from paperstand.settings import Settings
+    from paperstand.store import open_store
+
+    calls = {
+        "daily page": lambda s, day: s.papers_on_days(day, day, limit=50),
+        "author page": lambda s, name: s.papers_by_author(name, limit=50),
+        "category page": lambda s, cat: s.papers_in_category(cat, limit=50),
+    }
+    found = {}
+    store = open_store(Settings(home=home).store_url())
+    try:
+        for name, call in calls.items():
+            times = []
+            for url in urls[name]:
+                arg = unquote(url.rsplit("/", 1)[1])
+                start = time.perf_counter()
+                call(store, arg)
+                times.append((time.perf_counter() - start) * 1000)
+            times.sort()
+            found[name] = {
+                "queries": len(times),
+                "p50_ms": round(statistics.median(times), 2),
+                "p95_ms": round(times[int(0.95 * (len(times) - 1))], 2),
+                "max_ms": round(times[-1], 2),
+            }
+    finally:
+        store.close()
+    return found
 
 
 async def _get(
@@ -193,6 +247,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--home", type=Path, help="store to build or reuse")
     parser.add_argument("--data", type=Path, default=SHARED_DATA, help="arxiv/ and hf/ inside")
+    parser.add_argument(
+        "--min-papers",
+        type=int,
+        default=MIN_PAPERS,
+        help="listing months to load (newest first) until this many papers; 118620 for all",
+    )
     args = parser.parse_args()
     require(
         args.data / "hf" / "papers.jsonl",
@@ -204,9 +264,16 @@ def main() -> None:
     scratch = tempfile.TemporaryDirectory(prefix="paperstand-http-")
     home = args.home or Path(scratch.name)
     started = time.perf_counter()
-    papers = build_store(home, args.data)
+    papers = build_store(home, args.data, args.min_papers)
     print(f"store: {papers} papers in {home} ({time.perf_counter() - started:.0f} s)", flush=True)
     urls = sample_urls(home, rng)
+    queries = store_query_times(home, urls)
+    for name, q in queries.items():
+        print(
+            f"store query, {name:14} p50 {q['p50_ms']:6.2f} ms  p95 {q['p95_ms']:6.2f} ms  "
+            f"max {q['max_ms']:6.2f} ms  ({q['queries']} distinct, uncached)",
+            flush=True,
+        )
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -263,6 +330,7 @@ def main() -> None:
         # The development machines are shared: a high load means other work competed.
         "load_average_1min": round(os.getloadavg()[0], 2),
         "endpoints": results,
+        "store_queries": queries,
     }
     print(json.dumps(summary))
 

@@ -1,6 +1,6 @@
-"""Retrieval quality of paperstand's search: BM25, dense (each model) and the fused default.
+"""Retrieval quality of paperstand's search and similar papers, and its "few good matches".
 
-    python benchmarks/search_quality.py [--bench DIR] [--tune] [--cache DIR]
+    python benchmarks/search_quality.py [--bench DIR] [--tune] [--cache DIR] [--no-similar]
 
 Runs every BEIR-layout set in ``../shared/data/bench/`` (``corpus.jsonl``,
 ``queries.jsonl``, ``qrels/test.tsv``), or only the set in ``--bench DIR``. Each corpus
@@ -12,7 +12,22 @@ text + vector index + reciprocal rank fusion with the settings' k and weights), 
 measures paperstand's real search path. Prints nDCG@10 and Recall@100 (``ir-measures``)
 side by side; ``--short`` adds MiniLM with abstracts cut to 128 tokens, ``--tune`` a grid
 over the fusion constant and the dense weight (plain RRF of the bm25 and dense lists). The
-last line is one JSON object.
+last line is one JSON object. SciFact's training queries (``train/``) are scored too: tune on
+those, report the test queries.
+
+"Few good matches": how many real queries (each set's queries) and how many nonsense queries
+(``NONSENSE``) the shipped search flags.
+
+Similar papers (``Searcher.more_like``), with the default model, on sets built from the
+shared data (nDCG@10, R@100; the query paper itself never counts):
+
+- ``scifact-cocited``: each SciFact abstract that a claim (test or train) cites together with
+  others is a query; the abstracts cited with it are relevant. Text only: no authors.
+- ``arxiv-coauthor``: 80 random authors of 4-10 papers in ``arxiv/`` and their papers in
+  their main primary category, plus 350 random papers of the same categories; the first
+  two papers of each author are queries, the papers sharing an author and the primary
+  category relevant. It rewards the authors signal by construction, so read it beside
+  the other set.
 
 Document vectors take minutes on two cores, so they are cached in ``--cache`` under a
 hash of the model and the texts; ``index build`` is handed the cached vectors.
@@ -21,15 +36,19 @@ hash of the model and the texts; ``index build`` is handed the cached vectors.
 from __future__ import annotations
 
 import argparse
+import collections
 import csv
+import gzip
 import hashlib
 import json
+import random
 import tempfile
 import time
 from pathlib import Path
 
 import ir_measures
 import numpy as np
+import tantivy
 from ir_measures import R, nDCG
 
 from paperstand.index.build import build_index
@@ -40,13 +59,14 @@ from paperstand.index.embeddings import (
     document_text,
     get_embedder,
 )
-from paperstand.index.fulltext import FullTextIndex
+from paperstand.index.fulltext import FullTextIndex, english_analyzer
 from paperstand.index.fusion import reciprocal_rank_fusion
+from paperstand.index.query import words
 from paperstand.ingest import ingest
 from paperstand.models import Paper
 from paperstand.search import Searcher
 from paperstand.settings import Settings
-from paperstand.store import Store, open_store
+from paperstand.store import open_store
 
 from _shared_data import SHARED_DATA, require
 
@@ -78,19 +98,63 @@ class CachedDocuments:
         return self._model.embed_query(text)
 
 
-def read_set(folder: Path) -> tuple[list[dict], dict[str, str], dict[str, dict[str, int]]]:
-    """The corpus, the queries that have judgements, and the judgements."""
-    with open(folder / "corpus.jsonl", encoding="utf-8") as lines:
-        corpus = [json.loads(line) for line in lines]
-    qrels: dict[str, dict[str, int]] = {}
-    with open(folder / "qrels" / "test.tsv", encoding="utf-8") as rows:
+# Queries with no good match in any of these corpora: gibberish, off-topic questions,
+# syntax debris (tests/index/test_fulltext.py's hostile text holds more).
+NONSENSE = [
+    "asdfgh qwerty",
+    "zxcvbnm",
+    "lorem ipsum dolor sit amet",
+    "xkcd foo bar baz",
+    "aaaaaaa bbbbbb",
+    "qwe rty uio",
+    "blorf snazzle wibble",
+    "hjkl;hjkl",
+    "jjjjjjj kkkkkk",
+    "purple monkey dishwasher",
+    "my cat likes cardboard boxes",
+    "best pizza near me",
+    "how to bake sourdough bread",
+    "football scores yesterday",
+    "cheap flights to paris",
+    "ünïcödé 数学 🤖 ﷽",
+    "a" * 10_000,
+    '"unbalanced quote',
+    "OR ) NOT",
+    "'single' `back` $latex$",
+]
+
+Qrels = dict[str, dict[str, int]]
+
+
+def read_qrels(path: Path) -> Qrels:
+    qrels: Qrels = {}
+    with open(path, encoding="utf-8") as rows:
         reader = csv.reader(rows, delimiter="\t")
         next(reader)
         for query_id, doc_id, grade in reader:
             qrels.setdefault(query_id, {})[doc_id] = int(grade)
-    with open(folder / "queries.jsonl", encoding="utf-8") as lines:
-        queries = {q["_id"]: q["text"] for q in map(json.loads, lines) if q["_id"] in qrels}
-    return corpus, queries, qrels
+    return qrels
+
+
+def read_queries(path: Path, qrels: Qrels) -> dict[str, str]:
+    with open(path, encoding="utf-8") as lines:
+        return {q["_id"]: q["text"] for q in map(json.loads, lines) if q["_id"] in qrels}
+
+
+def read_set(folder: Path) -> tuple[list[dict], dict[str, str], Qrels]:
+    """The corpus, the queries that have judgements, and the judgements."""
+    with open(folder / "corpus.jsonl", encoding="utf-8") as lines:
+        corpus = [json.loads(line) for line in lines]
+    qrels = read_qrels(folder / "qrels" / "test.tsv")
+    return corpus, read_queries(folder / "queries.jsonl", qrels), qrels
+
+
+def read_train(folder: Path) -> tuple[dict[str, str], Qrels] | None:
+    """The training queries and judgements of a set that has them (SciFact)."""
+    if not (folder / "train" / "qrels.tsv").exists():
+        return None
+    qrels = read_qrels(folder / "train" / "qrels.tsv")
+    return read_queries(folder / "train" / "queries.jsonl", qrels), qrels
 
 
 def document_vectors(embedder: Embedder, texts: list[str], cache: Path) -> np.ndarray:
@@ -112,16 +176,15 @@ def dense_run(embedder: Embedder, ids: list[str], docs: np.ndarray, queries: dic
     return run
 
 
-def searcher_run(
-    store: Store, settings: Settings, embedder: Embedder, queries: dict[str, str]
-) -> Run:
-    """The whole search call, after ``index build`` with this model."""
-    build_index(store, settings, embedder=embedder)
-    searcher = Searcher(store, settings, embedder=embedder)
-    return {
-        qid: [hit.paper.id for hit in searcher.search(text, limit=DEPTH).hits]
-        for qid, text in queries.items()
-    }
+def searcher_run(searcher: Searcher, queries: dict[str, str]) -> tuple[Run, int]:
+    """The whole search call for each query, and how many were flagged "few good matches"."""
+    run: Run = {}
+    flagged = 0
+    for qid, text in queries.items():
+        result = searcher.search(text, limit=DEPTH)
+        run[qid] = [hit.paper.id for hit in result.hits]
+        flagged += result.few_good_matches
+    return run, flagged
 
 
 def fused_run(bm25: Run, dense: Run, *, k: int, weights: tuple[float, float]) -> Run:
@@ -156,6 +219,7 @@ def run_set(
     folder: Path, cache: Path, settings: Settings, *, with_tuning: bool, with_short: bool
 ) -> dict:
     corpus, queries, qrels = read_set(folder)
+    train = read_train(folder)
     print(f"\n## {folder.name}: {len(corpus)} documents, {len(queries)} queries", flush=True)
     ids = [d["_id"] for d in corpus]
     texts = [document_text(d.get("title", ""), d["text"]) for d in corpus]
@@ -164,6 +228,7 @@ def run_set(
         models["minilm-l6-int8@128"] = OnnxMiniLM("minilm-l6-int8@128", max_tokens=128)
     rows: dict[str, dict[str, float]] = {}
     dense: dict[str, Run] = {}
+    flags: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as workdir:
         home = Path(workdir)
         store = open_store(f"sqlite:///{home / 'paperstand.sqlite3'}")
@@ -178,23 +243,52 @@ def run_set(
                 dense[name] = dense_run(model, ids, vectors, queries)
                 rows[f"dense {name}"] = evaluate(dense[name], qrels)
                 print(f"   ({name}: {time.perf_counter() - started:.0f} s)", flush=True)
-                label = "fused default" if name == settings.embedding_model else f"fused {name}"
+                default = name == settings.embedding_model
+                label = "fused default" if default else f"fused {name}"
                 own = settings.model_copy(update={"home": home, "embedding_model": name})
-                rows[label] = evaluate(
-                    searcher_run(store, own, CachedDocuments(model, texts, vectors), queries), qrels
-                )
+                cached = CachedDocuments(model, texts, vectors)
+                build_index(store, own, embedder=cached)
+                searcher = Searcher(store, own, embedder=cached)
+                run, flagged = searcher_run(searcher, queries)
+                rows[label] = evaluate(run, qrels)
+                if default:
+                    flags["real queries"] = flagged
+                    flags["nonsense queries"] = sum(
+                        searcher.search(text, limit=10).few_good_matches for text in NONSENSE
+                    )
+                    if train:
+                        run, flagged = searcher_run(searcher, train[0])
+                        rows["fused default, train"] = evaluate(run, train[1])
+                        flags["real train queries"] = flagged
             index = FullTextIndex(settings.model_copy(update={"home": home}).fulltext_path)
             bm25 = {
                 qid: [pid for pid, _ in index.search(text, limit=DEPTH)]
                 for qid, text in queries.items()
             }
             rows = {"bm25": evaluate(bm25, qrels), **rows}
+            if train:
+                bm25_train = {
+                    qid: [pid for pid, _ in index.search(text, limit=DEPTH)]
+                    for qid, text in train[0].items()
+                }
+                rows["bm25, train"] = evaluate(bm25_train, train[1])
         finally:
             store.close()
-    print(f"{'ranking':28} {'nDCG@10':>8} {'R@100':>8}")
-    for label, scores in rows.items():
-        print(f"{label:28} {scores['ndcg@10']:8.4f} {scores['recall@100']:8.4f}")
-    result: dict = {"documents": len(corpus), "queries": len(queries), "rankings": rows}
+    print_rows(rows)
+    sizes = {
+        "real queries": len(queries),
+        "nonsense queries": len(NONSENSE),
+        "real train queries": len(train[0]) if train else 0,
+    }
+    print("few good matches (shipped search, default model):")
+    for what, count in flags.items():
+        print(f"  {what}: {count} of {sizes[what]} flagged")
+    result: dict = {
+        "documents": len(corpus),
+        "queries": len(queries),
+        "rankings": rows,
+        "few_good_matches": flags,
+    }
     if with_tuning:
         grid = tune(bm25, dense[settings.embedding_model], qrels)
         print(f"RRF grid, bm25 + {settings.embedding_model} (k, dense weight: nDCG@10, R@100):")
@@ -210,6 +304,183 @@ def run_set(
     return result
 
 
+def print_rows(rows: dict[str, dict[str, float]]) -> None:
+    print(f"{'ranking':28} {'nDCG@10':>8} {'R@100':>8}")
+    for label, scores in rows.items():
+        print(f"{label:28} {scores['ndcg@10']:8.4f} {scores['recall@100']:8.4f}")
+
+
+# --- why BM25 ranked as it did --------------------------------------------------------
+
+
+def bm25_variants(folder: Path) -> dict[str, dict[str, dict[str, float]]]:
+    """SciFact nDCG@10 and R@100 of tantivy BM25 built the ways the full-text index could
+    be: separate title and abstract fields (summed BM25, the title boosted or not) or one
+    field of both, with tantivy's ``en_stem`` or paperstand's English analyzer (stopwords
+    + stemming). Test and training queries."""
+    corpus, queries, qrels = read_set(folder)
+    splits = {"test": (queries, qrels)}
+    if train := read_train(folder):
+        splits["train"] = train
+    layouts = {
+        "title 1.5 + abstract": (["title", "abstract"], {"title": 1.5}),
+        "title + abstract": (["title", "abstract"], {}),
+        "one field": (["text"], {}),
+        "one field + title 0.3": (["text", "title"], {"title": 0.3}),
+    }
+    results = {}
+    for analyzer in ("en_stem", "english"):
+        builder = tantivy.SchemaBuilder()
+        builder.add_text_field("id", stored=True, tokenizer_name="raw")
+        for name in ("title", "abstract", "text"):
+            builder.add_text_field(name, tokenizer_name=analyzer)
+        index = tantivy.Index(builder.build())
+        index.register_tokenizer("english", english_analyzer())
+        writer = index.writer(heap_size=100_000_000, num_threads=1)
+        for d in corpus:
+            title = d.get("title", "")
+            writer.add_document(
+                tantivy.Document(
+                    id=d["_id"], title=title, abstract=d["text"], text=f"{title}\n{d['text']}"
+                )
+            )
+        writer.commit()
+        index.reload()
+        searcher = index.searcher()
+        for layout, (fields, boosts) in layouts.items():
+            label = f"{analyzer}, {layout}"
+            results[label] = {}
+            for split, (texts, judged) in splits.items():
+                run = {}
+                for qid, text in texts.items():
+                    query = index.parse_query(" ".join(words(text)), fields, field_boosts=boosts)
+                    hits = searcher.search(query, limit=DEPTH, count=False).hits
+                    run[qid] = [searcher.doc(addr)["id"][0] for _, addr in hits]
+                results[label][split] = evaluate(run, judged)
+    print(f"\nBM25 variants on {folder.name} (nDCG@10 / R@100):")
+    for label, scores in results.items():
+        cells = "  ".join(
+            f"{split} {v['ndcg@10']:.4f} / {v['recall@100']:.4f}" for split, v in scores.items()
+        )
+        print(f"  {label:36} {cells}")
+    return results
+
+
+# --- similar papers ----------------------------------------------------------------------
+
+
+def scifact_cocited(data: Path) -> tuple[list[Paper], Qrels]:
+    """SciFact abstracts cited together by one claim are similar to each other."""
+    folder = data / "bench" / "scifact"
+    corpus, _, test = read_set(folder)
+    train = read_train(folder)
+    qrels: Qrels = {}
+    for claims in (test, train[1] if train else {}):
+        for cited in claims.values():
+            if len(cited) > 1:
+                for doc in cited:
+                    qrels.setdefault(doc, {}).update({o: 1 for o in cited if o != doc})
+    papers = [Paper(id=d["_id"], title=d.get("title", ""), abstract=d["text"]) for d in corpus]
+    return papers, qrels
+
+
+def arxiv_coauthor(data: Path) -> tuple[list[Paper], Qrels]:
+    """Papers sharing an author and the primary category are similar (see the docstring)."""
+    records = []
+    for path in sorted((data / "arxiv").glob("listings-*.jsonl.gz")):
+        with gzip.open(path) as lines:
+            records += [json.loads(line) for line in lines]
+    by_author: dict[str, list[dict]] = collections.defaultdict(list)
+    for record in records:
+        for name in record["authors"]:
+            by_author[name].append(record)
+    rng = random.Random(0)
+    names = sorted(a for a, rs in by_author.items() if 4 <= len(rs) <= 10 and " " in a.strip())
+    rng.shuffle(names)
+    chosen: list[str] = []
+    corpus: dict[str, dict] = {}
+    for name in names:
+        if len(chosen) == 80:
+            break
+        category, count = collections.Counter(
+            r["categories"][0] for r in by_author[name]
+        ).most_common(1)[0]
+        if count < 3:
+            continue
+        chosen.append(name)
+        corpus.update({r["id"]: r for r in by_author[name] if r["categories"][0] == category})
+    categories = {r["categories"][0] for r in corpus.values()}
+    pool = [r for r in records if r["id"] not in corpus and r["categories"][0] in categories]
+    drawn = rng.sample(pool, 800)
+    docs = sorted([*corpus.values(), *drawn], key=lambda r: r["id"])
+    qrels: Qrels = {}
+    for name in chosen:
+        for query in [d for d in docs if name in d["authors"]][:2]:
+            alike = {
+                d["id"]: 1
+                for d in docs
+                if d["id"] != query["id"]
+                and d["categories"][0] == query["categories"][0]
+                and set(d["authors"]) & set(query["authors"])
+            }
+            if alike:
+                qrels[query["id"]] = alike
+    # 350 of the other papers as distractors keep the set small enough to embed in minutes.
+    judged = set(qrels) | {doc for alike in qrels.values() for doc in alike}
+    rest = [d for d in docs if d["id"] not in judged]
+    kept = [d for d in docs if d["id"] in judged] + random.Random(1).sample(rest, 350)
+    papers = [
+        Paper(
+            id=r["id"],
+            title=r["title"],
+            abstract=r["abstract"],
+            authors=r["authors"],
+            categories=r["categories"],
+        )
+        for r in sorted(kept, key=lambda r: r["id"])
+    ]
+    return papers, qrels
+
+
+def run_similar(
+    name: str, papers: list[Paper], qrels: Qrels, cache: Path, settings: Settings
+) -> dict:
+    """Each ranking of similar papers on one set, with the default model."""
+    print(f"\n## similar papers, {name}: {len(papers)} papers, {len(qrels)} queries", flush=True)
+    model = get_embedder(settings.embedding_model)
+    texts = [document_text(p.title, p.abstract) for p in papers]
+    vectors = document_vectors(model, texts, cache)
+    with tempfile.TemporaryDirectory() as workdir:
+        own = settings.model_copy(update={"home": Path(workdir)})
+        store = open_store(own.store_url())
+        try:
+            ingest(store, iter(papers))
+            cached = CachedDocuments(model, texts, vectors)
+            build_index(store, own, embedder=cached)
+            searcher = Searcher(store, own, embedder=cached)
+            runs: dict[str, Run] = {"dense (the old similar)": {}, "bm25 more-like-this": {}}
+            for qid in qrels:
+                paper = searcher.store.get_paper(qid)
+                assert paper is not None
+                vector = searcher.vectors.get([qid])[qid]
+                found = searcher.vectors.knn(vector, DEPTH, exclude={qid})
+                runs["dense (the old similar)"][qid] = [pid for pid, _ in found]
+                text = f"{paper.title}\n{paper.abstract}"
+                found = searcher.fulltext.more_like_this([text], limit=DEPTH, exclude={qid})
+                runs["bm25 more-like-this"][qid] = [pid for pid, _ in found]
+            runs["rrf of the two"] = fused_run(
+                runs["dense (the old similar)"], runs["bm25 more-like-this"], k=60, weights=(1, 1)
+            )
+            runs["similar (shipped)"] = {
+                qid: [h.paper.id for h in searcher.more_like([qid], limit=DEPTH)] for qid in qrels
+            }
+        finally:
+            store.close()
+    rows = {label: evaluate(run, qrels) for label, run in runs.items()}
+    print_rows(rows)
+    return {"papers": len(papers), "queries": len(qrels), "rankings": rows}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bench", type=Path, help="one BEIR-layout folder (default: all)")
@@ -218,6 +489,10 @@ def main() -> None:
     )
     parser.add_argument("--tune", action="store_true", help="also try other fusion settings")
     parser.add_argument("--short", action="store_true", help="also MiniLM at 128 tokens")
+    parser.add_argument("--no-similar", action="store_true", help="skip the similar-paper sets")
+    parser.add_argument(
+        "--bm25-variants", action="store_true", help="also SciFact with other BM25 layouts"
+    )
     args = parser.parse_args()
     where = require(
         args.bench or BENCH,
@@ -235,7 +510,19 @@ def main() -> None:
         f.name: run_set(f, args.cache, settings, with_tuning=args.tune, with_short=args.short)
         for f in folders
     }
-    print(json.dumps({"default_model": settings.embedding_model, "sets": results}))
+    if args.bm25_variants:
+        results["bm25 variants"] = bm25_variants(BENCH / "scifact")
+    similar = {}
+    if not args.no_similar:
+        for name, build in (
+            ("scifact-cocited", scifact_cocited),
+            ("arxiv-coauthor", arxiv_coauthor),
+        ):
+            papers, qrels = build(SHARED_DATA)
+            similar[name] = run_similar(name, papers, qrels, args.cache, settings)
+    print(
+        json.dumps({"default_model": settings.embedding_model, "sets": results, "similar": similar})
+    )
 
 
 if __name__ == "__main__":

@@ -18,8 +18,7 @@ store and times:
   the whole ``Searcher.search`` call, query embedding included, each query text new to the
   process (the query cache never answers); the first call is reported apart (cold start);
 - ``similar``: ``Searcher.similar`` for 200 random papers;
-- the parts: full text alone, and SQLite FTS5 with OR semantics on the same queries (why the
-  full text is tantivy), query embedding, vector search alone;
+- the parts: full text alone, query embedding, vector search alone;
 - peak resident memory of the serving process.
 
 ``--vectors-only`` adds a speed-only measure of the vector index with random 384-d unit
@@ -224,7 +223,6 @@ def build(home: Path, rows: list[dict], model: str) -> dict:
 
 def serve(home: Path, model: str, queries: list[tuple[str, dict]], seed: int = 5) -> dict:
     """Time searches in this (fresh) process; peak RSS at the end."""
-    import sqlean
 
     from paperstand.index.embeddings import get_embedder
     from paperstand.index.query import parse_query
@@ -247,22 +245,12 @@ def serve(home: Path, model: str, queries: list[tuple[str, dict]], seed: int = 5
         searcher.search(text, limit=20, **filters)
         search_s.append(time.perf_counter() - t)
 
-    fulltext_s, fts5_s, embed_s, knn_s = [], [], [], []
-    conn = sqlean.connect(f"file:{settings.sqlite_path}?mode=ro", uri=True)
+    fulltext_s, embed_s, knn_s = [], [], []
     for text in texts:
         parsed = parse_query(text)
         t = time.perf_counter()
         searcher.fulltext.search(parsed, limit=100)
         fulltext_s.append(time.perf_counter() - t)
-        terms = " OR ".join(f'"{w}"' for w in parsed.words)
-        if terms:
-            t = time.perf_counter()
-            conn.execute(
-                "SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? "
-                "ORDER BY bm25(papers_fts, 3.0, 1.0, 2.0) LIMIT 100",
-                (terms,),
-            ).fetchall()
-            fts5_s.append(time.perf_counter() - t)
         t = time.perf_counter()
         vector = embedder.embed_query("q: " + text)  # a new text: the cache never answers
         embed_s.append(time.perf_counter() - t)
@@ -287,7 +275,6 @@ def serve(home: Path, model: str, queries: list[tuple[str, dict]], seed: int = 5
         "search": percentiles(search_s),
         "similar": percentiles(similar_s),
         "fulltext_tantivy": percentiles(fulltext_s),
-        "fulltext_fts5_or": percentiles(fts5_s),
         "query_embedding": percentiles(embed_s),
         "vector_knn_100": percentiles(knn_s),
         "vector_recall_at_10": recall,
@@ -372,8 +359,7 @@ def measure(
         f"{count:>7} papers, {model}: search p50 {served['search']['p50_ms']} ms, "
         f"p95 {served['search']['p95_ms']} ms, p99 {served['search']['p99_ms']} ms; "
         f"similar p50 {served['similar']['p50_ms']} ms, p95 {served['similar']['p95_ms']} ms;"
-        f" full text p95 {served['fulltext_tantivy']['p95_ms']} ms "
-        f"(FTS5 OR {served['fulltext_fts5_or']['p95_ms']} ms); "
+        f" full text p95 {served['fulltext_tantivy']['p95_ms']} ms; "
         f"query embedding p95 {served['query_embedding']['p95_ms']} ms; "
         f"embed {built.get('abstracts_per_s')} abstracts/s; "
         f"peak RSS {served['peak_rss_mb']} MB",

@@ -47,6 +47,10 @@ class Unavailable(PaperstandError):
     http_status = 503
 
 
+class ModelError(Unavailable):
+    """An embedding model's file is missing or is not the file paperstand was made for."""
+
+
 class StoreError(PaperstandError):
     """The database cannot be opened or reached (bad URL, server down, newer schema)."""
 

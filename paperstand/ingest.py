@@ -15,14 +15,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 
 from paperstand.errors import MalformedRecord, PaperstandError
 from paperstand.models import Paper
 from paperstand.settings import Settings
 from paperstand.sources.base import Checkpoint, Item, Malformed
 from paperstand.store import Store, UpsertResult
+from paperstand.store.jobs import JobStore
 
 BATCH_SIZE = 2000
+# The pacing slot every arXiv request of this installation reserves (see arxiv_pacer).
+ARXIV_PACING = "arxiv"
 _EXAMPLES_KEPT = 5
 
 
@@ -123,6 +127,13 @@ def ingest_and_index(
 
         report.indexed = sync_fulltext(store, settings, progress)
     return report
+
+
+def arxiv_pacer(store: JobStore, interval: float) -> Callable[[], float]:
+    """What a :class:`~paperstand.sources.http.Fetcher` calls before each arXiv request:
+    reserves the next slot ``interval`` seconds after the last one reserved by any thread or
+    process using this store, and returns how long to wait for it."""
+    return partial(store.acquire_slot, ARXIV_PACING, interval)
 
 
 def _reason_kind(reason: str) -> str:

@@ -44,7 +44,7 @@ from typing import Any
 
 from paperstand import community
 from paperstand.errors import InvalidInput, PaperstandError, SourceError
-from paperstand.ingest import IngestReport, ingest_and_index
+from paperstand.ingest import IngestReport, arxiv_pacer, ingest_and_index
 from paperstand.settings import Settings
 from paperstand.sources import arxiv_oai, hf_daily, jsonl
 from paperstand.sources.http import Fetcher
@@ -299,7 +299,8 @@ def ingest_hf_daily(ctx: JobContext) -> dict[str, Any]:
 def ingest_arxiv_oai(ctx: JobContext) -> dict[str, Any]:
     params = ctx.job.params
     conf = ctx.settings
-    with Fetcher.from_settings(conf, min_interval=conf.arxiv_delay) as fetcher:
+    pace = arxiv_pacer(ctx.store, conf.arxiv_delay)
+    with Fetcher.from_settings(conf, pace=pace) as fetcher:
         items = arxiv_oai.records(
             params.get("url") or arxiv_oai.DEFAULT_URL,
             metadata_prefix=params.get("format", "arXiv"),

@@ -52,8 +52,21 @@ FILTERED_DEPTH = 300
 TITLE_CHECK = 5
 TITLE_SIMILARITY = 0.8
 TITLE_MIN_CHARS = 12
-# Words of a paper used as the full-text query when it has no embedding yet.
-FALLBACK_WORDS = 60
+# "Few good matches" (Searcher._few_good_matches): the cosine similarity of the nearest
+# embedding that counts as a good match, per model (a model without one is judged by full
+# text alone: static-64's similarities do not separate nonsense from real queries), and
+# the share of a full match's BM25 score the best full-text hit must reach.
+DENSE_FLOORS = {"minilm-l6-int8": 0.3}
+TEXT_MATCH_SHARE = 0.5
+# Similar papers (Searcher.more_like): how deep each ranking looks, the weight of each in
+# the fusion, the bonus (a factor 1 + bonus on the fused score) for sharing a primary
+# category and for sharing an author, and how many fused hits are considered for them.
+SIMILAR_DEPTH = 50
+SIMILAR_WEIGHTS = {"dense": 1.0, "text": 1.0, "authors": 1.0}
+CATEGORY_BONUS = 0.2
+AUTHOR_BONUS = 0.5
+SIMILAR_RERANK = 100
+MAX_CATEGORIES = 3
 
 
 @dataclass
@@ -68,6 +81,8 @@ class SearchResult:
     total: int | None = None  # results that can be paged through (None: unknown)
     direct: Hit | None = None  # the paper a pasted id, URL or DOI names
     notice: str | None = None  # e.g. that a pasted id is not in this store
+    # True when no paper matches the query well: the hits are only the least bad ones.
+    few_good_matches: bool = False
 
 
 class Searcher:
@@ -127,11 +142,12 @@ class Searcher:
         if parsed.empty or limit == 0:
             return SearchResult(total=0)
         depth = max(DEPTH, offset + limit)
-        rankings = [[pid for pid, _ in self.fulltext.search(parsed, limit=depth, filters=filters)]]
+        text_hits = self.fulltext.search(parsed, limit=depth, filters=filters)
+        rankings = [[pid for pid, _ in text_hits]]
         weights = [self.settings.fusion_weight_fulltext]
         dense = self._dense(parsed, filters, max(DENSE_DEPTH, offset + limit))
         if dense:
-            rankings.append(dense)
+            rankings.append([pid for pid, _ in dense])
             weights.append(self.settings.fusion_weight_dense)
         fused = reciprocal_rank_fusion(rankings, k=self.settings.fusion_k, weights=weights)
         fused = self._title_first(query, rankings[0], fused)
@@ -142,7 +158,35 @@ class Searcher:
             for pid, score in page
             if pid in papers and not papers[pid].deleted
         ]
-        return SearchResult(hits=hits, total=len(fused))
+        few = self._few_good_matches(parsed, text_hits, dense)
+        return SearchResult(hits=hits, total=len(fused), few_good_matches=few)
+
+    def _few_good_matches(
+        self,
+        parsed: ParsedQuery,
+        text_hits: list[tuple[str, float]],
+        dense: list[tuple[str, float]],
+    ) -> bool:
+        """Whether no paper matches the query well, so the hits are only the least bad.
+
+        Dense search always returns its nearest papers, however far, and BM25 returns any
+        paper sharing one common word: gibberish or an off-topic question would be answered
+        with confident-looking lists. A query has a good match when its nearest embedding
+        is at least the model's measured floor of similarity, or when the best full-text
+        hit scores at least ``TEXT_MATCH_SHARE`` of what a paper holding every query word
+        would (``FullTextIndex.full_match_score``); author and category searches match
+        names, so any hit is good. The floor was measured on seed titles against nonsense
+        queries, the share on SciFact claims, seed titles and arXiv titles against the same
+        nonsense (docs/benchmarks.md, "Few good matches")."""
+        if not text_hits and not dense:
+            return True
+        if not (parsed.words or parsed.phrases):
+            return False
+        floor = DENSE_FLOORS.get(self._model_name)
+        if dense and floor is not None and dense[0][1] >= floor:
+            return False
+        full = self.fulltext.full_match_score(parsed)
+        return not (text_hits and full > 0 and text_hits[0][1] >= TEXT_MATCH_SHARE * full)
 
     def _title_first(
         self, query: str, fulltext: list[str], fused: list[tuple[str, float]]
@@ -173,8 +217,9 @@ class Searcher:
         rest = [hit for hit in fused if hit[0] not in promoted]
         return [(pid, best + ratio) for ratio, pid in close] + rest
 
-    def _dense(self, parsed: ParsedQuery, filters: Filters, depth: int) -> list[str]:
-        """Ids of the papers nearest to the query's words, filters applied."""
+    def _dense(self, parsed: ParsedQuery, filters: Filters, depth: int) -> list[tuple[str, float]]:
+        """(id, cosine similarity) of the papers nearest to the query's words, filters
+        applied, nearest first."""
         if parsed.authors or not (parsed.words or parsed.phrases):
             return []  # an author search is about names, which embeddings do not know
         if not self.vectors.has_vectors():
@@ -192,10 +237,10 @@ class Searcher:
             log.warning("dense search skipped: %s", exc)
             return []
         wanted = FILTERED_DEPTH if filters.active else depth
-        found = [pid for pid, _ in self.vectors.knn(vector, wanted)]
+        found = self.vectors.knn(vector, wanted)
         if filters.active:
-            kept = self.fulltext.filter_ids(found, filters)
-            found = [pid for pid in found if pid in kept]
+            kept = self.fulltext.filter_ids([pid for pid, _ in found], filters)
+            found = [hit for hit in found if hit[0] in kept]
         return found[:depth]
 
     # --- direct hits ------------------------------------------------------------------
@@ -246,32 +291,68 @@ class Searcher:
         return self.more_like([paper.id], limit=limit)
 
     def more_like(self, paper_ids: Sequence[str], *, limit: int = 10) -> list[Hit]:
-        """Papers near all of these (the mean of their embeddings), none of them.
-        Unknown ids are left out; :class:`NotFound` when none is known."""
+        """Papers near all of these, none of them. Unknown ids are left out;
+        :class:`NotFound` when none is known.
+
+        Three rankings are fused: the nearest embeddings to the mean of the papers'
+        (meaning), the papers sharing their most telling words (BM25 "more like this": names
+        of methods and datasets that embeddings blur), and the papers by their authors
+        (people keep working on a topic); papers in one of their primary categories get a
+        bonus. Each alone ranked below the fusion on the similar-paper sets of
+        benchmarks/search_quality.py (docs/benchmarks.md, "Similar papers")."""
         papers = [p for p in (resolve(self.store, pid) for pid in paper_ids) if p is not None]
         if not papers:
             raise NotFound(f"none of {', '.join(map(str, paper_ids))} is in this store")
         limit = max(int(limit), 0)
         if limit == 0:
             return []
+        self.refresh()
         exclude = {p.id for p in papers}
+        depth = max(SIMILAR_DEPTH, limit)
+        rankings, weights = [], []
         vectors = list(self.vectors.get(list(exclude)).values())
         if vectors:
             centre = np.mean(vectors, axis=0)
             centre /= np.linalg.norm(centre) or 1.0
-            found = self.vectors.knn(centre, limit, exclude=exclude)
-        else:  # not embedded yet: their words, by BM25
-            self.refresh()
-            text = " ".join(f"{p.title} {p.title} {p.abstract}" for p in papers)
-            query = ParsedQuery(words=parse_query(text).words[:FALLBACK_WORDS])
-            found = [
-                hit
-                for hit in self.fulltext.search(query, limit=limit + len(exclude))
-                if hit[0] not in exclude
-            ][:limit]
-        by_id = {p.id: p for p in self.store.get_papers([pid for pid, _ in found])}
-        return [
-            Hit(by_id[pid], score)
-            for pid, score in found
-            if pid in by_id and not by_id[pid].deleted
+            rankings.append([pid for pid, _ in self.vectors.knn(centre, depth, exclude=exclude)])
+            weights.append(SIMILAR_WEIGHTS["dense"])
+        texts = [f"{p.title}\n{p.abstract}" for p in papers]
+        rankings.append(
+            [pid for pid, _ in self.fulltext.more_like_this(texts, limit=depth, exclude=exclude)]
+        )
+        weights.append(SIMILAR_WEIGHTS["text"])
+        names = list(dict.fromkeys(a for p in papers for a in p.authors))
+        coauthored = [
+            pid for pid, _ in self.fulltext.by_authors(names, limit=depth, exclude=exclude)
         ]
+        if coauthored:
+            rankings.append(coauthored)
+            weights.append(SIMILAR_WEIGHTS["authors"])
+        fused = reciprocal_rank_fusion(rankings, k=self.settings.fusion_k, weights=weights)
+        fused = self._alike_first(papers, set(coauthored), fused[: max(limit, SIMILAR_RERANK)])
+        page = fused[:limit]
+        by_id = {p.id: p for p in self.store.get_papers([pid for pid, _ in page])}
+        return [
+            Hit(by_id[pid], score) for pid, score in page if pid in by_id and not by_id[pid].deleted
+        ]
+
+    def _alike_first(
+        self, papers: list[Paper], coauthored: set[str], fused: list[tuple[str, float]]
+    ) -> list[tuple[str, float]]:
+        """Raise the fused score of papers sharing an author, and of papers sharing a
+        primary category, with ``papers``."""
+        primaries = list(dict.fromkeys(p.categories[0] for p in papers if p.categories))
+        ids_ = [pid for pid, _ in fused]
+        same_category: set[str] = set()
+        for category in primaries[:MAX_CATEGORIES]:
+            same_category |= self.fulltext.filter_ids(ids_, Filters(category=category))
+        boosted = [
+            (
+                pid,
+                score
+                * (1 + AUTHOR_BONUS * (pid in coauthored))
+                * (1 + CATEGORY_BONUS * (pid in same_category)),
+            )
+            for pid, score in fused
+        ]
+        return sorted(boosted, key=lambda hit: -hit[1])

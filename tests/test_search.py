@@ -131,6 +131,37 @@ def test_hostile_queries_never_raise(corpus: Corpus, text: str) -> None:
     assert all(h.paper.id for h in result.hits)
 
 
+NONSENSE = [
+    "asdfgh qwerty zxcvb",
+    "blorf snazzle wibble",
+    "ünïcödé 数学 🤖 ﷽",
+    "a" * 10_000,
+    "xkcd foo bar baz",
+]
+
+
+@pytest.mark.parametrize("text", NONSENSE)
+def test_nonsense_is_flagged_as_few_good_matches(corpus: Corpus, text: str) -> None:
+    result = corpus.searcher.search(text, limit=5)
+    assert result.few_good_matches, (text, [h.paper.title for h in result.hits])
+
+
+def test_real_queries_are_not_flagged(corpus: Corpus) -> None:
+    queries = [
+        corpus.paper(COLOR).title,
+        "colour matchng with hypernetwork kolmogorov arnold netwroks",
+        "video generation",
+        "gaussian splatting",
+        "robot grasping",
+        "diffusion\x00models",
+    ]
+    for text in queries:
+        result = corpus.searcher.search(text, limit=5)
+        assert result.hits and not result.few_good_matches, text
+    # Names are matched, not meant: an author search with hits is never flagged.
+    assert not corpus.searcher.search('author:"Nicu Sebe"', limit=5).few_good_matches
+
+
 def test_bad_dates_are_invalid_input(corpus: Corpus) -> None:
     for bad in ("yesterday", "2025-13-01", "2025-02-30", "\x00"):
         with pytest.raises(InvalidInput):
@@ -156,6 +187,28 @@ def test_more_like_several_papers(corpus: Corpus) -> None:
     assert len(hits) == 8 and not set(seeds) & {h.paper.id for h in hits}
     with pytest.raises(NotFound):
         corpus.searcher.more_like(["1999.99999"])
+
+
+def test_similar_prefers_the_same_authors_and_topic(store: Store, tmp_path: Path) -> None:
+    """Wei-Shi Zheng has four papers among these 600, two of them on human motion
+    generation: the similar papers of each of those two include most of the other three,
+    and mostly papers of its own category."""
+    ingest_listings(store, first_listings(600), tmp_path)
+    settings = Settings(home=tmp_path, embedding_model=TEST_MODEL)
+    build_index(store, settings, embedder=get_embedder(TEST_MODEL))
+    searcher = searcher_for(store, tmp_path)
+    zheng = {"2503.12769", "2503.13130", "2503.13300", "2503.14198"}
+    motion = ["2503.13130", "2503.13300"]  # ChainHOI; Progressive Human Motion Generation
+    for paper_id in motion:
+        hits = searcher.similar(paper_id, limit=10)
+        found = [h.paper.id for h in hits]
+        assert paper_id not in found
+        assert len(zheng & set(found)) >= 2, found
+        assert sum("cs.CV" in h.paper.categories for h in hits) >= 8
+    several = [h.paper for h in searcher.more_like(motion, limit=10)]
+    assert not set(motion) & {p.id for p in several}
+    assert zheng - set(motion) <= {p.id for p in several}
+    assert sum("motion" in f"{p.title} {p.abstract}".lower() for p in several) >= 2
 
 
 def ingest_listings(store: Store, rows: list[dict], tmp_path: Path) -> None:

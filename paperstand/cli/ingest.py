@@ -10,7 +10,7 @@ import typer
 
 from paperstand.cli.app import app, err, progress, progress_callback, settings, store_for
 from paperstand.errors import SourceError
-from paperstand.ingest import IngestReport, ingest_and_index
+from paperstand.ingest import IngestReport, arxiv_pacer, ingest_and_index
 from paperstand.sources import arxiv_api, arxiv_oai, hf_daily, jsonl
 from paperstand.sources.base import Item
 from paperstand.sources.http import Fetcher
@@ -51,10 +51,13 @@ def _run(
     _finish(report)
 
 
-def _fetcher(ctx: typer.Context, *, arxiv: bool = False) -> Fetcher:
-    """HTTP client with the configured retries; arXiv gets its requested pause between calls."""
+def _fetcher(ctx: typer.Context, arxiv: Store | None = None) -> Fetcher:
+    """HTTP client with the configured retries; with ``arxiv``, the store whose pacing
+    slots space out the requests of every process of this installation."""
     conf = settings(ctx)
-    return Fetcher.from_settings(conf, min_interval=conf.arxiv_delay if arxiv else 0.0)
+    if arxiv is None:
+        return Fetcher.from_settings(conf)
+    return Fetcher.from_settings(conf, pace=arxiv_pacer(arxiv, conf.arxiv_delay))
 
 
 def _file_items(files: list[Path], bar, reader) -> Iterator[Item]:
@@ -130,7 +133,7 @@ def ingest_arxiv_oai(
             from_date=from_date,
             until=until,
             checkpoints=store,
-            fetcher=_fetcher(ctx, arxiv=True),
+            fetcher=_fetcher(ctx, arxiv=store),
         ),
         strict,
         "OAI-PMH harvest",
@@ -153,12 +156,12 @@ def ingest_arxiv_api(
         raise typer.BadParameter("give either --id ID... or --query Q")
     _run(
         ctx,
-        lambda _: arxiv_api.records(
+        lambda store: arxiv_api.records(
             url,
             ids=paper_ids,
             query=query,
             max_results=max_results,
-            fetcher=_fetcher(ctx, arxiv=True),
+            fetcher=_fetcher(ctx, arxiv=store),
         ),
         strict,
         "arXiv API",

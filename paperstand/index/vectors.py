@@ -13,8 +13,9 @@ store's embedding methods (``Store.save_embeddings`` and friends), so SQL stays 
   int8) and 21 ms even on bit vectors at k=50, too slow for a 20 ms "similar papers"
   budget; the bit scan in numpy takes a few ms, and re-scoring a few hundred candidates keeps recall
   close to exact search (see docs/benchmarks.md).
-- the PostgreSQL backend plugs in ``paperstand.index.pgvector.PgVectorIndex`` (pgvector
-  HNSW), found by :func:`vector_index`.
+- ``paperstand.index.pgvector.PgVectorIndex`` (pgvector HNSW) for the PostgreSQL store.
+
+:func:`vector_index` picks one by the type of ``store.vectors``, the search the store offers.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from collections.abc import Collection, Sequence
 import numpy as np
 
 from paperstand.store import Store
+from paperstand.store.embeddings import BitCodeVectors
 
 
 class VectorIndex(ABC):
@@ -77,8 +79,11 @@ RESCORE = 150
 class SQLiteVecIndex(VectorIndex):
     """Bit-code first stage in memory, exact sqlite-vec re-scoring (see the module doc)."""
 
-    def __init__(self, store: Store, model: str, *, rescore: int = RESCORE) -> None:
+    def __init__(
+        self, store: Store, vectors: BitCodeVectors, model: str, *, rescore: int = RESCORE
+    ) -> None:
         super().__init__(store, model)
+        self.vectors = vectors
         self.rescore = rescore
         self._lock = threading.Lock()
         self._version: int | None = None
@@ -92,11 +97,11 @@ class SQLiteVecIndex(VectorIndex):
 
     def _load(self) -> None:
         """(Re)load the bit codes when any process changed the embeddings since."""
-        version = self.store.embeddings_version()  # type: ignore[attr-defined]
+        version = self.vectors.embeddings_version()
         if version == self._version:
             return
         with self._lock:
-            codes_of = self.store.embedding_codes  # type: ignore[attr-defined]
+            codes_of = self.vectors.embedding_codes
             keys, ids, blob, floats = codes_of(self.model)
             width = len(blob) // len(keys) if keys else 1
             # Sign bits of a small model say too little (recall@10 0.31 with 64-d vectors);
@@ -166,9 +171,7 @@ class SQLiteVecIndex(VectorIndex):
         if self._vectors is not None:
             return self._exact(query, rows, k, skip)
         best = self._nearest_codes(query, rows, max(self.rescore, 2 * k) + len(skip))
-        exact = self.store.embedding_distances(  # type: ignore[attr-defined]
-            self.model, query, keys[best].tolist()
-        )
+        exact = self.vectors.embedding_distances(self.model, query, keys[best].tolist())
         positions = np.searchsorted(keys, [key for key, _ in exact])
         scored = sorted(
             ((ids[pos], 1.0 - dist) for pos, (_, dist) in zip(positions, exact, strict=True)),
@@ -195,9 +198,9 @@ class SQLiteVecIndex(VectorIndex):
 
 
 def vector_index(store: Store, model: str) -> VectorIndex:
-    """The vector index of ``store``'s backend for embeddings of ``model``."""
-    if store.url.startswith("sqlite:"):
-        return SQLiteVecIndex(store, model)
+    """The vector index for embeddings of ``model``, by the search ``store.vectors`` offers."""
+    if isinstance(store.vectors, BitCodeVectors):
+        return SQLiteVecIndex(store, store.vectors, model)
     from paperstand.index.pgvector import PgVectorIndex  # written with the PostgreSQL store
 
-    return PgVectorIndex(store, model)
+    return PgVectorIndex(store, store.vectors, model)

@@ -4,7 +4,7 @@ The feed is read with lxml rather than feedparser: feedparser forgives broken XM
 truncated page must be an error here, not a silently shorter result. The API reports bad
 requests as a feed whose only entry is titled "Error" (with HTTP 400); its message becomes a
 :class:`SourceError`. The API wants at most one request every three seconds, which the
-caller's :class:`Fetcher` (``min_interval``) takes care of.
+caller's :class:`Fetcher` (``pace``) takes care of.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ day of Hugging Face papers) are small, and parsing from bytes keeps the parsers 
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
@@ -41,7 +41,11 @@ class Fetcher:
 
     ``retries`` counts attempts after the first; waits double from ``backoff`` seconds. A
     ``Retry-After`` header is obeyed, but never for longer than ``max_retry_after`` seconds.
-    ``min_interval`` spaces requests out (arXiv asks for three seconds between them).
+    ``min_interval`` spaces out the requests of this one fetcher. ``pace``, when given,
+    spaces out the requests of every fetcher sharing it, in any thread or process: it is
+    called before each request, reserves the request's slot and returns how many seconds to
+    wait for it (arXiv asks for three seconds between requests from one installation; the
+    ingest service passes a pacer backed by the store).
     """
 
     timeout: float = 30.0
@@ -50,17 +54,25 @@ class Fetcher:
     max_retry_after: float = 120.0
     max_bytes: int = 256 * 1024 * 1024
     min_interval: float = 0.0
+    pace: Callable[[], float] | None = None
     _client: httpx.Client | None = field(default=None, init=False, repr=False)
     _last_request: float = field(default=0.0, init=False, repr=False)
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, min_interval: float = 0.0) -> Fetcher:
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        min_interval: float = 0.0,
+        pace: Callable[[], float] | None = None,
+    ) -> Fetcher:
         return cls(
             timeout=settings.http_timeout,
             retries=settings.http_retries,
             backoff=settings.http_backoff,
             max_retry_after=settings.http_max_retry_after,
             min_interval=min_interval,
+            pace=pace,
         )
 
     def get(
@@ -127,6 +139,10 @@ class Fetcher:
         return self._client
 
     def _pace(self) -> None:
+        if self.pace is not None:
+            pause = self.pace()
+            if pause > 0:
+                time.sleep(pause)
         if self.min_interval > 0:
             pause = self._last_request + self.min_interval - time.monotonic()
             if pause > 0:

@@ -4,11 +4,16 @@ pgvector (server mode) run the same SQLAlchemy Core queries over one schema.
 Layout:
 
 - ``schema.py``: the shared ``MetaData`` (``metadata``), the types that differ per backend
-  (``Json``, ``Stamp``, ``Key``) and the tables of papers, embeddings, jobs, checkpoints.
+  (``Json``, ``Stamp``, ``Key``) and the ``papers`` table every area refers to.
+- One module per area, holding its tables and its typed part (a :class:`~paperstand.store.
+  part.Part`): ``papers.py`` (papers, authors, categories, daily lists, revisions),
+  ``embeddings.py`` (embeddings; ``BitCodeVectors`` / ``HnswVectors``, the backend's
+  nearest-neighbour search), ``jobs.py`` (job queue, schedules, pacing slots),
+  ``checkpoints.py``. ``base.py`` puts them together as :class:`Store`.
 - ``engine.py``: a URL to an ``Engine`` (sqlean + sqlite-vec, WAL, 16 KiB pages; psycopg)
   and ``migrate``, which runs the Alembic revisions of ``migrations/versions``.
-- ``part.py``: ``Part``, the base of every typed slice of the store (an engine, ``read()``
-  and ``write()`` connections); ``dialect.py``: the few SQL differences, named once.
+- ``part.py``: ``Part``, the base of every part (an engine, ``read()`` and ``write()``
+  connections); ``dialect.py``: the few SQL differences between the backends, named once.
 
 Adding tables for a feature (say ``community``: users, votes, comments):
 
@@ -28,8 +33,11 @@ Adding tables for a feature (say ``community``: users, votes, comments):
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from paperstand.errors import StoreError
 from paperstand.store.base import Store, UpsertResult
+from paperstand.store.engine import describe, postgres_engine, sqlite_engine
 
 __all__ = ["Store", "UpsertResult", "open_store"]
 
@@ -37,15 +45,18 @@ __all__ = ["Store", "UpsertResult", "open_store"]
 def open_store(url: str, *, migrate: bool = True) -> Store:
     """Open the store named by ``url``: ``sqlite:///PATH`` or ``postgresql://...``."""
     if url.startswith("sqlite:///"):
-        from paperstand.store.sqlite import SQLiteStore
-
-        store: Store = SQLiteStore(url.removeprefix("sqlite:///"))
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.parent.exists():
+            raise StoreError(
+                f"no such directory {path.parent}: run 'paperstand init' or check --home"
+            )
+        store = Store(sqlite_engine(path), str(path), url)
     elif url.startswith(("postgresql://", "postgres://")):
         try:
-            from paperstand.store.postgres import PostgresStore
+            engine = postgres_engine(url)
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise StoreError(f"PostgreSQL support is not installed: {exc}") from exc
-        store = PostgresStore(url)
+        store = Store(engine, describe(url), url)
     else:
         raise StoreError(
             f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql://..."

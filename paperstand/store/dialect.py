@@ -7,6 +7,7 @@ database's clock, a JSON field as text, and how a writer serialises with other w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Table, func, literal_column, select, text
@@ -66,6 +67,39 @@ def clock(dialect: str) -> ColumnElement[float]:
 def greatest(dialect: str, *values: Any) -> ColumnElement[Any]:
     """The largest of ``values`` (SQLite's many-argument ``max``)."""
     return (func.greatest if dialect == POSTGRESQL else func.max)(*values)
+
+
+def _statement_parts(conn: Connection, table: Table, columns: Sequence[str]) -> tuple[str, list]:
+    quote = conn.dialect.identifier_preparer.quote
+    mark = "%s" if conn.dialect.name == POSTGRESQL else "?"
+    return quote(table.name), [(quote(name), mark) for name in columns]
+
+
+def insert_rows(
+    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple]
+) -> None:
+    """``INSERT`` plain tuples of ``columns`` with one ``executemany``, as the driver takes
+    them: JSON already serialised, no per-row processing. Bulk ingestion's hot path, where
+    SQLAlchemy's per-row parameter handling would cost more than SQLite's own work."""
+    name, parts = _statement_parts(conn, table, columns)
+    names = ", ".join(column for column, _ in parts)
+    marks = ", ".join(mark for _, mark in parts)
+    conn.exec_driver_sql(f"INSERT INTO {name} ({names}) VALUES ({marks})", rows)
+
+
+def update_rows(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    key: str,
+    rows: Sequence[tuple],
+) -> None:
+    """``UPDATE table SET columns WHERE key`` for plain tuples (the values of ``columns``
+    then the key), with one ``executemany``: see :func:`insert_rows`."""
+    name, parts = _statement_parts(conn, table, [*columns, key])
+    *sets, (where, mark) = parts
+    assignments = ", ".join(f"{column} = {m}" for column, m in sets)
+    conn.exec_driver_sql(f"UPDATE {name} SET {assignments} WHERE {where} = {mark}", rows)
 
 
 def json_array_has(dialect: str, column: ColumnElement[Any], value: str) -> ColumnElement[bool]:

@@ -91,14 +91,36 @@ def sqlite_engine(path: Path) -> Engine:
     return engine
 
 
-def postgres_engine(url: str, *, max_connections: int = 10, connect_timeout: int = 10) -> Engine:
-    """An engine on a PostgreSQL database (``postgresql://`` or ``postgres://`` URL)."""
+def describe(url: str) -> str:
+    """A PostgreSQL URL without its password, for messages."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
     try:
+        parts = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "the database"
+    host = parts.get("host") or "localhost"
+    port = f":{parts['port']}" if parts.get("port") else ""
+    user = f"{parts['user']}@" if parts.get("user") else ""
+    return f"postgresql://{user}{host}{port}/{parts.get('dbname', '')}"
+
+
+def postgres_engine(url: str, *, max_connections: int = 10, connect_timeout: int = 10) -> Engine:
+    """An engine on a PostgreSQL database (``postgresql://`` or ``postgres://`` URL),
+    connected once to check it: libpq's reason (refused, no such socket, bad password) is the
+    clearest message, and an unreachable server should fail here, not on first use."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
+    where = describe(url)
+    try:
+        conninfo_to_dict(url)
         parsed = make_url(url).set(drivername="postgresql+psycopg")
-    except ArgumentError as exc:
+    except (psycopg.ProgrammingError, ArgumentError) as exc:
         raise StoreError(f"bad database URL: {one_line(exc)}") from exc
     args = {} if "connect_timeout" in parsed.query else {"connect_timeout": connect_timeout}
-    return create_engine(
+    engine = create_engine(
         parsed,
         connect_args=args,
         json_serializer=_json_text,
@@ -106,8 +128,26 @@ def postgres_engine(url: str, *, max_connections: int = 10, connect_timeout: int
         pool_size=max_connections,
         max_overflow=0,
         pool_timeout=60,
-        pool_pre_ping=False,
     )
+    event.listen(engine, "connect", _nul_safe_text)
+    try:
+        engine.connect().close()
+    except DBAPIError as exc:
+        raise StoreError(f"cannot connect to {where}: {one_line(exc)}") from exc
+    return engine
+
+
+def _nul_safe_text(conn: Any, _record: Any) -> None:
+    """Strings with NUL bytes as U+FFFD. PostgreSQL text cannot hold NUL, but user text (an
+    id or a name pasted into a URL) may; no stored value contains U+FFFD, so such a lookup
+    finds nothing instead of failing."""
+    from psycopg.types.string import StrDumperUnknown
+
+    class NulSafeStr(StrDumperUnknown):
+        def dump(self, obj: str) -> Any:
+            return super().dump(obj.replace("\x00", "\ufffd"))
+
+    conn.adapters.register_dumper(str, NulSafeStr)
 
 
 def _script() -> ScriptDirectory:

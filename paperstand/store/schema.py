@@ -1,11 +1,13 @@
 """The database schema, described once for both backends as SQLAlchemy Core ``Table``\\ s.
 
-Every table lives on the one :data:`metadata`. Types that differ between SQLite and
+Every table lives on the one :data:`metadata`: ``papers`` here, as every area refers to it,
+the others in the module of the store part that queries them (``papers.py``,
+``embeddings.py``, ``jobs.py``, ``checkpoints.py``, ...). Types that differ between SQLite and
 PostgreSQL are named here once (:data:`Json`, :data:`Stamp`, :data:`Key`): JSON is text on
 SQLite and ``jsonb`` on PostgreSQL, times are ISO 8601 UTC text on SQLite (which sorts in time
-order) and ``timestamptz`` on PostgreSQL. What Core cannot describe (PostgreSQL triggers and
-the pgvector extension) is written in the Alembic revisions under ``migrations/versions``,
-and the few queries whose SQL really differs are in ``store/dialect.py``.
+order) and ``timestamptz`` on PostgreSQL. What Core cannot describe (the pgvector extension,
+per-model HNSW indexes) is written in the Alembic revisions under ``migrations/versions`` or
+in ``embeddings.py``, and the few queries whose SQL really differs are in ``dialect.py``.
 
 How a feature adds tables of its own: see the docstring of ``paperstand/store/__init__.py``.
 """
@@ -16,11 +18,9 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
-    CheckConstraint,
     Column,
     Index,
     Integer,
-    LargeBinary,
     MetaData,
     Table,
     Text,
@@ -77,69 +77,9 @@ Index("papers_primary_category", papers.c.primary_category)
 Index("papers_rev", papers.c.rev)
 # A paper's day on the daily lists: the Hugging Face day when it has one, else the listing.
 Index("papers_day", func.coalesce(papers.c.submitted_on, papers.c.listed))
-
-checkpoints = Table(
-    "checkpoints",
-    metadata,
-    Column("key", Text, primary_key=True),
-    Column("value", Json, nullable=False),
-)
-
-embeddings = Table(
-    "embeddings",
-    metadata,
-    # One embedding per paper, of title + abstract; model and content_hash tell
-    # `index build` which ones are stale.
-    Column("pk", Key, primary_key=True, autoincrement=False),
-    Column("model", Text, nullable=False),
-    Column("content_hash", Text, nullable=False),
-    # float32 L2-normalised: sqlite-vec's blob layout on SQLite, pgvector's vector (of no
-    # fixed dimension: models differ) on PostgreSQL. See migrations/versions/0001.
-    Column("vector", LargeBinary, nullable=False),
-    Column("code", LargeBinary),  # SQLite only: the sign bits, the first search stage
-)
-Index("embeddings_model", embeddings.c.model)
-
-embeddings_version = Table(
-    "embeddings_version",
-    metadata,
-    # Bumped by every write to embeddings: processes holding vectors in memory reload on it.
-    Column("id", Integer, CheckConstraint("id = 1"), primary_key=True, autoincrement=False),
-    Column("version", BigInteger, nullable=False),
-)
-
-jobs = Table(
-    "jobs",
-    metadata,
-    Column("id", Key, primary_key=True),
-    Column("kind", Text, nullable=False),
-    Column("params", Json, nullable=False, server_default="{}"),
-    Column("key", Text, unique=True),  # at most one job per key, ever
-    Column(
-        "status",
-        Text,
-        CheckConstraint("status IN ('queued', 'running', 'done', 'failed')"),
-        nullable=False,
-        server_default="queued",
-    ),
-    Column("attempts", Integer, nullable=False, server_default="0"),
-    Column("max_attempts", Integer, nullable=False, server_default="3"),
-    Column("worker", Text),  # who runs (or last ran) it
-    Column("run_after", Stamp, nullable=False),  # not before
-    Column("lease_until", Stamp),  # a running job whose lease passed is retried
-    Column("created_at", Stamp, nullable=False),
-    Column("started_at", Stamp),
-    Column("finished_at", Stamp),
-    Column("result", Json),
-    Column("error", Text),
-)
-Index("jobs_due", jobs.c.status, jobs.c.run_after)
-
-schedules = Table(
-    "schedules",
-    metadata,
-    Column("name", Text, primary_key=True),
-    Column("kind", Text, nullable=False),
-    Column("params", Json, nullable=False, server_default="{}"),
-    Column("every_seconds", Integer, CheckConstraint("every_seconds > 0"), nullable=False),
+Index(
+    "papers_doi",
+    func.lower(papers.c.doi),
+    sqlite_where=papers.c.doi.isnot(None),
+    postgresql_where=papers.c.doi.isnot(None),
 )

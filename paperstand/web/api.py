@@ -151,7 +151,8 @@ def paper_info(request: Request, site: SiteDep, paper_id: PaperId) -> Response:
 @router.get("/api/search", tags=["paperstand"], responses=documented(400, 422))
 def search(request: Request, site: SiteDep, params: Annotated[SearchQuery, Query()]) -> Response:
     """Hybrid search with scores and filters; a pasted id, URL or DOI comes back as
-    ``direct``."""
+    ``direct``. ``few_good_matches`` is true when no paper matches the query well, so the
+    hits are only the nearest ones (gibberish, off-topic questions)."""
 
     def make() -> bytes:
         result = site.searcher().search(
@@ -163,6 +164,7 @@ def search(request: Request, site: SiteDep, params: Annotated[SearchQuery, Query
                 "query": params.q,
                 "total": result.total,
                 "notice": result.notice,
+                "few_good_matches": result.few_good_matches,
                 "direct": {"score": direct.score, **summary(direct.paper)} if direct else None,
                 "hits": [{"score": h.score, **summary(h.paper)} for h in result.hits],
             }

@@ -110,7 +110,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     auth.install(app, settings, store)
     app.add_middleware(SecurityHeaders)
     auth.install_outer(app, settings)
-    errors.install(app)
+    errors.install(app, ROUTERS)
     openapi.install(app)
     static = resources.files("paperstand.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

@@ -9,15 +9,16 @@ Every exception of ``paperstand.errors`` carries its HTTP status. Parameter vali
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from paperstand.errors import PaperstandError, RateLimited, Unauthorized
 
@@ -32,7 +33,8 @@ class ErrorBody(BaseModel):
 
 
 _MEANING = {
-    400: "A day, week or month that does not exist, or parameters that contradict each other.",
+    400: "A day, week or month that does not exist, parameters that contradict each other, "
+    "or a body that is not valid JSON.",
     401: "No valid session or API token (send 'Authorization: Bearer TOKEN').",
     403: "Not allowed: a banned account, an admin-only action, or a failed CSRF check.",
     404: "No such paper in this store (or no such path).",
@@ -106,17 +108,20 @@ def error_response(
     return HTMLResponse(html, status_code=status, headers=headers)
 
 
-def allowed_methods(request: Request) -> list[str]:
-    """Every method some route answers on the request's path."""
+def _allowed(routers: Sequence[APIRouter], path: str) -> str:
+    """The methods some route of ``routers`` answers on ``path``, for a 405's ``Allow``
+    (Starlette names only those of the first route matching the path)."""
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        if getattr(route, "methods", None) and route.matches(request.scope)[0] != Match.NONE:
-            methods |= route.methods
-    return sorted(methods)
+    for router in routers:
+        for route in router.routes:
+            if isinstance(route, APIRoute) and route.path_regex.match(path):
+                methods |= route.methods
+    return ", ".join(sorted(methods))
 
 
-def install(app: FastAPI) -> None:
-    """Register the handlers that turn exceptions into these answers."""
+def install(app: FastAPI, routers: Sequence[APIRouter]) -> None:
+    """Register the handlers that turn exceptions into these answers; ``routers`` are the
+    app's, whose methods a 405 lists."""
 
     @app.exception_handler(PaperstandError)
     async def known_error(request: Request, exc: PaperstandError) -> Response:
@@ -134,12 +139,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         message = "not found" if exc.status_code == 404 else str(exc.detail)
-        headers = exc.headers
-        if exc.status_code == 405:
-            # A 405 carries the methods the path allows, over every route of the path
-            # (Starlette names only those of the first route it tried).
-            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
-        return error_response(request, exc.status_code, message, headers=headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # clients are owed every method the path allows
+            headers["Allow"] = _allowed(routers, request.url.path) or headers.get("Allow", "")
+        return error_response(request, exc.status_code, message, headers=headers or None)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

@@ -7,7 +7,9 @@ schema is first asked for:
   null: an absent parameter is the default. Its schema becomes the non-null one, with the
   pattern and format of the parameter kept on it;
 - a 422 is documented with FastAPI's ``HTTPValidationError`` body, where this API answers
-  ``{"error": ..., "parameter": ...}`` (``web/errors.py``) like every other error.
+  ``{"error": ..., "parameter": ...}`` (``web/errors.py``) like every other error;
+- an operation with a body answers 400 when the body is not JSON at all, which FastAPI
+  does not document.
 """
 
 from __future__ import annotations
@@ -41,6 +43,12 @@ def exact(schema: dict[str, Any]) -> None:
         for operation in operations.values():
             for parameter in operation.get("parameters", []):
                 parameter["schema"] = _not_null(parameter["schema"])
+            if "requestBody" in operation and "400" not in operation["responses"]:
+                # A body that is not JSON at all is refused before validation, with a 400.
+                operation["responses"]["400"] = {
+                    "description": documented(400)[400]["description"],
+                    "content": {"application/json": {"schema": ref}},
+                }
             if "422" in operation.get("responses", {}):
                 operation["responses"]["422"] = {
                     "description": error["description"],

@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
+from tokenizers import Tokenizer
 
-from paperstand.errors import InvalidInput
+from paperstand.errors import InvalidInput, ModelError
 from paperstand.index.embeddings import (
     AVAILABLE_MODELS,
     DEFAULT_MODEL,
+    MAX_DOCUMENT_TOKENS,
+    MINILM_FILE,
+    MINILM_PACKAGE,
+    MINILM_SHA256,
+    MINILM_TOKENIZER,
     Embedder,
+    OnnxMiniLM,
+    _package_dir,
     document_text,
     get_embedder,
+    read_checked,
 )
 from paperstand.settings import Settings
 from tests.conftest import DATA
@@ -115,3 +127,55 @@ def test_document_text_puts_the_title_first() -> None:
     assert document_text(" A title ", " An abstract. ") == "A title. An abstract."
     assert document_text("", "Only an abstract.") == "Only an abstract."
     assert document_text("Only a title", "") == "Only a title"
+
+
+@pytest.fixture(scope="module")
+def before() -> dict:
+    """Texts with the token ids and vectors the default model gave before (README.md there)."""
+    with open(DATA / "embeddings" / "minilm_before.json", encoding="utf-8") as file:
+        return json.load(file)
+
+
+def test_the_packaged_vocabulary_gives_the_token_ids_of_before(before: dict) -> None:
+    tokenizer = Tokenizer.from_file(str(MINILM_TOKENIZER))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(MAX_DOCUMENT_TOKENS)
+    ids = [encoding.ids for encoding in tokenizer.encode_batch(before["texts"])]
+    assert ids == before["token_ids"]
+
+
+def test_int8_kernels_agree_with_the_float32_graph_on_real_abstracts(before: dict) -> None:
+    stored = np.array(before["vectors"], dtype=np.float32)
+    float32 = OnnxMiniLM("float32", int8=False).embed_documents(before["texts"])
+    np.testing.assert_allclose(float32, stored, atol=1e-5)  # the float path is today's
+    int8 = get_embedder(DEFAULT_MODEL).embed_documents(before["texts"])
+    cosines = (int8 * stored).sum(axis=1)
+    abstracts = before["abstracts"]
+    assert cosines[:abstracts].min() > 0.99, cosines
+    # A few tokens give the quantizer less to average over: still the same neighbourhood.
+    assert cosines[abstracts:].min() > 0.98, cosines
+    assert not np.allclose(int8, stored, atol=1e-4)  # it really is another computation
+
+
+def test_a_model_file_that_differs_is_refused_naming_the_file(tmp_path: Path) -> None:
+    shipped = _package_dir(MINILM_PACKAGE) / MINILM_FILE
+    assert read_checked(shipped, MINILM_SHA256)[:4] == shipped.read_bytes()[:4]
+    damaged = tmp_path / "model.onnx"
+    data = bytearray(shipped.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match=rf"{damaged}.*expected {MINILM_SHA256}"):
+        read_checked(damaged, MINILM_SHA256)
+    with pytest.raises(ModelError, match=rf"cannot read the model file {tmp_path / 'gone'}"):
+        read_checked(tmp_path / "gone", MINILM_SHA256)
+
+
+def test_importing_the_models_leaves_the_environment_alone() -> None:
+    code = (
+        "import os; before = dict(os.environ); import paperstand.index.embeddings; "
+        "print(dict(os.environ) == before)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "True"

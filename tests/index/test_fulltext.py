@@ -56,6 +56,37 @@ def test_the_title_weighs_more_than_the_abstract(corpus: Corpus) -> None:
     assert hits[0] == "2503.11685"
 
 
+def test_stopwords_and_word_forms_do_not_matter(corpus: Corpus) -> None:
+    # English stopwords carry nothing, and "networks"/"network" are one word once stemmed.
+    plain = ids(corpus.searcher.fulltext.search("hypernetwork kolmogorov arnold", limit=5))
+    wordy = ids(
+        corpus.searcher.fulltext.search("the hypernetworks of a kolmogorov arnold", limit=5)
+    )
+    assert plain[0] == wordy[0] == "2503.11781"
+    assert corpus.searcher.fulltext.full_match_score(parse_query("the of and")) == 0.0
+
+
+def test_more_like_this_finds_the_same_topic_and_never_the_paper(corpus: Corpus) -> None:
+    paper = corpus.paper("2503.11781")  # color matching with hypernetwork-based KANs
+    hits = corpus.searcher.fulltext.more_like_this(
+        [f"{paper.title}\n{paper.abstract}"], limit=10, exclude={paper.id}
+    )
+    assert len(hits) == 10 and paper.id not in ids(hits)
+    text = " ".join(
+        f"{p.title} {p.abstract}".lower() for p in corpus.store.get_papers(ids(hits)[:3])
+    )
+    assert "color" in text or "kolmogorov" in text
+    assert corpus.searcher.fulltext.more_like_this([""], limit=10) == []
+
+
+def test_by_authors_puts_shared_authors_first(corpus: Corpus) -> None:
+    hits = corpus.searcher.fulltext.by_authors(["Nicu Sebe", "Nobody Atall"], limit=50)
+    assert len(hits) >= 5
+    for paper in corpus.store.get_papers(ids(hits)):
+        assert "Nicu Sebe" in paper.authors
+    assert corpus.searcher.fulltext.by_authors(["!!!"], limit=5) == []
+
+
 def test_author_operator_keeps_papers_of_that_author(corpus: Corpus) -> None:
     hits = corpus.searcher.fulltext.search('author:"Nicu Sebe"', limit=50)
     assert len(hits) >= 5

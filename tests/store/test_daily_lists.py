@@ -109,6 +109,45 @@ def test_authors_match_whole_names_only(listed: Store):
     assert listed.papers_by_author('Ann "Lee', limit=10) == []
 
 
+def test_author_names_match_as_readers_type_them(store: Store):
+    store.upsert_papers(
+        [
+            Paper(id="2503.00101", authors=["Zoë Ångström", "Li Wei"], listed="2025-03-02"),
+            Paper(id="2503.00102", authors=["Zoe  ANGSTROM"], listed="2025-03-03"),
+            Paper(id="2503.00103", authors=["Zoe Angstrom-Berg", "Wei Li"], listed="2025-03-04"),
+        ]
+    )
+    for typed in ("zoe angstrom", "Zoë Ångström", " ZOË   ångström "):
+        assert ids(store.papers_by_author(typed, limit=10)) == ["2503.00102", "2503.00101"]
+    # Folding stops at case, accents and spaces: other names stay other people.
+    assert ids(store.papers_by_author("Li Wei", limit=10)) == ["2503.00101"]
+    assert ids(store.papers_by_author("Wei Li", limit=10)) == ["2503.00103"]
+
+
+def test_author_and_category_pages_follow_updates_and_deletions(store: Store):
+    store.upsert_papers(
+        [Paper(id="2503.00201", authors=["Ann Lee"], categories=["cs.LG"], listed="2025-03-02")]
+    )
+    store.upsert_papers(
+        [
+            Paper(
+                id="2503.00201",
+                version=2,
+                authors=["Bo Chen"],
+                categories=["stat.ML"],
+                listed="2025-03-02",
+            )
+        ]
+    )
+    assert store.papers_by_author("Ann Lee", limit=5) == []
+    assert ids(store.papers_by_author("Bo Chen", limit=5)) == ["2503.00201"]
+    assert store.papers_in_category("cs.LG", limit=5) == []
+    assert ids(store.papers_in_category("stat.ML", limit=5)) == ["2503.00201"]
+    store.upsert_papers([Paper(id="2503.00201", deleted=True)])
+    assert store.papers_by_author("Bo Chen", limit=5) == []
+    assert store.papers_in_category("stat.ML", limit=5) == []
+
+
 def test_categories_include_cross_lists(listed: Store):
     assert ids(listed.papers_in_category("cs.LG", limit=10)) == ["2503.00003", "2503.00001"]
     assert ids(listed.papers_in_category("cs.CL", limit=10))[0] == "2503.00006"

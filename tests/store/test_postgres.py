@@ -12,7 +12,8 @@ import pytest
 from paperstand.errors import StoreError
 from paperstand.models import Paper
 from paperstand.store import open_store
-from paperstand.store.postgres import PostgresStore, describe
+from paperstand.store.embeddings import HnswVectors
+from paperstand.store.engine import describe
 
 PAPERSTAND = str(Path(sys.executable).parent / "paperstand")
 
@@ -65,12 +66,12 @@ def test_hnsw_search_finds_the_exact_neighbours(postgres_url: str) -> None:
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     ids = [f"2401.{i:05d}" for i in range(300)]
     store = open_store(postgres_url)
-    assert isinstance(store, PostgresStore)
+    assert isinstance(store.vectors, HnswVectors)
     store.upsert_papers([Paper(id=i, title=i) for i in ids])
     store.save_embeddings("m", [(i, "h", v) for i, v in zip(ids, vectors, strict=True)])
     store.upsert_papers([Paper(id=ids[0], deleted=True)])
-    found = store.nearest_embeddings("m", vectors[0], 10)
-    exact = store.nearest_embeddings("m", vectors[0], 10, exact=True)
+    found = store.vectors.nearest_embeddings("m", vectors[0], 10)
+    exact = store.vectors.nearest_embeddings("m", vectors[0], 10, exact=True)
     assert [i for i, _ in found] == [i for i, _ in exact]
     assert ids[0] not in {i for i, _ in found}  # deleted papers are left out
     scores = np.array([d for _, d in exact])

@@ -12,6 +12,8 @@ import pytest
 
 from tests.web.conftest import HF_DAYS, OLD_STYLE, hf_response
 
+HTML = {"Accept": "text/html"}
+
 
 def test_daily_papers_of_a_day_match_hugging_faces_order_and_values(client):
     recorded = hf_response("2026-04-24")
@@ -161,6 +163,21 @@ def test_search_api_with_scores_filters_and_a_pasted_id(client):
         {"q": "x", "limit": 0},
     ):
         assert client.get("/api/search", params=params).status_code in (400, 422), params
+
+
+def test_search_says_when_nothing_matches_well(client):
+    title = hf_response("2025-04-09")[0]["paper"]["title"]
+    real = client.get("/api/search", params={"q": title}).json()
+    assert real["hits"] and real["few_good_matches"] is False
+    for nonsense in ("blorf snazzle wibble", "xkcd foo bar baz", "ünïcödé 数学 🤖"):
+        found = client.get("/api/search", params={"q": nonsense}).json()
+        assert found["few_good_matches"] is True, (nonsense, found["hits"][:2])
+    # Common words find papers, but none about this: the page lists them and says so.
+    off_topic = "best pizza near me"
+    assert client.get("/api/search", params={"q": off_topic}).json()["hits"]
+    page = client.get("/search", params={"q": off_topic}, headers=HTML).text
+    assert "Few good matches" in page
+    assert "Few good matches" not in client.get("/search", params={"q": title}, headers=HTML).text
 
 
 def test_hf_search_and_similar(client):

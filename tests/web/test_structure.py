@@ -183,3 +183,11 @@ def test_a_page_and_its_json_twin_check_parameters_alike(client):
     assert api.status_code == 200 and api.json()["hits"] == []
     page = client.get("/search", params=empty, headers={"accept": "text/html"})
     assert page.status_code == 200 and "From is after To" in page.text
+
+
+def test_a_wrong_method_gets_405_listing_every_method_of_the_path(client):
+    wrong = client.post("/api/daily_papers")
+    assert wrong.status_code == 405 and wrong.headers["allow"] == "GET"
+    assert wrong.json()["error"]
+    # Two routes share /api/tokens (GET lists, POST creates): Allow names both.
+    assert client.put("/api/tokens").headers["allow"] == "GET, POST"

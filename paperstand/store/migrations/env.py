@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import paperstand.store  # noqa: F401 - every part puts its tables on the metadata
 from paperstand.store.schema import metadata
 
 connection = context.config.attributes["connection"]

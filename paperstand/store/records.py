@@ -1,17 +1,72 @@
-"""Mapping between :class:`Paper` and a table row, shared by every SQL backend."""
+"""Plain records the store hands out (results, jobs, schedules) and the row bookkeeping
+shared by every part: which columns a paper has, what an upsert writes."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
 from paperstand.models import Paper
-from paperstand.store.base import Job, UpsertResult
 
-JSON_COLUMNS = ("authors", "categories", "ai_keywords", "extra")
+
+@dataclass
+class UpsertResult:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __iadd__(self, other: UpsertResult) -> UpsertResult:
+        self.added += other.added
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        return self
+
+
+@dataclass
+class EmbeddingSource:
+    """What `index build` needs to decide whether a paper's embedding is stale."""
+
+    id: str
+    title: str
+    abstract: str
+    model: str | None  # of the stored embedding, None when there is none
+    content_hash: str | None
+
+
+@dataclass
+class Job:
+    """One unit of background work in the queue (see ``paperstand/jobs.py``). Times are
+    ISO 8601 UTC strings, as the database's clock gave them."""
+
+    id: int
+    kind: str
+    params: dict[str, Any]
+    key: str | None  # unique: a job with a key is queued at most once, ever
+    status: str  # queued, running, done or failed
+    attempts: int
+    max_attempts: int
+    worker: str | None
+    run_after: str
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    result: dict[str, Any] | None
+    error: str | None
+
+
+@dataclass
+class Schedule:
+    """A job queued once per ``every_seconds`` slot, whichever worker gets there first."""
+
+    name: str
+    kind: str
+    params: dict[str, Any]
+    every_seconds: int
+
 
 # Columns of the papers table in a fixed order (pk excluded). primary_category is derived.
 COLUMNS = (
@@ -40,32 +95,6 @@ COLUMNS = (
     "extra",
     "deleted",
 )
-
-
-def to_row(paper: Paper) -> tuple[Any, ...]:
-    values = []
-    for name in COLUMNS:
-        if name == "primary_category":
-            values.append(paper.primary_category)
-        elif name in JSON_COLUMNS:
-            values.append(orjson.dumps(getattr(paper, name)).decode())
-        elif name == "deleted":
-            values.append(int(paper.deleted))
-        else:
-            values.append(getattr(paper, name))
-    return tuple(values)
-
-
-def from_row(row: Sequence[Any]) -> Paper:
-    """A paper from a row selected as ``COLUMNS`` (JSON columns as text or already decoded)."""
-    data = dict(zip(COLUMNS, row, strict=True))
-    del data["primary_category"]
-    for name in JSON_COLUMNS:
-        value = data[name]
-        if isinstance(value, str | bytes):
-            data[name] = orjson.loads(value)
-    data["deleted"] = bool(data["deleted"])
-    return Paper(**data)
 
 
 def plan_upsert(

@@ -1,0 +1,424 @@
+"""Papers: their table, the author and category tables that index them, and every query
+of papers (upserts, lookups, daily lists, author and category pages, revisions).
+
+A paper's *day* is ``coalesce(submitted_on, listed)``: the Hugging Face daily-list day when
+the paper was on it, else its arXiv listing day. Deleted papers never appear on lists.
+
+``paper_authors`` and ``paper_categories`` hold one row per author (category) of each paper
+not deleted, with the paper's day and id beside it, so an author or category page is one
+ordered index range (``name_key, day, paper_id``) however large the store grows. Author
+names are matched the way readers type them: :func:`name_key` folds case, accents and
+spacing, and nothing more, so two people whose names differ beyond that stay apart.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Connection,
+    ForeignKey,
+    Index,
+    Integer,
+    Select,
+    Table,
+    Text,
+    and_,
+    delete,
+    func,
+    select,
+    update,
+)
+
+from paperstand.models import Paper
+from paperstand.sources.base import Checkpoint
+from paperstand.store.checkpoints import write_checkpoint
+from paperstand.store.dialect import insert_rows, json_text, lock, update_rows
+from paperstand.store.part import Part
+from paperstand.store.records import COLUMNS, UpsertResult, dedupe_batch, plan_upsert
+from paperstand.store.schema import Key, metadata, papers
+
+# Writers of papers serialise on this lock (PostgreSQL; SQLite has one writer anyway): an
+# upsert reads the stored records, merges and writes them back, and numbers the revisions.
+PAPERS_LOCK = 0x7061_7065_7273  # "papers"
+# At most this many bound values in one IN (...) list (SQLite allows 32,766 in all).
+CHUNK = 900
+
+paper_authors = Table(
+    "paper_authors",
+    metadata,
+    Column("pk", Key, ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False),  # 0 = first author
+    Column("name", Text, nullable=False),  # as the source spelled it
+    Column("name_key", Text, nullable=False),  # name_key(name)
+    Column("day", Text),  # the paper's day and id: author pages read the index alone
+    Column("paper_id", Text, nullable=False),
+)
+Index("paper_authors_name", paper_authors.c.name_key, paper_authors.c.day, paper_authors.c.paper_id)
+
+paper_categories = Table(
+    "paper_categories",
+    metadata,
+    Column("pk", Key, ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True),
+    Column("category", Text, primary_key=True),
+    Column("day", Text),
+    Column("paper_id", Text, nullable=False),
+)
+Index(
+    "paper_categories_day",
+    paper_categories.c.category,
+    paper_categories.c.day,
+    paper_categories.c.paper_id,
+)
+
+data_version = Table(
+    "data_version",
+    metadata,
+    # Bumped by every write to papers: the web app keys its caches on it, so an ingest by
+    # any process on any machine invalidates every cached page at once.
+    Column("id", Integer, CheckConstraint("id = 1"), primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
+)
+
+DAY = func.coalesce(papers.c.submitted_on, papers.c.listed)
+_COLUMNS = [papers.c[name] for name in COLUMNS]
+_SELECT = select(*_COLUMNS)
+
+
+@lru_cache(maxsize=1 << 16)
+def name_key(name: str) -> str:
+    """An author name as readers type it: accents and case folded, spaces collapsed
+    ("Zoë  ÅNGSTRÖM" and "zoe angstrom" are the same key). Nothing else is merged.
+    Cached: the same authors come back paper after paper."""
+    if not name.isascii():
+        decomposed = unicodedata.normalize("NFKD", name)
+        name = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(name.casefold().split())
+
+
+def matches_nothing(value: str) -> bool:
+    """True for user text (an author name or category from a URL) that no stored value can
+    equal: empty, or holding a NUL byte, which PostgreSQL text cannot hold."""
+    return not value.strip() or "\x00" in value
+
+
+def _paper(row: Sequence[Any]) -> Paper:
+    data = dict(zip(COLUMNS, row, strict=True))
+    del data["primary_category"]
+    data["deleted"] = bool(data["deleted"])
+    return Paper(**data)
+
+
+_JSON = frozenset(("authors", "categories", "ai_keywords", "extra"))
+# Columns written by an insert, and by an update (all but the keys, then the pk).
+_INSERTED = ("pk", "rev", *COLUMNS)
+_UPDATED = (*COLUMNS[1:], "rev")
+_AUTHOR_COLUMNS = ("pk", "position", "name", "name_key", "day", "paper_id")
+_CATEGORY_COLUMNS = ("pk", "category", "day", "paper_id")
+
+
+def _row(paper: Paper) -> tuple:
+    """The values of ``COLUMNS`` as the driver takes them (JSON serialised)."""
+    values = []
+    for name in COLUMNS:
+        if name == "primary_category":
+            values.append(paper.primary_category)
+        elif name in _JSON:
+            values.append(orjson.dumps(getattr(paper, name)).decode())
+        else:
+            values.append(getattr(paper, name))
+    return tuple(values)
+
+
+def _day(paper: Paper) -> str | None:
+    return paper.submitted_on or paper.listed
+
+
+def _index_rows(pk: int, paper: Paper, authors: list[tuple], categories: list[tuple]) -> None:
+    """Append the paper_authors and paper_categories rows of one paper (none when it is
+    deleted) to ``authors`` and ``categories``."""
+    if paper.deleted:
+        return
+    day, pid = _day(paper), paper.id
+    authors.extend((pk, i, name, name_key(name), day, pid) for i, name in enumerate(paper.authors))
+    categories.extend((pk, c, day, pid) for c in dict.fromkeys(paper.categories))
+
+
+class PaperStore(Part):
+    """Papers and everything read from them. Methods that write commit before they return
+    (one transaction each)."""
+
+    # --- writes -----------------------------------------------------------------------
+
+    def upsert_papers(
+        self, papers_in: Sequence[Paper], checkpoint: Checkpoint | None = None
+    ) -> UpsertResult:
+        """Insert new papers and merge the others into what is stored (``Paper.merged_with``),
+        in one transaction together with ``checkpoint``. Unchanged papers are not written."""
+        incoming = dedupe_batch(papers_in)
+        with self.write() as conn:
+            lock(conn, PAPERS_LOCK)
+            stored = self._by_ids(conn, list(incoming)) if incoming else {}
+            new, changed, result = plan_upsert(
+                incoming, {paper_id: paper for paper_id, (_, paper) in stored.items()}
+            )
+            if new or changed:
+                self._write(conn, new, [(stored[old.id][0], old, m) for old, m in changed])
+            if checkpoint is not None:
+                write_checkpoint(conn, checkpoint)
+        return result
+
+    def _write(
+        self, conn: Connection, new: list[Paper], changed: list[tuple[int, Paper, Paper]]
+    ) -> None:
+        """Write the planned rows. Keys and revisions are numbered here, under the writer
+        lock, so revisions become visible in order: an index that saw revision N has seen
+        every revision below it."""
+        next_pk, rev = conn.execute(
+            select(
+                func.coalesce(func.max(papers.c.pk), 0) + 1,
+                func.coalesce(func.max(papers.c.rev), 0) + 1,
+            )
+        ).one()
+        inserts: list[tuple] = []
+        updates: list[tuple] = []
+        authors: list[tuple] = []
+        categories: list[tuple] = []
+        stale: list[int] = []
+        for paper in new:
+            inserts.append((next_pk, rev, *_row(paper)))
+            _index_rows(next_pk, paper, authors, categories)
+            next_pk += 1
+            rev += 1
+        for pk, old, merged in changed:
+            updates.append((*_row(merged)[1:], rev, pk))
+            rev += 1
+            if (old.authors, old.categories, _day(old), old.deleted) != (
+                merged.authors,
+                merged.categories,
+                _day(merged),
+                merged.deleted,
+            ):
+                stale.append(pk)
+                _index_rows(pk, merged, authors, categories)
+        if inserts:
+            insert_rows(conn, papers, _INSERTED, inserts)
+        if updates:
+            update_rows(conn, papers, _UPDATED, "pk", updates)
+        for start in range(0, len(stale), CHUNK):
+            chunk = stale[start : start + CHUNK]
+            conn.execute(delete(paper_authors).where(paper_authors.c.pk.in_(chunk)))
+            conn.execute(delete(paper_categories).where(paper_categories.c.pk.in_(chunk)))
+        if authors:
+            insert_rows(conn, paper_authors, _AUTHOR_COLUMNS, authors)
+        if categories:
+            insert_rows(conn, paper_categories, _CATEGORY_COLUMNS, categories)
+        conn.execute(update(data_version).values(version=data_version.c.version + 1))
+
+    # --- lookups ----------------------------------------------------------------------
+
+    @staticmethod
+    def _by_ids(conn: Connection, paper_ids: list[str]) -> dict[str, tuple[int, Paper]]:
+        """Stored papers by id, each with its pk."""
+        found: dict[str, tuple[int, Paper]] = {}
+        query = select(papers.c.pk, *_COLUMNS)
+        for start in range(0, len(paper_ids), CHUNK):
+            chunk = paper_ids[start : start + CHUNK]
+            for row in conn.execute(query.where(papers.c.id.in_(chunk))):
+                found[row[1]] = (row[0], _paper(row[1:]))
+        return found
+
+    def _papers(self, query: Select) -> list[Paper]:
+        with self.read() as conn:
+            return [_paper(row) for row in conn.execute(query)]
+
+    def get_papers(self, paper_ids: Sequence[str]) -> list[Paper]:
+        """The stored papers among ``paper_ids``, in the order asked; unknown ids are left out."""
+        with self.read() as conn:
+            by_id = self._by_ids(conn, list(dict.fromkeys(paper_ids)))
+        return [by_id[i][1] for i in paper_ids if i in by_id]
+
+    def get_paper(self, paper_id: str) -> Paper | None:
+        found = self.get_papers([paper_id])
+        return found[0] if found else None
+
+    def find_by_doi(self, doi: str) -> Paper | None:
+        found = self._papers(
+            _SELECT.where(func.lower(papers.c.doi) == func.lower(doi.strip())).limit(1)
+        )
+        return found[0] if found else None
+
+    def iter_papers(self, batch_size: int = 1000) -> Iterator[list[Paper]]:
+        """Every paper, deleted ones included, in a stable order, batch by batch."""
+        for batch in self._batches(select(papers.c.pk, *_COLUMNS), papers.c.pk, batch_size):
+            yield [_paper(row[1:]) for row in batch]
+
+    def _batches(
+        self, query: Select, key: Any, batch_size: int, after: int = 0
+    ) -> Iterator[list[Any]]:
+        """Rows of ``query`` with ``key`` (selected first) above ``after``, in ``key`` order,
+        batch by batch; a connection per batch, as the caller may take its time between
+        batches."""
+        last = after
+        while True:
+            with self.read() as conn:
+                rows = list(conn.execute(query.where(key > last).order_by(key).limit(batch_size)))
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield rows
+
+    def stats(self) -> dict[str, Any]:
+        """At least ``papers`` (not deleted), ``deleted`` and ``latest_listing`` (or None)."""
+        live = ~papers.c.deleted
+        with self.read() as conn:
+            count, deleted, latest = conn.execute(
+                select(
+                    func.count().filter(live),
+                    func.count().filter(papers.c.deleted),
+                    func.max(papers.c.listed).filter(live),
+                )
+            ).one()
+        return {"papers": count, "deleted": deleted, "latest_listing": latest}
+
+    # --- daily lists, author and category pages ----------------------------------------
+
+    def data_version(self) -> int:
+        """A number that changes on every write to papers, by any process; caches key on it."""
+        with self.read() as conn:
+            return conn.execute(select(data_version.c.version)).scalar_one()
+
+    def _on_days(self, first: str, last: str, submitter: str | None) -> Any:
+        where = and_(DAY.between(first, last), ~papers.c.deleted)
+        if submitter is not None:
+            where = and_(where, papers.c.submitted_by == submitter)
+        return where
+
+    def papers_on_days(
+        self,
+        first: str,
+        last: str,
+        *,
+        limit: int,
+        offset: int = 0,
+        submitter: str | None = None,
+        recent_first: bool = False,
+    ) -> list[Paper]:
+        """Papers whose day is within ``first``..``last`` (inclusive, ``YYYY-MM-DD``), most
+        upvoted first (no upvotes counts as 0), then the later day, then the later
+        ``published`` (unknown last), then the later ``extra["submittedOnDailyAt"]`` (unknown
+        last; Hugging Face's own tie-break), then the larger id. ``recent_first`` puts the
+        later day before the upvotes. ``submitter`` keeps the papers ``submitted_by`` that
+        user."""
+        votes, day = func.coalesce(papers.c.upvotes, 0).desc(), DAY.desc()
+        submitted_at = json_text(self.dialect, papers.c.extra, "submittedOnDailyAt")
+        return self._papers(
+            _SELECT.where(self._on_days(first, last, submitter))
+            .order_by(
+                *((day, votes) if recent_first else (votes, day)),
+                papers.c.published.desc().nulls_last(),
+                submitted_at.desc().nulls_last(),
+                papers.c.id.desc(),
+            )
+            .limit(limit)
+            .offset(offset)
+        )
+
+    def count_on_days(self, first: str, last: str, *, submitter: str | None = None) -> int:
+        """How many papers :meth:`papers_on_days` would list without a limit."""
+        with self.read() as conn:
+            return conn.execute(
+                select(func.count())
+                .select_from(papers)
+                .where(self._on_days(first, last, submitter))
+            ).scalar_one()
+
+    def latest_day(self) -> str | None:
+        """The latest day that has papers, or None for an empty store."""
+        with self.read() as conn:
+            return conn.execute(select(func.max(DAY)).where(~papers.c.deleted)).scalar()
+
+    def neighbour_days(self, day: str) -> tuple[str | None, str | None]:
+        """The nearest days strictly before and after ``day`` that have papers."""
+        live = ~papers.c.deleted
+        before = select(func.max(DAY)).where(DAY < day, live).scalar_subquery()
+        after = select(func.min(DAY)).where(DAY > day, live).scalar_subquery()
+        with self.read() as conn:
+            found = conn.execute(select(before, after)).one()
+        return found[0], found[1]
+
+    def papers_by_author(self, name: str, *, limit: int, offset: int = 0) -> list[Paper]:
+        """Papers with an author named ``name`` as readers type it (:func:`name_key`), latest
+        day first, then larger id."""
+        key = name_key(name)
+        if matches_nothing(key):
+            return []
+        return self._listed(paper_authors, paper_authors.c.name_key == key, limit, offset)
+
+    def papers_in_category(self, category: str, *, limit: int, offset: int = 0) -> list[Paper]:
+        """Papers listing ``category`` (primary or cross-list), latest day first, then id."""
+        if matches_nothing(category):
+            return []
+        return self._listed(
+            paper_categories, paper_categories.c.category == category, limit, offset
+        )
+
+    def _listed(self, table: Table, where: Any, limit: int, offset: int) -> list[Paper]:
+        """One page of the papers an index table lists: the page's keys come from the
+        index range alone, then the papers are fetched by key."""
+        keys = (
+            select(table.c.pk, table.c.day, table.c.paper_id)
+            .where(where)
+            .order_by(table.c.day.desc().nulls_last(), table.c.paper_id.desc())
+            .limit(limit)
+            .offset(offset)
+            .subquery()
+        )
+        return self._papers(
+            select(*_COLUMNS)
+            .join_from(keys, papers, papers.c.pk == keys.c.pk)
+            .order_by(keys.c.day.desc().nulls_last(), keys.c.paper_id.desc())
+        )
+
+    # --- revisions: what indexes kept outside the database catch up from --------------
+
+    def revision(self) -> int:
+        """The highest paper revision; 0 for an empty store."""
+        with self.read() as conn:
+            return conn.execute(select(func.coalesce(func.max(papers.c.rev), 0))).scalar_one()
+
+    def iter_changed_papers(
+        self, after: int, batch_size: int = 1000
+    ) -> Iterator[list[tuple[int, Paper]]]:
+        """Papers (deleted ones included) with a revision above ``after``, lowest first,
+        each as (revision, paper)."""
+        query = select(papers.c.rev, *_COLUMNS)
+        for batch in self._batches(query, papers.c.rev, batch_size, after):
+            yield [(row[0], _paper(row[1:])) for row in batch]
+
+
+def backfill_index_tables(conn: Connection, batch_size: int = 5000) -> None:
+    """Fill ``paper_authors`` and ``paper_categories`` from the papers held (the migration
+    that adds them runs it)."""
+    query = select(papers.c.pk, *_COLUMNS).where(~papers.c.deleted).order_by(papers.c.pk)
+    last = 0
+    while True:
+        rows = list(conn.execute(query.where(papers.c.pk > last).limit(batch_size)))
+        if not rows:
+            return
+        last = rows[-1][0]
+        authors: list[tuple] = []
+        categories: list[tuple] = []
+        for row in rows:
+            _index_rows(row[0], _paper(row[1:]), authors, categories)
+        if authors:
+            insert_rows(conn, paper_authors, _AUTHOR_COLUMNS, authors)
+        if categories:
+            insert_rows(conn, paper_categories, _CATEGORY_COLUMNS, categories)
