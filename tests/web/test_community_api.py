@@ -199,11 +199,6 @@ def test_submissions_and_their_rules(store: Store, tmp_path: Path) -> None:
 def test_an_unknown_paper_is_pending_until_the_worker_fetches_it(
     store: Store, tmp_path: Path, replay
 ) -> None:
-    if store.engine.dialect.name == "sqlite":
-        # A second process cannot take SQLite's write lock while this one serves after a
-        # submission (the 0.1 SQLite store's per-thread connections; the Core store
-        # replacing it is due). The same flow runs on SQLite in tests/test_community.py.
-        pytest.skip("worker process beside the serving one: PostgreSQL only for now")
     for site in start(
         store, tmp_path, arxiv_api_url=replay.atom_url, submission_max_age_days=100_000
     ):
