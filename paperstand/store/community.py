@@ -22,7 +22,6 @@ Times are the database's clock (``dialect.now``) and come back as ISO 8601 UTC t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -52,6 +51,7 @@ from sqlalchemy import (
 
 from paperstand.errors import Conflict, InvalidInput, NotFound, RuleBroken
 from paperstand.store import dialect
+from paperstand.store.accounts import _stamp as iso
 from paperstand.store.accounts import users
 from paperstand.store.part import Part
 from paperstand.store.schema import Key, Stamp, metadata, papers
@@ -184,13 +184,6 @@ class Comment:
     edited: str | None
     deleted: bool
     hidden: bool
-
-
-def iso(value: Any) -> Any:
-    """A time as ISO 8601 UTC text, whichever way the backend returned it."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-    return value
 
 
 _COMMENT_COLUMNS = (
