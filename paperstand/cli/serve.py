@@ -66,6 +66,11 @@ def serve(
         factory=True,
         workers=workers,
         access_log=False,
+        # A worker answers the supervisor's health pings only once it has imported this
+        # program (spawned workers import the console script first). uvicorn's 5 s is less
+        # than that takes on a busy machine, where it then kills and restarts every worker,
+        # forever, and nothing is ever served.
+        timeout_worker_healthcheck=60,
         **options,
     )
 

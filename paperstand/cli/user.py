@@ -1,21 +1,32 @@
 """``paperstand user ...``: accounts from the command line (an admin's tools).
 
 Output meant for scripts goes to stdout alone (the API token, the reset link); notes go to
-stderr.
+stderr. The accounts service (argon2, the store) is imported when a command runs, not when
+the program starts.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from paperstand.accounts.service import Accounts
 from paperstand.cli.app import app, err, settings, store_for
+from paperstand.store import Store
+
+if TYPE_CHECKING:
+    from paperstand.accounts.service import Accounts
 
 user_app = typer.Typer(help="Accounts: create, API tokens, bans, password-reset links.")
 app.add_typer(user_app, name="user")
+
+
+def _accounts(ctx: typer.Context, store: Store) -> Accounts:
+    from paperstand.accounts.service import Accounts
+
+    return Accounts(store, settings(ctx))
+
 
 Email = Annotated[str, typer.Argument(metavar="EMAIL", help="The account's email address.")]
 
@@ -40,9 +51,7 @@ def create(
     """Create an account."""
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
     with store_for(ctx) as store:
-        user = Accounts(store, settings(ctx)).create(
-            email, password=password, name=name, admin=admin
-        )
+        user = _accounts(ctx, store).create(email, password=password, name=name, admin=admin)
     role = "admin" if user.is_admin else "user"
     typer.echo(f"created {role} {user.email} (name {user.name})")
     if password is None:
@@ -60,7 +69,7 @@ def token(
 ) -> None:
     """Make a personal API token for the account and print it (only this once)."""
     with store_for(ctx) as store:
-        accounts = Accounts(store, settings(ctx))
+        accounts = _accounts(ctx, store)
         _, secret = accounts.new_api_token(accounts.by_email(email), name)
     typer.echo(secret)
 
@@ -69,7 +78,7 @@ def token(
 def ban(ctx: typer.Context, email: Email) -> None:
     """Ban an account: it can still read, but not log in, post, vote or use its tokens."""
     with store_for(ctx) as store:
-        user = Accounts(store, settings(ctx)).set_banned(email, True)
+        user = _accounts(ctx, store).set_banned(email, True)
     typer.echo(f"banned {user.email}")
 
 
@@ -77,7 +86,7 @@ def ban(ctx: typer.Context, email: Email) -> None:
 def unban(ctx: typer.Context, email: Email) -> None:
     """Lift a ban."""
     with store_for(ctx) as store:
-        user = Accounts(store, settings(ctx)).set_banned(email, False)
+        user = _accounts(ctx, store).set_banned(email, False)
     typer.echo(f"unbanned {user.email}")
 
 
@@ -87,6 +96,6 @@ def reset_link(ctx: typer.Context, email: Email) -> None:
     up, or to hand over an account made without a password)."""
     conf = settings(ctx)
     with store_for(ctx) as store:
-        link = Accounts(store, conf).reset_link(email)
+        link = _accounts(ctx, store).reset_link(email)
     typer.echo(link)
     err.print(f"valid for {conf.reset_link_minutes} minutes, once", highlight=False)

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     Column,
+    Engine,
     Float,
     ForeignKey,
     Index,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Row,
     Table,
     Text,
+    bindparam,
     case,
     delete,
     func,
@@ -124,7 +126,49 @@ _USER_COLUMNS = tuple(
 
 
 class AccountsStore(Part):
-    """The store's ``accounts`` part."""
+    """The store's ``accounts`` part.
+
+    The statements run on every signed-in request (session and token lookups, rate-limit
+    hits) are built once here with bound parameters: building a Core statement costs more
+    CPU than SQLite takes to run it (``benchmarks/accounts.py``).
+    """
+
+    def __init__(self, engine: Engine, where: str) -> None:
+        super().__init__(engine, where)
+        now = dialect.now(self.dialect)
+        self._session_user = (
+            select(*_USER_COLUMNS)
+            .join(sessions, sessions.c.user_id == users.c.id)
+            .where(sessions.c.digest == bindparam("digest"), sessions.c.expires > now)
+        )
+        self._token_user = (
+            select(
+                *_USER_COLUMNS,
+                api_tokens.c.id.label("token_id"),
+                func.coalesce(
+                    api_tokens.c.last_used < dialect.later(self.dialect, -LAST_USED_EVERY), True
+                ).label("stale"),
+            )
+            .join(api_tokens, api_tokens.c.user_id == users.c.id)
+            .where(api_tokens.c.digest == bindparam("digest"))
+        )
+        ended = rate_limits.c.expires_at <= bindparam("now")
+        fresh_end = bindparam("now") + bindparam("expiry")
+        self._rate_hit = (
+            dialect.insert(self.dialect, rate_limits)
+            .values(key=bindparam("key"), hits=bindparam("amount"), expires_at=fresh_end)
+            .on_conflict_do_update(
+                index_elements=[rate_limits.c.key],
+                set_={
+                    "hits": case(
+                        (ended, bindparam("amount")),
+                        else_=rate_limits.c.hits + bindparam("amount"),
+                    ),
+                    "expires_at": case((ended, fresh_end), else_=rate_limits.c.expires_at),
+                },
+            )
+            .returning(rate_limits.c.hits)
+        )
 
     # --- users --------------------------------------------------------------------------
 
@@ -216,11 +260,7 @@ class AccountsStore(Part):
 
     def user_for_session(self, digest: str) -> User | None:
         with self.read() as conn:
-            row = conn.execute(
-                select(*_USER_COLUMNS)
-                .join(sessions, sessions.c.user_id == users.c.id)
-                .where(sessions.c.digest == digest, sessions.c.expires > dialect.now(self.dialect))
-            ).first()
+            row = conn.execute(self._session_user, {"digest": digest}).first()
         return _user(row) if row else None
 
     def delete_sessions(self, *, digest: str) -> None:
@@ -270,17 +310,8 @@ class AccountsStore(Part):
 
     def user_for_api_token(self, digest: str) -> User | None:
         """The token's user; notes the token's use when the last note is an hour old."""
-        stale = dialect.later(self.dialect, -LAST_USED_EVERY)
         with self.read() as conn:
-            row = conn.execute(
-                select(
-                    *_USER_COLUMNS,
-                    api_tokens.c.id.label("token_id"),
-                    func.coalesce(api_tokens.c.last_used < stale, True).label("stale"),
-                )
-                .join(api_tokens, api_tokens.c.user_id == users.c.id)
-                .where(api_tokens.c.digest == digest)
-            ).first()
+            row = conn.execute(self._token_user, {"digest": digest}).first()
         if row is None:
             return None
         if row.stale:
@@ -344,21 +375,9 @@ class AccountsStore(Part):
     def rate_hit(self, key: str, expiry: float, amount: int, now: float) -> int:
         """Add ``amount`` to the window of ``key`` (a new window of ``expiry`` seconds if the
         last one ended) and return the window's hits: one upsert, atomic on both backends."""
-        insert = dialect.insert(self.dialect, rate_limits)
-        ended = rate_limits.c.expires_at <= now
-        statement = (
-            insert.values(key=key, hits=amount, expires_at=now + expiry)
-            .on_conflict_do_update(
-                index_elements=[rate_limits.c.key],
-                set_={
-                    "hits": case((ended, amount), else_=rate_limits.c.hits + amount),
-                    "expires_at": case((ended, now + expiry), else_=rate_limits.c.expires_at),
-                },
-            )
-            .returning(rate_limits.c.hits)
-        )
+        params = {"key": key, "amount": amount, "now": now, "expiry": expiry}
         with self.write() as conn:
-            return conn.execute(statement).scalar_one()
+            return conn.execute(self._rate_hit, params).scalar_one()
 
     def rate_count(self, key: str, now: float) -> int:
         with self.read() as conn:

@@ -10,6 +10,7 @@ argon2 takes a third of a CPU-second, which must not stall the event loop.
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Request
@@ -20,16 +21,18 @@ from paperstand import mail
 from paperstand.errors import PaperstandError
 from paperstand.models import ApiToken, User
 from paperstand.web.auth import (
+    Auth,
     AuthDep,
     CurrentUser,
     RequireUser,
     client_address,
     csrf_field,
 )
-from paperstand.web.errors import documented
-from paperstand.web.site import SiteDep
+from paperstand.web.errors import ErrorBody, documented, headers_for
+from paperstand.web.site import Site, SiteDep
 
 router = APIRouter()
+log = logging.getLogger("paperstand.web")
 
 DONE = {
     "password": "Your password is changed. Your other sessions were logged out.",
@@ -50,11 +53,11 @@ def safe_next(value: str | None) -> str:
 
 
 def _page(
-    site: Any, request: Request, template: str, status: int = 200, **context: Any
+    site: Site, request: Request, template: str, status: int = 200, **context: Any
 ) -> HTMLResponse:
+    """An account page; never cached anywhere (it may hold a new API token)."""
     html = site.page(
         template,
-        request=request,
         csrf_field=lambda: csrf_field(request),
         done=DONE.get(request.query_params.get("done", "")),
         **context,
@@ -62,10 +65,12 @@ def _page(
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
 
-def _refused(site: Any, request: Request, template: str, exc: PaperstandError, **context: Any):
-    headers = {"Retry-After": str(exc.retry_after)} if hasattr(exc, "retry_after") else {}
+def _refused(
+    site: Site, request: Request, template: str, exc: PaperstandError, **context: Any
+) -> HTMLResponse:
+    """The form again, with why it was refused and the status (and headers) that say it."""
     response = _page(site, request, template, exc.http_status, problem=str(exc), **context)
-    response.headers.update(headers)
+    response.headers.update(headers_for(exc) or {})
     return response
 
 
@@ -146,7 +151,7 @@ def logout(request: Request, auth: AuthDep) -> Response:
 
 
 def _settings_page(
-    site: Any, request: Request, auth: Any, user: User, status: int = 200, **context: Any
+    site: Site, request: Request, auth: Auth, user: User, status: int = 200, **context: Any
 ) -> HTMLResponse:
     return _page(
         site,
@@ -265,6 +270,10 @@ def reset_request(request: Request, site: SiteDep, auth: AuthDep, email: FormTex
         auth.limiter.hit("reset", account=tried, address=client_address(request))
         if context["mail_ready"]:
             auth.accounts.mail_reset_link(email)
+    except mail.MailError:
+        # Logged for the admins; the visitor sees what they would see for an address
+        # without an account, so the page tells nobody which addresses have one.
+        log.exception("could not mail a password-reset link")
     except PaperstandError as exc:
         return _refused(site, request, "reset.html", exc, sent=False, **context)
     return _page(site, request, "reset.html", sent=True, **context)
@@ -348,7 +357,13 @@ def list_tokens(user: RequireUser, auth: AuthDep) -> list[TokenListing]:
 
 
 @router.post(
-    "/api/tokens", tags=["Accounts"], status_code=201, responses=documented(400, 401, 403, 422)
+    "/api/tokens",
+    tags=["Accounts"],
+    status_code=201,
+    responses={
+        400: {"model": ErrorBody, "description": "The body is not JSON."},
+        **documented(401, 403, 422),
+    },
 )
 def create_token(body: TokenRequest, user: RequireUser, auth: AuthDep) -> NewToken:
     """Make a personal API token; the answer holds the token, shown this once."""

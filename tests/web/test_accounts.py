@@ -21,7 +21,7 @@ from paperstand.store import Store
 from paperstand.web.app import create_app
 from paperstand.web.auth import RequireAdmin, RequireUser, limit
 from paperstand.web.errors import documented
-from tests.mail.test_smtp import Inbox, smtp_server
+from tests.mail.test_smtp import Inbox, free_port, smtp_server
 from tests.web.conftest import serving
 
 HTML = {"Accept": "text/html"}
@@ -395,3 +395,21 @@ def test_openapi_documents_the_errors(site: Site) -> None:
     vote = schema["paths"]["/api/probe/vote"]["post"]["responses"]
     assert "Retry-After" in vote["429"]["headers"]
     assert vote["401"]["content"]["application/json"]["schema"]["$ref"].endswith("ErrorBody")
+
+
+def test_a_wrong_method_lists_every_method_of_the_path(site: Site) -> None:
+    with site.api() as client:
+        wrong = client.put("/api/tokens")
+    assert wrong.status_code == 405
+    assert wrong.headers["allow"] == "GET, POST"
+
+
+def test_reset_with_mail_down_tells_nothing(store: Store, tmp_path: Path, caplog) -> None:
+    mail = {"smtp_host": "127.0.0.1", "smtp_port": free_port(), "mail_from": "ps@lab.example"}
+    for site in start(store, tmp_path, smtp_security="none", **mail):
+        site.accounts.create("ada@lab.example", password=PASSWORD)
+        with site.browser() as browser:
+            for email in ("ada@lab.example", "nobody@lab.example"):
+                sent = post_form(browser, "/reset", "/reset", email=email)
+                assert sent.status_code == 200 and "on its way" in sent.text
+    assert "could not mail a password-reset link" in caplog.text

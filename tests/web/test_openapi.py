@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from paperstand.accounts.service import Accounts
 from paperstand.models import Paper
 from paperstand.settings import Settings
 from paperstand.store import Store
@@ -63,15 +64,21 @@ PAPERS = [
 
 
 @pytest.fixture
-def api_url(store: Store, tmp_path: Path) -> Iterator[str]:
+def api_url(store: Store, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """The app's URL and an API token, so that the account routes are tested past their 401."""
     store.upsert_papers(PAPERS)
     # The fast model, and no fetching from arXiv: the fuzzer pastes arXiv ids.
     settings = Settings(home=tmp_path, embedding_model="static-64", search_fetch_missing=False)
+    accounts = Accounts(store, settings)
+    _, token = accounts.new_api_token(accounts.create("fuzz@lab.example"), "schemathesis")
     with serving(create_app(settings, store=store)) as url:
-        yield url
+        yield url, token
 
 
-def test_the_api_answers_as_its_openapi_schema_says(api_url: str, tmp_path: Path) -> None:
+def test_the_api_answers_as_its_openapi_schema_says(
+    api_url: tuple[str, str], tmp_path: Path
+) -> None:
+    api_url, token = api_url
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO),
@@ -89,6 +96,7 @@ def test_the_api_answers_as_its_openapi_schema_says(api_url: str, tmp_path: Path
             "--phases=examples,coverage,fuzzing",
             "--generation-database=none",
             "--no-color",
+            f"--header=Authorization: Bearer {token}",
         ],
         capture_output=True,
         text=True,
