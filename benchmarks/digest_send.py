@@ -140,7 +140,7 @@ def main() -> None:
         # Baseline: composing alone, every message, no ledger and no SMTP.
         sender = DigestSender(store, settings, search=lambda query, period: [])
         began = time.perf_counter()
-        contents = Contents(store, Period.day(date.fromisoformat(DAY)), sender.search)
+        contents = Contents(store, settings, Period.day(date.fromisoformat(DAY)), sender.search)
         for s in subscribers:
             sender.composer.message(
                 s.email, contents.digest_for(s), sender.links(s), "<x@bench.example>"

@@ -228,8 +228,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until_up(base: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
+def wait_until_up(base: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"server exited with {process.returncode}")
@@ -238,7 +238,7 @@ def wait_until_up(base: str, process: subprocess.Popen) -> None:
                 return
         except httpx.HTTPError:
             time.sleep(0.2)
-    raise SystemExit("server did not start within 60 s")
+    raise SystemExit(f"server did not start within {timeout:.0f} s")
 
 
 def main() -> None:

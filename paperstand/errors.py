@@ -75,6 +75,13 @@ class Conflict(PaperstandError):
     http_status = 409
 
 
+class RuleBroken(PaperstandError):
+    """A well-formed request that a rule of this site refuses (a paper too old to submit, a
+    daily quota reached): the message names the rule."""
+
+    http_status = 422
+
+
 class RateLimited(PaperstandError):
     """Too many requests of one kind from one account or address; try again later."""
 

@@ -1,33 +1,28 @@
 """Daily, weekly, monthly and trending paper lists: what the home page, the daily-papers API
 and the RSS/Atom feeds show.
 
-Which day a paper belongs to is :attr:`Paper.day`: its Hugging Face daily-list day when it
-was on that list, else its arXiv listing day, like on huggingface.co/papers.
+**The daily list is the curated list** (``paperstand/community.py``): the papers submitted
+here that day and those Hugging Face featured that day; everything arXiv listed is its own
+view (``community.new_on_arxiv``). A week or a month is the union of its days' lists.
 
-A list is ranked by upvotes (none counts as 0), then the later day, then the later
-publication time, then the larger id; for arXiv-only papers, which have no upvotes, that is
-simply newest first.
-
-Trending: ``score = (upvotes + 1) / (age_days + 2) ** 1.5`` (the Hacker News gravity
-formula), where ``age_days`` counts from the paper's day to the store's latest day, not to
-the wall clock, so a store of past papers still trends sensibly. Only the last
-``TRENDING_DAYS`` days compete; upvotes still matter, but a fresh paper with a few votes
-beats a week-old one with slightly more.
+A list is ranked by upvotes (the votes given here plus those imported from Hugging Face),
+then the later day, then the later publication time, then the larger id. Trending is
+``paperstand/trending.py``: votes decayed by age, plus GitHub-star growth.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
 
+from paperstand import community, trending
+from paperstand.community import Entry
 from paperstand.dates import parse_day, parse_month, parse_week, week_label
 from paperstand.errors import InvalidInput
 from paperstand.models import Paper
+from paperstand.settings import Settings
 from paperstand.store import Store
-
-TRENDING_DAYS = 14
-TRENDING_CANDIDATES = 500
-GRAVITY = 1.5
 
 
 @dataclass
@@ -38,14 +33,21 @@ class PaperList:
     label: str  # e.g. "2025-03-18", "2025-W12", "2025-03"
     first: str | None  # first and last day covered
     last: str | None
-    papers: list[Paper]
+    entries: list[Entry]
     total: int
     previous: str | None = None  # label of the nearest earlier period that has papers
     next: str | None = None
+    # Trending lists: why each paper (by id) is there.
+    why: dict[str, trending.Explanation] = field(default_factory=dict)
+
+    @property
+    def papers(self) -> list[Paper]:
+        return [entry.paper for entry in self.entries]
 
 
 def latest_day(store: Store) -> str | None:
-    return store.latest_day()
+    """The newest day with a curated list."""
+    return store.community.latest_curated_day()
 
 
 def day_list(
@@ -56,15 +58,23 @@ def day_list(
     offset: int = 0,
     submitter: str | None = None,
     recent_first: bool = False,
+    user_id: int | None = None,
 ) -> PaperList:
-    """The papers of one day, with the nearest earlier and later days that have papers."""
-    parse_day(day)
-    papers = store.papers_on_days(
-        day, day, limit=limit, offset=offset, submitter=submitter, recent_first=recent_first
+    """The curated list of one day, with the nearest earlier and later days that have one."""
+    first = parse_day(day)
+    return _period_list(
+        store,
+        "date",
+        day,
+        first,
+        first,
+        date.isoformat,
+        limit=limit,
+        offset=offset,
+        submitter=submitter,
+        recent_first=recent_first,
+        user_id=user_id,
     )
-    total = store.count_on_days(day, day, submitter=submitter)
-    previous, following = store.neighbour_days(day)
-    return PaperList("date", day, day, day, papers, total, previous, following)
 
 
 def _period_list(
@@ -73,18 +83,15 @@ def _period_list(
     label: str,
     first: date,
     last: date,
-    labeller,
+    labeller: Callable[[date], str],
     **options,
 ) -> PaperList:
     lo, hi = first.isoformat(), last.isoformat()
-    submitter = options.get("submitter")
-    papers = store.papers_on_days(lo, hi, **options)
-    total = store.count_on_days(lo, hi, submitter=submitter)
-    before, _ = store.neighbour_days(lo)
-    _, after = store.neighbour_days(hi)
+    entries, total = community.curated(store, lo, hi, **options)
+    before, after = store.community.curated_neighbours(lo, hi)
     previous = labeller(date.fromisoformat(before)) if before else None
     following = labeller(date.fromisoformat(after)) if after else None
-    return PaperList(kind, label, lo, hi, papers, total, previous, following)
+    return PaperList(kind, label, lo, hi, entries, total, previous, following)
 
 
 def week_list(
@@ -95,6 +102,7 @@ def week_list(
     offset: int = 0,
     submitter: str | None = None,
     recent_first: bool = False,
+    user_id: int | None = None,
 ) -> PaperList:
     first, last = parse_week(week)
     return _period_list(
@@ -108,6 +116,7 @@ def week_list(
         offset=offset,
         submitter=submitter,
         recent_first=recent_first,
+        user_id=user_id,
     )
 
 
@@ -119,6 +128,7 @@ def month_list(
     offset: int = 0,
     submitter: str | None = None,
     recent_first: bool = False,
+    user_id: int | None = None,
 ) -> PaperList:
     first, last = parse_month(month)
     return _period_list(
@@ -132,6 +142,7 @@ def month_list(
         offset=offset,
         submitter=submitter,
         recent_first=recent_first,
+        user_id=user_id,
     )
 
 
@@ -141,55 +152,55 @@ def all_days(
     limit: int = 50,
     offset: int = 0,
     submitter: str | None = None,
+    user_id: int | None = None,
 ) -> PaperList:
-    """Every day's papers, the latest day first (each day ranked): the API's default."""
-    first, last = "0000-00-00", "9999-99-99"
-    papers = store.papers_on_days(
-        first, last, limit=limit, offset=offset, submitter=submitter, recent_first=True
+    """Every day's curated papers, the latest day first (each day ranked): the API's
+    default."""
+    entries, total = community.curated(
+        store,
+        "0000-00-00",
+        "9999-99-99",
+        limit=limit,
+        offset=offset,
+        submitter=submitter,
+        recent_first=True,
+        user_id=user_id,
     )
-    total = store.count_on_days(first, last, submitter=submitter)
-    return PaperList("all", "all", None, None, papers, total)
+    return PaperList("all", "all", None, None, entries, total)
 
 
-def trending_score(paper: Paper, newest: date) -> float:
-    day = paper.day
-    age = max((newest - date.fromisoformat(day)).days, 0) if day else TRENDING_DAYS
-    return ((paper.upvotes or 0) + 1) / (age + 2) ** GRAVITY
-
-
-def rank_trending(papers: list[Paper], newest: date) -> list[Paper]:
-    """``papers`` by trending score, best first (ties: the later day, then larger id)."""
-    return sorted(
-        papers,
-        key=lambda p: (trending_score(p, newest), p.day or "", p.id),
-        reverse=True,
-    )
-
-
-def trending(
+def trending_list(
     store: Store,
+    settings: Settings,
     *,
     limit: int = 50,
     offset: int = 0,
     submitter: str | None = None,
-    as_of: str | None = None,
+    first: str | None = None,
+    last: str | None = None,
+    user_id: int | None = None,
 ) -> PaperList:
-    """The trending list over the store's last ``TRENDING_DAYS`` days, or over the
-    ``TRENDING_DAYS`` days up to ``as_of`` (what a digest of a past day shows)."""
-    newest = as_of or store.latest_day()
-    if newest is None:
-        return PaperList("trending", "trending", None, None, [], 0)
-    last = date.fromisoformat(newest)
-    first = (last - timedelta(days=TRENDING_DAYS - 1)).isoformat()
-    candidates = store.papers_on_days(first, newest, limit=TRENDING_CANDIDATES, submitter=submitter)
-    ranked = rank_trending(candidates, last)
+    """The trending list (``paperstand/trending.py``), over the last
+    ``PAPERSTAND_TRENDING_DAYS`` days unless ``first``..``last`` is given."""
+    ranked = trending.trending(store, settings, first=first, last=last, user_id=user_id)
+    if submitter is not None:
+        ranked = [r for r in ranked if r.entry.paper.submitted_by == submitter]
+    page = ranked[offset : offset + limit]
+    days = [r.entry.listed.day for r in ranked if r.entry.listed.day]
     return PaperList(
-        "trending", "trending", first, newest, ranked[offset : offset + limit], len(ranked)
+        "trending",
+        "trending",
+        first or (min(days) if days else None),
+        last or (max(days) if days else None),
+        [r.entry for r in page],
+        len(ranked),
+        why={r.entry.paper.id: r.why for r in page},
     )
 
 
 def daily_papers(
     store: Store,
+    settings: Settings,
     *,
     day: str | None = None,
     week: str | None = None,
@@ -198,6 +209,7 @@ def daily_papers(
     sort: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    user_id: int | None = None,
 ) -> PaperList:
     """The list ``/api/daily_papers`` serves, with Hugging Face's parameters.
 
@@ -211,30 +223,20 @@ def daily_papers(
         raise InvalidInput(f"give only one of date, week, month (got {', '.join(given)})")
     if sort not in (None, "publishedAt", "trending"):
         raise InvalidInput(f"sort must be publishedAt or trending, got {sort!r}")
+    options = {"limit": limit, "offset": offset, "submitter": submitter, "user_id": user_id}
     if sort == "trending":
-        if not given:
-            return trending(store, limit=limit, offset=offset, submitter=submitter)
-        found = daily_papers(
-            store,
-            day=day,
-            week=week,
-            month=month,
-            submitter=submitter,
-            limit=TRENDING_CANDIDATES,
-        )
-        newest = date.fromisoformat(found.last) if found.last else date.today()
-        found.papers = rank_trending(found.papers, newest)[offset : offset + limit]
-        return found
-    options = {
-        "limit": limit,
-        "offset": offset,
-        "submitter": submitter,
-        "recent_first": sort == "publishedAt",
-    }
+        first = last = None
+        if day is not None:
+            first = last = parse_day(day).isoformat()
+        elif week is not None or month is not None:
+            lo, hi = parse_week(week) if week is not None else parse_month(month or "")
+            first, last = lo.isoformat(), hi.isoformat()
+        return trending_list(store, settings, first=first, last=last, **options)
+    recent = sort == "publishedAt"
     if day is not None:
-        return day_list(store, day, **options)
+        return day_list(store, day, recent_first=recent, **options)
     if week is not None:
-        return week_list(store, week, **options)
+        return week_list(store, week, recent_first=recent, **options)
     if month is not None:
-        return month_list(store, month, **options)
-    return all_days(store, limit=limit, offset=offset, submitter=submitter)
+        return month_list(store, month, recent_first=recent, **options)
+    return all_days(store, **options)

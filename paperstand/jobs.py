@@ -42,6 +42,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from paperstand import community
 from paperstand.errors import InvalidInput, PaperstandError, SourceError
 from paperstand.ingest import IngestReport, arxiv_pacer, ingest_and_index
 from paperstand.settings import Settings
@@ -328,6 +329,26 @@ def index_build(ctx: JobContext) -> dict[str, Any]:
     if report.embedded:
         _topics_after(ctx)
     return report.to_dict()
+
+
+@job_kind(
+    community.FETCH_JOB,
+    summary="fetch a submitted paper from the arXiv API, then list it on the curated list "
+    "or reject the submission: params id=ARXIV_ID",
+    max_attempts=5,
+)
+def submission_fetch(ctx: JobContext) -> dict[str, Any]:
+    return community.fetch_submitted(ctx.store, ctx.settings, ctx.job.params["id"])
+
+
+@job_kind(
+    "github-stars",
+    summary="keep today's GitHub star counts, from which trending measures star growth "
+    "(schedule it daily)",
+)
+def github_stars(ctx: JobContext) -> dict[str, Any]:
+    day = (ctx.job.params.get("slot") or datetime.now(UTC).isoformat())[:10]
+    return {"day": day, "papers": ctx.store.community.snapshot_stars(day)}
 
 
 EMBED_CHUNK = 256

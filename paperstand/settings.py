@@ -56,6 +56,20 @@ class Settings(BaseSettings):
     # Background jobs (jobs.py): modules that register more job kinds, comma-separated.
     job_modules: str = ""
 
+    # Community (community.py): a paper may be submitted while at most this many days old
+    # (counted from its first arXiv version to the day of submission), by each account at
+    # most this many times a day (UTC days).
+    submission_max_age_days: int = Field(14, ge=0)
+    submission_daily_quota: int = Field(3, ge=0)
+    # Trending (trending.py): score = (w_local * local votes + w_hf * Hugging Face upvotes
+    # + w_stars * GitHub stars gained + 1) / (age_days + 2) ** gravity, over the curated
+    # lists of the last ``trending_days`` days.
+    trending_days: int = Field(14, ge=1)
+    trending_gravity: float = Field(1.5, ge=0.0)
+    trending_weight_local: float = Field(1.0, ge=0.0)
+    trending_weight_hf: float = Field(1.0, ge=0.0)
+    trending_weight_stars: float = Field(0.1, ge=0.0)
+
     # Accounts (accounts/, web/auth.py). The key that signs session and CSRF cookies: when
     # empty, one is made and kept in HOME/secret_key (accounts/credentials.py).
     secret_key: SecretStr = SecretStr("")

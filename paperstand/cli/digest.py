@@ -142,7 +142,7 @@ def preview(
         if subscriber is None:
             raise NotFound(f"{email} is not subscribed")
         sender = DigestSender(store, conf, search=fulltext_search(store, conf))
-        digest = Contents(store, period, sender.search).digest_for(subscriber)
+        digest = Contents(store, sender.settings, period, sender.search).digest_for(subscriber)
         links = sender.links(subscriber)
         if digest.count == 0:
             err.print(f"nothing for {subscriber.email} in {period.key}: no mail would go out")

@@ -97,7 +97,11 @@ class Contents:
     """The material of one period's digests, fetched once."""
 
     def __init__(
-        self, store: Store, period: Period, search: Callable[[str, Period], list[str]] | None = None
+        self,
+        store: Store,
+        settings: Settings,
+        period: Period,
+        search: Callable[[str, Period], list[str]] | None = None,
     ) -> None:
         self.store = store
         self.period = period
@@ -107,9 +111,11 @@ class Contents:
             listed = feeds.day_list(store, period.first, limit=DAILY_LIMIT * 4).papers
         else:
             listed = feeds.week_list(store, period.label, limit=DAILY_LIMIT * 4).papers
-        # The curated list: papers someone featured on the daily list (Hugging Face's).
-        self.daily = [p for p in listed if p.submitted_on][:DAILY_LIMIT]
-        self.trending = feeds.trending(store, limit=TRENDING_LIMIT, as_of=period.last).papers
+        # Day and week lists are the curated lists (submitted here or featured by Hugging Face).
+        self.daily = listed[:DAILY_LIMIT]
+        self.trending = feeds.trending_list(
+            store, settings, limit=TRENDING_LIMIT, last=period.last
+        ).papers
         self._papers = store.papers_on_days(period.first, period.last, limit=FOLLOW_CANDIDATES)
         self._by_category: dict[str, list[Paper]] = defaultdict(list)
         self._by_author: dict[str, list[Paper]] = defaultdict(list)

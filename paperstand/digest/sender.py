@@ -131,7 +131,7 @@ class DigestSender:
             claims = digests.claim(period.key, ids, batch, self.worker, self._lease())
             report.already += len(batch) - len(claims)
             if claims and contents is None:
-                contents = Contents(self.store, period, self.search)
+                contents = Contents(self.store, self.settings, period, self.search)
             for number, claim in enumerate(claims):
                 assert contents is not None
                 try:

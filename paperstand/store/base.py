@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from paperstand.errors import StoreError
 from paperstand.store.accounts import AccountsStore
 from paperstand.store.checkpoints import CheckpointStore
+from paperstand.store.community import CommunityStore
 from paperstand.store.digests import DigestStore
 from paperstand.store.embeddings import BitCodeVectors, EmbeddingStore, HnswVectors
 from paperstand.store.engine import migrate, one_line
@@ -47,6 +48,7 @@ class Store(PaperStore, EmbeddingStore, JobStore, CheckpointStore):
         self.accounts = AccountsStore(engine, where)
         self.digests = DigestStore(engine, where)
         self.topics = TopicsStore(engine, where)
+        self.community = CommunityStore(engine, where)
 
     def migrate(self) -> int:
         """Bring the schema up to date; returns the schema version. Safe to call twice."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, func, literal_column, text
+from sqlalchemy import ColumnElement, Connection, Table, func, literal_column, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 POSTGRESQL = "postgresql"
@@ -100,3 +100,12 @@ def update_rows(
     *sets, (where, mark) = parts
     assignments = ", ".join(f"{column} = {m}" for column, m in sets)
     conn.exec_driver_sql(f"UPDATE {name} SET {assignments} WHERE {where} = {mark}", rows)
+
+
+def json_array_has(dialect: str, column: ColumnElement[Any], value: str) -> ColumnElement[bool]:
+    """True where the JSON array ``column`` holds the string ``value`` (PostgreSQL's
+    ``@>`` uses the GIN index on papers.categories; SQLite scans the array)."""
+    if dialect == POSTGRESQL:
+        return column.op("@>")(func.jsonb_build_array(value))
+    each = func.json_each(column).table_valued("value")
+    return select(literal_column("1")).select_from(each).where(each.c.value == value).exists()

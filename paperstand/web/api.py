@@ -15,7 +15,7 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from paperstand import feeds
+from paperstand import community, feeds
 from paperstand.lookup import find_paper, find_papers
 from paperstand.models import Paper
 from paperstand.web import bibtex, hf
@@ -78,6 +78,7 @@ def daily_papers(
     def make() -> bytes:
         found = feeds.daily_papers(
             site.store,
+            site.settings,
             day=date,
             week=week,
             month=month,
@@ -86,7 +87,9 @@ def daily_papers(
             limit=limit,
             offset=p * limit,
         )
-        return orjson.dumps([hf.daily_item(paper) for paper in found.papers])
+        return orjson.dumps(
+            [hf.daily_item(e.paper, e.standing, e.submitter) for e in found.entries]
+        )
 
     key = ("daily_papers", p, limit, sort, date, week, month, submitter)
     return site.respond(request, key, make, JSON)
@@ -139,7 +142,8 @@ def paper_info(request: Request, site: SiteDep, paper_id: PaperId) -> Response:
     """One paper (``HfApi.paper_info``)."""
 
     def make() -> bytes:
-        return orjson.dumps(hf.paper_object(find_paper(site.store, paper_id)))
+        entry = community.paper_standing(site.store, find_paper(site.store, paper_id).id)
+        return orjson.dumps(hf.paper_object(entry.paper, entry.standing))
 
     return site.respond(request, ("paper_info", paper_id), make, JSON)
 

@@ -23,7 +23,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from paperstand.errors import StoreError
 from paperstand.settings import Settings
 from paperstand.store import Store, open_store
-from paperstand.web import accounts, api, auth, digest, errors, openapi, pages, syndication, topics
+from paperstand.web import (
+    accounts,
+    api,
+    auth,
+    community,
+    community_pages,
+    digest,
+    errors,
+    openapi,
+    pages,
+    syndication,
+    topics,
+)
 from paperstand.web.site import Site
 
 ROUTERS = (
@@ -33,6 +45,8 @@ ROUTERS = (
     accounts.router,
     digest.router,
     topics.router,
+    community.router,
+    community_pages.router,
 )
 
 # KaTeX sets sizes in style attributes, hence style-src-attr; nothing else is inline.

@@ -240,7 +240,7 @@ def preview(
     settings = site.settings
     sender = DigestSender(site.store, settings, search=fulltext_search(site.store, settings))
     period = Period.week(day) if weekly else Period.day(day)
-    digest = Contents(site.store, period, sender.search).digest_for(subscriber)
+    digest = Contents(site.store, settings, period, sender.search).digest_for(subscriber)
     if digest.count == 0:
         return _page(
             site, request, "digest_done.html", title="Nothing to send",

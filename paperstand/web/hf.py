@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from paperstand.models import Paper
+from paperstand.store.community import Standing
 
 
 def timestamp(value: str | None) -> str | None:
@@ -37,10 +38,12 @@ def _submitter(paper: Paper) -> dict[str, Any] | None:
     known = paper.extra.get("submittedOnDailyBy")
     if isinstance(known, dict):
         return known
-    if paper.submitted_by:
-        name = paper.submitted_by
-        return {"user": name, "name": name, "fullname": name, "type": "user"}
-    return None
+    return _local(paper.submitted_by)
+
+
+def _local(name: str | None) -> dict[str, Any] | None:
+    """A local account as Hugging Face shapes a user."""
+    return {"user": name, "name": name, "fullname": name, "type": "user"} if name else None
 
 
 def _with_username(user: Any) -> dict[str, Any] | None:
@@ -60,8 +63,11 @@ def _authors(paper: Paper) -> list[dict[str, Any]]:
     return [{"name": name, "hidden": False} for name in paper.authors]
 
 
-def paper_object(paper: Paper) -> dict[str, Any]:
-    """The flat paper object of ``/api/papers/{id}`` (and the ``paper`` of a daily item)."""
+def paper_object(paper: Paper, standing: Standing | None = None) -> dict[str, Any]:
+    """The flat paper object of ``/api/papers/{id}`` (and the ``paper`` of a daily item).
+    With the paper's community ``standing``, ``upvotes`` is the votes given here plus the
+    upvotes imported from Hugging Face, both also given apart (``localUpvotes``,
+    ``hfUpvotes``), and ``numComments`` counts its visible comments."""
     extra = paper.extra
     fields: dict[str, Any] = {
         "id": paper.id,
@@ -86,12 +92,22 @@ def paper_object(paper: Paper) -> dict[str, Any]:
         "comment": paper.comment,
         "doi": paper.doi,
     }
+    if standing is not None:
+        fields.update(
+            upvotes=standing.upvotes,
+            localUpvotes=standing.local_votes,
+            hfUpvotes=standing.hf_votes,
+            numComments=standing.comments,
+        )
     return {key: value for key, value in fields.items() if value is not None}
 
 
-def daily_item(paper: Paper) -> dict[str, Any]:
-    """One item of ``/api/daily_papers`` or ``/api/papers/search``."""
-    inner = paper_object(paper)
+def daily_item(
+    paper: Paper, standing: Standing | None = None, submitter: str | None = None
+) -> dict[str, Any]:
+    """One item of ``/api/daily_papers`` or ``/api/papers/search``; ``submitter``: the
+    public name of the account that submitted the paper here."""
+    inner = paper_object(paper, standing)
     extra = paper.extra
     # Not "authors": the client reads them from ``paper`` and would then overwrite its
     # parsed author objects with a top-level copy (PaperInfo's forward-compatibility step).
@@ -102,8 +118,10 @@ def daily_item(paper: Paper) -> dict[str, Any]:
         # The top-level publishedAt is the moment the paper entered the daily list.
         "publishedAt": inner.get("submittedOnDailyAt") or timestamp(paper.day),
         "thumbnail": extra.get("thumbnail"),
-        "numComments": extra.get("numComments", 0),
-        "submittedBy": _with_username(extra.get("submittedBy")) or inner.get("submittedOnDailyBy"),
+        "numComments": standing.comments if standing else extra.get("numComments", 0),
+        "submittedBy": _local(submitter)
+        or _with_username(extra.get("submittedBy"))
+        or inner.get("submittedOnDailyBy"),
         "isAuthorParticipating": extra.get("isAuthorParticipating", False),
     }
     return {key: value for key, value in outer.items() if value is not None}

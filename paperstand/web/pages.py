@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from paperstand import feeds
+from paperstand import community, feeds
 from paperstand.dates import parse_day
-from paperstand.errors import PaperstandError
+from paperstand.errors import NotFound, PaperstandError
 from paperstand.lookup import find_paper
+from paperstand.markdown import render_markdown
 from paperstand.models import Paper
 from paperstand.topics.service import keywords_of
 from paperstand.web import auth, bibtex
@@ -29,6 +31,8 @@ router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 SEARCH_PAGE_SIZE = 20
 SIMILAR = 8
+# An arXiv category as a filter (cs.LG, hep-th, math.AG, astro-ph.CO).
+CATEGORY = r"^[A-Za-z][A-Za-z.\-]{0,39}$"
 HTML = "text/html; charset=utf-8"
 
 
@@ -59,11 +63,12 @@ def _feeds(*pairs: tuple[str, str]) -> list[dict[str, str]]:
 DAILY_FEEDS = _feeds(("Daily papers", "/feeds/daily"), ("Trending papers", "/feeds/trending"))
 
 
-def _list_page(listing: feeds.PaperList, page: int, title: str) -> dict[str, Any]:
+def _list_page(site: Site, listing: feeds.PaperList, page: int, title: str) -> dict[str, Any]:
     return {
         "title": title,
         "listing": listing,
-        "papers": listing.papers,
+        "entries": listing.entries,
+        "why": {pid: why.line(site.settings) for pid, why in listing.why.items()},
         "page": page,
         "offset": (page - 1) * PAGE_SIZE,
         "has_more": listing.total > page * PAGE_SIZE,
@@ -71,7 +76,7 @@ def _list_page(listing: feeds.PaperList, page: int, title: str) -> dict[str, Any
         "self_url": "/papers/trending"
         if listing.kind == "trending"
         else f"/papers/{listing.kind}/{listing.label}",
-        "trending_days": feeds.TRENDING_DAYS,
+        "trending_days": site.settings.trending_days,
     }
 
 
@@ -82,7 +87,7 @@ def home(request: Request, site: SiteDep, page: PageNumber = 1) -> Response:
         if day is None:
             return {"title": "No papers yet", "empty": True, "feeds": DAILY_FEEDS}
         listing = feeds.day_list(site.store, day, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-        return _list_page(listing, page, f"Daily papers, {day}")
+        return _list_page(site, listing, page, f"Daily papers, {day}")
 
     return _html(request, site, ("home", page), "list.html", context)
 
@@ -106,9 +111,13 @@ def _period_page(request: Request, site: Site, kind: str, label: str, page: int)
 
     def context() -> dict[str, Any]:
         listing = feeds.daily_papers(
-            site.store, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, **{kind: label}
+            site.store,
+            site.settings,
+            limit=PAGE_SIZE,
+            offset=(page - 1) * PAGE_SIZE,
+            **{kind: label},
         )
-        return _list_page(listing, page, PERIOD_TITLES[kind].format(label))
+        return _list_page(site, listing, page, PERIOD_TITLES[kind].format(label))
 
     return _html(request, site, (kind, label, page), "list.html", context)
 
@@ -128,11 +137,54 @@ def month_page(request: Request, site: SiteDep, month: MonthPath, page: PageNumb
     return _period_page(request, site, "month", month, page)
 
 
+@router.get("/papers/new")
+def latest_new_on_arxiv(site: SiteDep) -> Response:
+    """New on arXiv of the latest listing day."""
+    day = community.latest_listing(site.store)
+    if day is None:
+        raise NotFound("no arXiv listings in this store yet")
+    return RedirectResponse(f"/papers/new/{day}", status_code=303)
+
+
+@router.get("/papers/new/{day}", response_class=HTMLResponse)
+def new_on_arxiv_page(
+    request: Request,
+    site: SiteDep,
+    day: DayPath,
+    category: Annotated[str | None, Query(max_length=40, pattern=CATEGORY)] = None,
+    page: PageNumber = 1,
+) -> Response:
+    """Everything arXiv listed that day, by category, a page at a time."""
+
+    def context() -> dict[str, Any]:
+        found = community.new_on_arxiv(
+            site.store, day, category=category, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+        )
+        return {
+            "title": f"New on arXiv, {day}",
+            "day": day,
+            "category": found.category,
+            "filter": f"?category={quote(found.category)}" if found.category else "",
+            "entries": found.entries,
+            "total": found.total,
+            "previous": found.previous,
+            "following": found.following,
+            "page": page,
+            "offset": (page - 1) * PAGE_SIZE,
+            "has_more": found.total > page * PAGE_SIZE,
+            "feeds": DAILY_FEEDS,
+        }
+
+    return _html(request, site, ("new", day, category, page), "new.html", context)
+
+
 @router.get("/papers/trending", response_class=HTMLResponse)
 def trending_page(request: Request, site: SiteDep, page: PageNumber = 1) -> Response:
     def context() -> dict[str, Any]:
-        listing = feeds.trending(site.store, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-        return _list_page(listing, page, "Trending papers")
+        listing = feeds.trending_list(
+            site.store, site.settings, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+        )
+        return _list_page(site, listing, page, "Trending papers")
 
     return _html(request, site, ("trending", page), "list.html", context)
 
@@ -242,8 +294,14 @@ def docs(request: Request, site: SiteDep) -> HTMLResponse:
 
 @router.get("/papers/{paper_id:paper_id}", response_class=HTMLResponse)
 def paper_page(request: Request, site: SiteDep, paper_id: PaperId) -> Response:
+    viewer = auth.page_header(request)[0]["viewer"]
+
     def context() -> dict[str, Any]:
         paper = find_paper(site.store, paper_id)
+        entry = community.paper_standing(site.store, paper.id, viewer.id if viewer else None)
+        comments = site.store.community.comments(
+            paper.id, with_hidden=bool(viewer and viewer.is_admin)
+        )
         try:
             similar = site.searcher().similar(paper.id, limit=SIMILAR)
         except PaperstandError:
@@ -251,6 +309,9 @@ def paper_page(request: Request, site: SiteDep, paper_id: PaperId) -> Response:
         return {
             "title": paper.title or paper.id,
             "paper": paper,
+            "entry": entry,
+            "thread": community.thread(comments),
+            "render_markdown": render_markdown,
             "similar": similar,
             "topic": site.store.topics.of_paper(paper.id),
             "keywords": keywords_of(site.store, [paper])[paper.id],

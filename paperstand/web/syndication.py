@@ -137,7 +137,7 @@ def trending_feed(request: Request, site: SiteDep, fmt: Format) -> Response:
         request,
         site,
         ("trending",),
-        lambda site: feeds.trending(site.store, limit=FEED_SIZE).papers,
+        lambda site: feeds.trending_list(site.store, site.settings, limit=FEED_SIZE).papers,
         "paperstand: trending papers",
         "Upvotes decayed by age.",
         fmt,

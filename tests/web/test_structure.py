@@ -108,6 +108,11 @@ ROUTES = {
     "/topics/3": "cluster_page",
     "/api/topics/map": "topic_map",
     "/api/topics/trends": "topic_trends",
+    "/papers/new": "latest_new_on_arxiv",
+    "/papers/new/2025-03-24": "new_on_arxiv_page",
+    "/api/papers/2503.00001/comments": "comments",
+    "/api/papers/hep-th/9901001/comments": "comments",
+    "/submit": "submit_form",
 }
 
 

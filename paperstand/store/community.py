@@ -1,0 +1,754 @@
+"""The community in the store: submissions, votes, comments, hidden papers and GitHub-star
+snapshots, written once for SQLite and PostgreSQL.
+
+Why the tables look as they do:
+
+- **Votes** are one row per (user, paper), the primary key: a second upvote is an insert
+  that conflicts and does nothing, so a count can never run ahead of the accounts that
+  voted, however many clicks arrive at once. Counts are *derived* (``count(*)`` over the
+  ``votes_paper`` index) rather than kept in a counter column, so there is nothing to drift.
+  Upvotes imported from Hugging Face stay in ``papers.upvotes``; the two are never mixed.
+- **Submissions** are keyed on the canonical paper id, not ``papers.pk``: a paper submitted
+  by id exists here before its metadata arrives (a background job fetches it from arXiv).
+  The key makes a second submission of one paper impossible; the first one wins.
+- **Comments** point to their paper and, for replies, to a top-level comment (one level).
+  Deleting one's own comment blanks it (replies keep their place); hiding is an admin's.
+- A paper's **day on the curated list** is the day it was submitted here, else the day
+  Hugging Face featured it (``papers.submitted_on``).
+
+Times are the database's clock (``dialect.now``) and come back as ISO 8601 UTC text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ColumnElement,
+    Connection,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    Row,
+    Select,
+    Table,
+    Text,
+    and_,
+    delete,
+    false,
+    func,
+    null,
+    or_,
+    select,
+    update,
+)
+
+from paperstand.errors import Conflict, InvalidInput, NotFound, RuleBroken
+from paperstand.store import dialect
+from paperstand.store.accounts import _stamp as iso
+from paperstand.store.accounts import users
+from paperstand.store.part import Part
+from paperstand.store.schema import Key, Stamp, metadata, papers
+
+votes = Table(
+    "votes",
+    metadata,
+    Column("user_id", Key, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("paper_pk", Key, ForeignKey("papers.pk", ondelete="CASCADE"), nullable=False),
+    Column("created", Stamp, nullable=False),
+    PrimaryKeyConstraint("user_id", "paper_pk"),
+)
+Index("votes_paper", votes.c.paper_pk)
+
+submissions = Table(
+    "submissions",
+    metadata,
+    Column("paper_id", Text, primary_key=True),  # canonical id (ids.py)
+    Column("user_id", Key, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("day", Text, nullable=False),  # YYYY-MM-DD, UTC: the curated list it joins
+    Column("created", Stamp, nullable=False),
+    Column(
+        "status",
+        Text,
+        CheckConstraint("status IN ('pending', 'ready', 'rejected')"),
+        nullable=False,
+    ),
+    Column("reason", Text),  # why it was rejected
+)
+Index("submissions_day", submissions.c.day)
+Index("submissions_user_day", submissions.c.user_id, submissions.c.day)
+
+comments = Table(
+    "comments",
+    metadata,
+    Column("id", Key, primary_key=True),
+    Column("paper_pk", Key, ForeignKey("papers.pk", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Key, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("parent_id", Key, ForeignKey("comments.id", ondelete="CASCADE")),
+    Column("body", Text, nullable=False),  # Markdown as written; "" once deleted
+    Column("created", Stamp, nullable=False),
+    Column("edited", Stamp),
+    Column("deleted", Boolean(create_constraint=False), nullable=False, server_default="0"),
+    Column("hidden", Boolean(create_constraint=False), nullable=False, server_default="0"),
+)
+Index("comments_paper", comments.c.paper_pk, comments.c.id)
+
+hidden_papers = Table(
+    "hidden_papers",
+    metadata,
+    Column("paper_pk", Key, ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "user_id", Key, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    ),  # the admin who hid it
+    Column("created", Stamp, nullable=False),
+)
+
+star_counts = Table(
+    "star_counts",
+    metadata,
+    # A paper's GitHub stars as they were on a day: trending's star growth is the
+    # difference between today's count and the oldest snapshot within its window.
+    Column("paper_pk", Key, ForeignKey("papers.pk", ondelete="CASCADE"), nullable=False),
+    Column("day", Text, nullable=False),
+    Column("stars", Integer, nullable=False),
+    PrimaryKeyConstraint("paper_pk", "day"),
+)
+
+community_version = Table(
+    "community_version",
+    metadata,
+    # Bumped by every community write, in its transaction: pages and API answers showing
+    # votes or comments are cached under it (with the papers' data version).
+    Column("id", Integer, CheckConstraint("id = 1"), primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
+)
+
+# PostgreSQL advisory lock serialising submissions (the per-day quota is a count, then an
+# insert); SQLite's writer lock does the same there.
+SUBMIT_LOCK = 0x5355424D
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """A paper's community numbers: local votes and Hugging Face's stay apart."""
+
+    local_votes: int
+    hf_votes: int
+    comments: int
+    upvoted: bool  # by the user asking (False for nobody)
+
+    @property
+    def upvotes(self) -> int:
+        """What the JSON API calls ``upvotes``: local votes plus imported ones."""
+        return self.local_votes + self.hf_votes
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A paper on a list (by id: the service fetches the papers), with its numbers and,
+    when submitted here, its submitter."""
+
+    paper_id: str
+    standing: Standing
+    day: str | None  # its day on the curated list
+    submitter_id: int | None  # the local user who submitted it
+    submitter_name: str | None  # their public name
+    star_growth: int | None = None  # GitHub stars gained within the trending window
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    paper_id: str
+    user_id: int
+    day: str
+    created: str
+    status: str  # pending (metadata being fetched), ready or rejected
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    id: int
+    paper_id: str
+    user_id: int
+    author: str  # the author's public name
+    parent_id: int | None
+    body: str
+    created: str
+    edited: str | None
+    deleted: bool
+    hidden: bool
+
+
+_COMMENT_COLUMNS = (
+    comments.c.id,
+    papers.c.id.label("paper_id"),
+    comments.c.user_id,
+    users.c.name.label("author"),
+    comments.c.parent_id,
+    comments.c.body,
+    comments.c.created,
+    comments.c.edited,
+    comments.c.deleted,
+    comments.c.hidden,
+)
+_SUBMISSION_COLUMNS = tuple(submissions.c)
+
+
+def _comment(row: Row[Any]) -> Comment:
+    return Comment(
+        id=row.id,
+        paper_id=row.paper_id,
+        user_id=row.user_id,
+        author=row.author,
+        parent_id=row.parent_id,
+        body=row.body,
+        created=iso(row.created),
+        edited=iso(row.edited),
+        deleted=bool(row.deleted),
+        hidden=bool(row.hidden),
+    )
+
+
+def _submission(row: Row[Any]) -> Submission:
+    return Submission(
+        paper_id=row.paper_id,
+        user_id=row.user_id,
+        day=row.day,
+        created=iso(row.created),
+        status=row.status,
+        reason=row.reason,
+    )
+
+
+def _local_votes() -> ColumnElement[int]:
+    return (
+        select(func.count())
+        .select_from(votes)
+        .where(votes.c.paper_pk == papers.c.pk)
+        .scalar_subquery()
+    )
+
+
+def _comment_count() -> ColumnElement[int]:
+    return (
+        select(func.count())
+        .select_from(comments)
+        .where(
+            comments.c.paper_pk == papers.c.pk,
+            comments.c.deleted == false(),
+            comments.c.hidden == false(),
+        )
+        .scalar_subquery()
+    )
+
+
+def _upvoted(user_id: int | None) -> ColumnElement[bool]:
+    if user_id is None:
+        return false()
+    return (
+        select(votes.c.paper_pk)
+        .where(votes.c.paper_pk == papers.c.pk, votes.c.user_id == user_id)
+        .exists()
+    )
+
+
+def _visible() -> ColumnElement[bool]:
+    """Not withdrawn from arXiv and not hidden by an admin."""
+    hidden = select(hidden_papers.c.paper_pk).where(hidden_papers.c.paper_pk == papers.c.pk)
+    return and_(papers.c.deleted == false(), ~hidden.exists())
+
+
+class CommunityStore(Part):
+    """The store's ``community`` part."""
+
+    # --- lists --------------------------------------------------------------------------
+
+    def _listed(self, query: Select[Any]) -> list[Listed]:
+        with self.read() as conn:
+            rows = conn.execute(query).all()
+        return [
+            Listed(
+                row.id,
+                Standing(row.local, row.upvotes or 0, row.comments, bool(row.upvoted)),
+                row.day,
+                row.submitter,
+                row.submitter_name,
+                row.growth,
+            )
+            for row in rows
+        ]
+
+    def _select(
+        self,
+        user_id: int | None,
+        *,
+        ready_only: bool = True,
+        stars_since: str | None = None,
+    ) -> Select[Any]:
+        joined = _ready_submission() if ready_only else submissions.c.paper_id == papers.c.id
+        growth = _star_growth(stars_since) if stars_since else null()
+        return (
+            select(
+                papers.c.id,
+                papers.c.upvotes,
+                _local_votes().label("local"),
+                _comment_count().label("comments"),
+                _upvoted(user_id).label("upvoted"),
+                func.coalesce(submissions.c.day, papers.c.submitted_on).label("day"),
+                submissions.c.user_id.label("submitter"),
+                users.c.name.label("submitter_name"),
+                growth.label("growth"),
+            )
+            .select_from(
+                papers.outerjoin(submissions, joined).outerjoin(
+                    users, users.c.id == submissions.c.user_id
+                )
+            )
+            .where(_visible())
+        )
+
+    def curated(
+        self,
+        first: str,
+        last: str,
+        *,
+        limit: int,
+        offset: int = 0,
+        user_id: int | None = None,
+        submitter: str | None = None,
+        recent_first: bool = False,
+    ) -> list[Listed]:
+        """The curated lists of ``first``..``last``: papers submitted here on those days, or
+        featured by Hugging Face on them; most upvoted (both kinds summed) first, then the
+        later day, the later ``published``, the later ``submittedOnDailyAt`` (Hugging
+        Face's tie-break), the larger id. ``recent_first`` puts the later
+        day before the upvotes; ``submitter`` keeps the papers Hugging Face lists as
+        submitted by that user name."""
+        day = func.coalesce(submissions.c.day, papers.c.submitted_on)
+        total = func.coalesce(papers.c.upvotes, 0) + _local_votes()
+        order = [day.desc(), total.desc()] if recent_first else [total.desc(), day.desc()]
+        query = (
+            self._select(user_id)
+            .where(*_curated_filter(first, last, submitter))
+            .order_by(
+                *order,
+                papers.c.published.desc().nulls_last(),
+                # Hugging Face's own last tie-break.
+                dialect.json_text(self.dialect, papers.c.extra, "submittedOnDailyAt")
+                .desc()
+                .nulls_last(),
+                papers.c.id.desc(),
+            )
+            .limit(limit)
+            .offset(offset)
+        )
+        return self._listed(query)
+
+    def count_curated(self, first: str, last: str, *, submitter: str | None = None) -> int:
+        query = (
+            select(func.count())
+            .select_from(papers.outerjoin(submissions, _ready_submission()))
+            .where(*_curated_filter(first, last, submitter))
+        )
+        with self.read() as conn:
+            return conn.execute(query).scalar_one()
+
+    def _curated_days(self) -> Any:
+        """Every curated day (with repeats), as a subquery of one column, ``day``."""
+        featured = (
+            select(papers.c.submitted_on.label("day"))
+            .select_from(papers.outerjoin(submissions, _ready_submission()))
+            .where(papers.c.submitted_on.is_not(None), submissions.c.day.is_(None), _visible())
+        )
+        submitted = (
+            select(submissions.c.day)
+            .select_from(submissions.join(papers, papers.c.id == submissions.c.paper_id))
+            .where(submissions.c.status == "ready", _visible())
+        )
+        return featured.union_all(submitted).subquery()
+
+    def latest_curated_day(self) -> str | None:
+        days = self._curated_days()
+        with self.read() as conn:
+            return conn.execute(select(func.max(days.c.day))).scalar()
+
+    def curated_neighbours(self, first: str, last: str) -> tuple[str | None, str | None]:
+        """The nearest curated days before ``first`` and after ``last``."""
+        days = self._curated_days()
+        before = select(func.max(days.c.day)).where(days.c.day < first).scalar_subquery()
+        after = select(func.min(days.c.day)).where(days.c.day > last).scalar_subquery()
+        with self.read() as conn:
+            row = conn.execute(select(before, after)).one()
+        return row[0], row[1]
+
+    def trending_candidates(
+        self, first: str, last: str, *, stars_since: str, user_id: int | None = None
+    ) -> list[Listed]:
+        """Every paper on the curated lists of ``first``..``last``, with the stars gained
+        since the snapshot of ``stars_since`` or later (None where unknown)."""
+        query = self._select(user_id, stars_since=stars_since).where(
+            *_curated_filter(first, last, None)
+        )
+        return self._listed(query)
+
+    def new_on_arxiv(
+        self,
+        day: str,
+        *,
+        category: str | None = None,
+        limit: int,
+        offset: int = 0,
+        user_id: int | None = None,
+    ) -> list[Listed]:
+        """Everything arXiv listed on ``day`` (optionally in ``category``, primary or
+        cross-list), newest id first."""
+        query = (
+            self._select(user_id, ready_only=False)
+            .where(*self._new_filter(day, category))
+            .order_by(papers.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        return self._listed(query)
+
+    def count_new_on_arxiv(self, day: str, *, category: str | None = None) -> int:
+        query = select(func.count()).select_from(papers).where(*self._new_filter(day, category))
+        with self.read() as conn:
+            return conn.execute(query).scalar_one()
+
+    def _new_filter(self, day: str, category: str | None) -> list[ColumnElement[bool]]:
+        where = [papers.c.listed == day, _visible()]
+        if category is not None:
+            where.append(dialect.json_array_has(self.dialect, papers.c.categories, category))
+        return where
+
+    def listing_neighbours(self, day: str) -> tuple[str | None, str | None, str | None]:
+        """The latest arXiv listing day, and the nearest ones before and after ``day``."""
+        listed = papers.c.listed
+
+        def bound(*where: ColumnElement[bool], latest: bool = True) -> Any:
+            return select(func.max(listed) if latest else func.min(listed)).where(
+                listed.is_not(None), *where
+            )
+
+        query = select(
+            bound().scalar_subquery(),
+            bound(listed < day).scalar_subquery(),
+            bound(listed > day, latest=False).scalar_subquery(),
+        )
+        with self.read() as conn:
+            latest, before, after = conn.execute(query).one()
+        return latest, before, after
+
+    def standing(self, paper_id: str, user_id: int | None = None) -> Listed | None:
+        """One paper (visible) with its numbers and submission, any status."""
+        query = self._select(user_id, ready_only=False).where(papers.c.id == paper_id)
+        found = self._listed(query)
+        return found[0] if found else None
+
+    def version(self) -> int:
+        """A number that changes with every community write, by any process."""
+        with self.read() as conn:
+            return conn.execute(select(community_version.c.version)).scalar_one()
+
+    # --- votes --------------------------------------------------------------------------
+
+    def vote(self, user_id: int, paper_id: str, *, up: bool) -> Standing:
+        """Give (``up``) or take back the user's one vote on the paper, in one transaction
+        that also counts the votes; repeating either changes nothing."""
+        with self.write() as conn:
+            _bump(conn)
+            pk, hf = _paper_pk(conn, paper_id, with_upvotes=True)
+            if up:
+                conn.execute(
+                    dialect.insert(self.dialect, votes)
+                    .values(user_id=user_id, paper_pk=pk, created=dialect.now(self.dialect))
+                    .on_conflict_do_nothing()
+                )
+            else:
+                conn.execute(
+                    delete(votes).where(votes.c.user_id == user_id, votes.c.paper_pk == pk)
+                )
+            local = conn.execute(
+                select(func.count()).select_from(votes).where(votes.c.paper_pk == pk)
+            ).scalar_one()
+            comment_count = conn.execute(
+                select(func.count())
+                .select_from(comments)
+                .where(
+                    comments.c.paper_pk == pk,
+                    comments.c.deleted == false(),
+                    comments.c.hidden == false(),
+                )
+            ).scalar_one()
+        return Standing(local, hf or 0, comment_count, up)
+
+    def vote_counts(self) -> dict[str, int]:
+        """Local votes of every paper that has any (for checks and the benchmark)."""
+        query = (
+            select(papers.c.id, func.count())
+            .select_from(votes.join(papers, papers.c.pk == votes.c.paper_pk))
+            .group_by(papers.c.id)
+        )
+        with self.read() as conn:
+            return {paper: count for paper, count in conn.execute(query)}
+
+    # --- submissions --------------------------------------------------------------------
+
+    def submit(self, paper_id: str, user_id: int, day: str, *, quota: int) -> Submission:
+        """Record the user's submission of ``paper_id`` on ``day``: ``ready`` when the paper
+        is already stored with its metadata, else ``pending``. :class:`Conflict` when it was
+        submitted before or Hugging Face featured it; :class:`RuleBroken` past the quota."""
+        with self.write() as conn:
+            _bump(conn)
+            dialect.lock(conn, SUBMIT_LOCK)
+            earlier = conn.execute(
+                select(*_SUBMISSION_COLUMNS).where(submissions.c.paper_id == paper_id)
+            ).first()
+            if earlier is not None:
+                if earlier.status == "rejected":
+                    raise RuleBroken(earlier.reason or "this paper was rejected")
+                raise Conflict(f"{paper_id} was already submitted on {earlier.day}")
+            stored = conn.execute(
+                select(papers.c.title, papers.c.submitted_on).where(papers.c.id == paper_id)
+            ).first()
+            if stored is not None and stored.submitted_on:
+                raise Conflict(
+                    f"{paper_id} is already on the daily list of {stored.submitted_on} "
+                    "(featured by Hugging Face)"
+                )
+            today = conn.execute(
+                select(func.count())
+                .select_from(submissions)
+                .where(submissions.c.user_id == user_id, submissions.c.day == day)
+            ).scalar_one()
+            if today >= quota:
+                raise RuleBroken(
+                    f"daily quota reached: {quota} submission{'s' * (quota != 1)} a day"
+                )
+            status = "ready" if stored is not None and stored.title else "pending"
+            row = conn.execute(
+                submissions.insert()
+                .values(
+                    paper_id=paper_id,
+                    user_id=user_id,
+                    day=day,
+                    created=dialect.now(self.dialect),
+                    status=status,
+                )
+                .returning(*_SUBMISSION_COLUMNS)
+            ).one()
+        return _submission(row)
+
+    def submission(self, paper_id: str) -> Submission | None:
+        with self.read() as conn:
+            row = conn.execute(
+                select(*_SUBMISSION_COLUMNS).where(submissions.c.paper_id == paper_id)
+            ).first()
+        return _submission(row) if row else None
+
+    def settle_submission(self, paper_id: str, *, reason: str | None = None) -> bool:
+        """A pending submission becomes ``ready`` (or ``rejected`` with ``reason``); False
+        when there was no pending one (settled already: jobs may run twice)."""
+        status = "rejected" if reason else "ready"
+        with self.write() as conn:
+            _bump(conn)
+            changed = conn.execute(
+                update(submissions)
+                .where(submissions.c.paper_id == paper_id, submissions.c.status == "pending")
+                .values(status=status, reason=reason)
+            ).rowcount
+        return changed > 0
+
+    # --- comments -----------------------------------------------------------------------
+
+    def add_comment(
+        self, paper_id: str, user_id: int, body: str, parent_id: int | None = None
+    ) -> Comment:
+        """A new comment; a reply to a reply becomes a reply to its top-level comment, so
+        threads stay one level deep."""
+        with self.write() as conn:
+            _bump(conn)
+            pk, _ = _paper_pk(conn, paper_id)
+            if parent_id is not None:
+                parent = conn.execute(
+                    select(comments.c.paper_pk, comments.c.parent_id).where(
+                        comments.c.id == parent_id
+                    )
+                ).first()
+                if parent is None or parent.paper_pk != pk:
+                    raise InvalidInput(f"no comment {parent_id} on {paper_id} to reply to")
+                parent_id = parent.parent_id or parent_id
+            new_id = conn.execute(
+                comments.insert()
+                .values(
+                    paper_pk=pk,
+                    user_id=user_id,
+                    parent_id=parent_id,
+                    body=body,
+                    created=dialect.now(self.dialect),
+                )
+                .returning(comments.c.id)
+            ).scalar_one()
+            return _comment(conn.execute(_comments_query(comments.c.id == new_id)).one())
+
+    def comment(self, comment_id: int) -> Comment | None:
+        with self.read() as conn:
+            row = conn.execute(_comments_query(comments.c.id == comment_id)).first()
+        return _comment(row) if row else None
+
+    def comments(self, paper_id: str, *, with_hidden: bool = False) -> list[Comment]:
+        """The paper's comments, oldest first (replies after their parent in that order;
+        the caller nests them). Deleted ones stay as blanks so replies keep their place."""
+        where: list[ColumnElement[bool]] = [papers.c.id == paper_id]
+        if not with_hidden:
+            where.append(comments.c.hidden == false())
+        with self.read() as conn:
+            rows = conn.execute(_comments_query(*where).order_by(comments.c.id)).all()
+        return [_comment(row) for row in rows]
+
+    def edit_comment(self, comment_id: int, user_id: int, body: str) -> Comment:
+        return self._change_comment(
+            comment_id, user_id, body=body, edited=dialect.now(self.dialect)
+        )
+
+    def delete_comment(self, comment_id: int, user_id: int) -> Comment:
+        return self._change_comment(comment_id, user_id, body="", deleted=True)
+
+    def _change_comment(self, comment_id: int, user_id: int, **values: Any) -> Comment:
+        """Change the user's own comment (not deleted); :class:`NotFound` otherwise, the
+        same answer for someone else's comment as for none, which reveals nothing."""
+        with self.write() as conn:
+            _bump(conn)
+            changed = conn.execute(
+                update(comments)
+                .where(
+                    comments.c.id == comment_id,
+                    comments.c.user_id == user_id,
+                    comments.c.deleted == false(),
+                )
+                .values(**values)
+            ).rowcount
+            if not changed:
+                raise NotFound(f"no comment {comment_id} of yours")
+            return _comment(conn.execute(_comments_query(comments.c.id == comment_id)).one())
+
+    def set_comment_hidden(self, comment_id: int, hidden: bool) -> Comment:
+        with self.write() as conn:
+            _bump(conn)
+            changed = conn.execute(
+                update(comments).where(comments.c.id == comment_id).values(hidden=hidden)
+            ).rowcount
+            if not changed:
+                raise NotFound(f"no comment {comment_id}")
+            return _comment(conn.execute(_comments_query(comments.c.id == comment_id)).one())
+
+    # --- moderation of papers -----------------------------------------------------------
+
+    def set_paper_hidden(self, paper_id: str, admin_id: int, hidden: bool) -> None:
+        with self.write() as conn:
+            _bump(conn)
+            pk = conn.execute(select(papers.c.pk).where(papers.c.id == paper_id)).scalar()
+            if pk is None:
+                raise NotFound(f"{paper_id} is not in this store")
+            if hidden:
+                conn.execute(
+                    dialect.insert(self.dialect, hidden_papers)
+                    .values(paper_pk=pk, user_id=admin_id, created=dialect.now(self.dialect))
+                    .on_conflict_do_nothing()
+                )
+            else:
+                conn.execute(delete(hidden_papers).where(hidden_papers.c.paper_pk == pk))
+
+    def hidden_paper_ids(self) -> set[str]:
+        query = select(papers.c.id).select_from(
+            hidden_papers.join(papers, papers.c.pk == hidden_papers.c.paper_pk)
+        )
+        with self.read() as conn:
+            return set(conn.execute(query).scalars())
+
+    # --- GitHub stars ---------------------------------------------------------------------
+
+    def snapshot_stars(self, day: str) -> int:
+        """Keep every paper's current GitHub star count as that of ``day``; returns how
+        many papers have one. Taken again the same day, it replaces that day's counts."""
+        statement = dialect.insert(self.dialect, star_counts).from_select(
+            ["paper_pk", "day", "stars"],
+            select(papers.c.pk, func.cast(day, Text), papers.c.github_stars).where(
+                papers.c.github_stars.is_not(None)
+            ),
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["paper_pk", "day"], set_={"stars": statement.excluded.stars}
+        )
+        with self.write() as conn:
+            _bump(conn)
+            conn.execute(statement)
+            return conn.execute(
+                select(func.count()).select_from(star_counts).where(star_counts.c.day == day)
+            ).scalar_one()
+
+
+def _bump(conn: Connection) -> None:
+    conn.execute(update(community_version).values(version=community_version.c.version + 1))
+
+
+def _paper_pk(conn: Connection, paper_id: str, *, with_upvotes: bool = False) -> tuple[int, Any]:
+    """The surrogate key of a visible paper (and its imported upvotes); NotFound else."""
+    row = conn.execute(
+        select(papers.c.pk, papers.c.upvotes).where(papers.c.id == paper_id, _visible())
+    ).first()
+    if row is None:
+        raise NotFound(f"{paper_id} is not in this store")
+    return row.pk, row.upvotes if with_upvotes else None
+
+
+def _comments_query(*where: ColumnElement[bool]) -> Select[Any]:
+    return (
+        select(*_COMMENT_COLUMNS)
+        .select_from(
+            comments.join(papers, papers.c.pk == comments.c.paper_pk).join(
+                users, users.c.id == comments.c.user_id
+            )
+        )
+        .where(*where)
+    )
+
+
+def _ready_submission() -> ColumnElement[bool]:
+    return and_(submissions.c.paper_id == papers.c.id, submissions.c.status == "ready")
+
+
+def _curated_filter(first: str, last: str, submitter: str | None) -> list[ColumnElement[bool]]:
+    where = [_visible(), _on_curated_days(first, last)]
+    if submitter is not None:
+        where.append(papers.c.submitted_by == submitter)
+    return where
+
+
+def _on_curated_days(first: str, last: str) -> ColumnElement[bool]:
+    """On a curated list of ``first``..``last``: submitted here then, or (never submitted
+    here) featured by Hugging Face then."""
+    return or_(
+        submissions.c.day.between(first, last),
+        and_(submissions.c.day.is_(None), papers.c.submitted_on.between(first, last)),
+    )
+
+
+def _star_growth(since: str) -> ColumnElement[Any]:
+    """Stars gained since the oldest snapshot on or after ``since`` (NULL without one)."""
+    oldest = (
+        select(star_counts.c.stars)
+        .where(star_counts.c.paper_pk == papers.c.pk, star_counts.c.day >= since)
+        .order_by(star_counts.c.day)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return papers.c.github_stars - oldest
