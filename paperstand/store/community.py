@@ -51,10 +51,10 @@ from sqlalchemy import (
 
 from paperstand.errors import Conflict, InvalidInput, NotFound, RuleBroken
 from paperstand.store import dialect
-from paperstand.store.accounts import _stamp as iso
 from paperstand.store.accounts import users
 from paperstand.store.part import Part
 from paperstand.store.schema import Key, Stamp, metadata, papers
+from paperstand.store.schema import stamp_text as iso
 
 votes = Table(
     "votes",
