@@ -27,9 +27,9 @@ def test_home_shows_the_latest_day_ranked_with_links_to_the_previous_day(client)
 
 
 def test_day_week_month_and_trending_pages(client):
-    day = client.get("/papers/date/2025-03-25", headers=HTML).text
-    assert 'href="/papers/date/2025-03-24"' in day and 'href="/papers/date/2025-03-26"' in day
-    assert 'href="/papers/week/2025-W13"' in day and 'href="/papers/month/2025-03"' in day
+    day = client.get("/papers/date/2025-04-09", headers=HTML).text  # curated days around it
+    assert 'href="/papers/date/2025-03-27"' in day and 'href="/papers/date/2026-04-24"' in day
+    assert 'href="/papers/week/2025-W15"' in day and 'href="/papers/month/2025-04"' in day
     week = client.get("/papers/week/2025-W13", headers=HTML)
     assert week.status_code == 200 and "2025-W13" in week.text
     assert 'href="/papers/week/2025-W15"' in week.text  # the next week that has papers
@@ -38,7 +38,7 @@ def test_day_week_month_and_trending_pages(client):
     assert hf_response("2026-04-24")[0]["paper"]["title"] in trending
     empty = client.get("/papers/date/2025-01-01", headers=HTML)
     assert empty.status_code == 200 and "No papers on this day" in empty.text
-    assert 'href="/papers/date/2025-03-24"' in empty.text
+    assert 'href="/papers/date/2025-03-27"' in empty.text  # the first curated day after
 
 
 def test_the_date_picker_form_redirects_to_the_day(client):
@@ -57,7 +57,8 @@ def test_paper_page_has_everything_hugging_face_shows(client):
     assert f"https://arxiv.org/abs/{item['id']}" in page
     assert f"https://arxiv.org/pdf/{item['id']}" in page
     assert item["projectPage"] in page and item["ai_summary"] in page
-    assert f'<dd class="upvotes">{item["upvotes"]}</dd>' in page
+    assert f'<dd class="upvotes" id="votes">{item["upvotes"]} ' in page
+    assert f"{item['upvotes']} on Hugging Face" in page
     assert item["submittedOnDailyBy"]["user"] in page
     assert 'id="bibtex-text"' in page and "data-copy=" in page
 
@@ -114,7 +115,11 @@ def test_pages_are_cached_until_the_store_changes(client, web_settings):
         store.upsert_papers(
             [
                 Paper(
-                    id="2503.88888", title="Freshly ingested paper", listed="2025-03-24", upvotes=99
+                    id="2503.88888",
+                    title="Freshly ingested paper",
+                    listed="2025-03-24",
+                    submitted_on="2025-03-24",
+                    upvotes=99,
                 )
             ]
         )
