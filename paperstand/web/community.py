@@ -56,8 +56,21 @@ class CommentRequest(BaseModel):
     parentId: int | None = Field(None, ge=1, description="Reply to this comment.")
 
 
+# What the submit form and API take, exactly as ``community.arxiv_id`` reads it, so that a
+# value the schema allows is never refused as malformed.
+_ARXIV_ID = r"(?:\d{4}\.\d{4,5}|[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{7})(?:v\d{1,3})?"
+SUBMIT_PATTERN = (
+    rf"^(?:{_ARXIV_ID}|https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/{_ARXIV_ID}(?:\.pdf)?)$"
+)
+
+
 class SubmitRequest(BaseModel):
-    id: str = Field(min_length=1, max_length=300, description="An arXiv id or URL.")
+    id: str = Field(
+        min_length=1,
+        max_length=300,
+        pattern=SUBMIT_PATTERN,
+        description="An arXiv id (new or old style, any version) or its arxiv.org URL.",
+    )
 
 
 class SubmitAnswer(BaseModel):
@@ -124,7 +137,7 @@ def take_back_upvote(site: SiteDep, user: RequireUser, paper_id: PaperId) -> dic
 
 @router.get(
     "/api/papers/{paper_id:paper_id}/comments",
-    responses=documented(404, 422),
+    responses=documented(401, 404, 422),
     response_model=list[CommentAnswer],
 )
 def comments(site: SiteDep, viewer: CurrentUser, paper_id: PaperId) -> list[dict[str, Any]]:

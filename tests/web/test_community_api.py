@@ -190,7 +190,7 @@ def test_submissions_and_their_rules(store: Store, tmp_path: Path) -> None:
             old = other.post("/api/papers/submit", json={"id": "2604.00004"})
             assert old.status_code == 422 and "days old" in old.json()["error"]
             bad = other.post("/api/papers/submit", json={"id": "not a paper"})
-            assert bad.status_code == 400 and "error" in bad.json()
+            assert bad.status_code == 422 and "error" in bad.json()  # the schema refuses it
             daily = api.get("/api/daily_papers", params={"date": TODAY.isoformat()}).json()
             assert [d["paper"]["id"] for d in daily] == ["2604.00003"]
             assert daily[0]["submittedBy"]["name"] == "ada"

@@ -87,6 +87,7 @@ def test_the_api_answers_as_its_openapi_schema_says(
     done = subprocess.run(
         [
             SCHEMATHESIS,
+            f"--config-file={Path(__file__).with_name('schemathesis.toml')}",
             "run",
             f"{api_url}/openapi.json",
             "--checks=all",
