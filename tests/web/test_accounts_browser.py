@@ -9,33 +9,21 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from paperstand.settings import Settings
 from paperstand.store import Store
 from paperstand.web.app import create_app
 from tests.web.conftest import serving
-from tests.web.test_browser import CHROMIUM, FLAGS
+from tests.web.test_browser import browser  # noqa: F401 - the browser fixture
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("no chromium: `make test` installs Debian's (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
 @pytest.fixture
-def page(chromium: Browser, store: Store, tmp_path: Path) -> Iterator[Page]:
+def page(browser: Browser, store: Store, tmp_path: Path) -> Iterator[Page]:  # noqa: F811
     with serving(create_app(Settings(home=tmp_path), store)) as url:
-        context = chromium.new_context(base_url=url)
+        context = browser.new_context(base_url=url)
         opened = context.new_page()
         problems: list[str] = []
 

@@ -16,7 +16,7 @@ from paperstand.settings import Settings
 from paperstand.store import Store
 from paperstand.web.app import create_app
 from tests.web.conftest import serving
-from tests.web.test_accounts_browser import chromium  # noqa: F401 - the browser fixture
+from tests.web.test_browser import browser  # noqa: F401 - the browser fixture
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")
 
@@ -25,12 +25,12 @@ HOSTILE = '<script>alert("script")</script> <img src=x onerror="alert(1)"> **bol
 
 
 @pytest.fixture
-def page(chromium: Browser, store: Store, tmp_path: Path) -> Iterator[tuple[Page, list[str]]]:  # noqa: F811
+def page(browser: Browser, store: Store, tmp_path: Path) -> Iterator[tuple[Page, list[str]]]:  # noqa: F811
     store.upsert_papers(
         [Paper(id="2604.00002", title="A fresh paper", published=FRESH, listed=FRESH)]
     )
     with serving(create_app(Settings(home=tmp_path), store)) as url:
-        context = chromium.new_context(base_url=url)
+        context = browser.new_context(base_url=url)
         opened = context.new_page()
         problems: list[str] = []
         opened.on("console", lambda m: m.type == "error" and problems.append(m.text))
@@ -48,32 +48,32 @@ def page(chromium: Browser, store: Store, tmp_path: Path) -> Iterator[tuple[Page
 
 
 def test_sign_up_submit_upvote_comment_log_out(page: tuple[Page, list[str]], store: Store):
-    browser, problems = page
-    browser.goto("/signup")
-    browser.get_by_label("Email").fill("ada@lab.example")
-    browser.get_by_label("User name").fill("ada")
-    browser.get_by_label("Password").fill("correct horse battery")
-    browser.get_by_role("button", name="Sign up").click()
+    tab, problems = page
+    tab.goto("/signup")
+    tab.get_by_label("Email").fill("ada@lab.example")
+    tab.get_by_label("User name").fill("ada")
+    tab.get_by_label("Password").fill("correct horse battery")
+    tab.get_by_role("button", name="Sign up").click()
 
-    browser.goto("/submit")
-    browser.get_by_label("arXiv id or URL").fill("https://arxiv.org/abs/2604.00002")
-    browser.get_by_role("button", name="Submit").click()
-    expect(browser).to_have_url("/papers/2604.00002")
-    expect(browser.locator(".submitter")).to_contain_text("ada")
+    tab.goto("/submit")
+    tab.get_by_label("arXiv id or URL").fill("https://arxiv.org/abs/2604.00002")
+    tab.get_by_role("button", name="Submit").click()
+    expect(tab).to_have_url("/papers/2604.00002")
+    expect(tab.locator(".submitter")).to_contain_text("ada")
 
-    browser.get_by_role("button", name="Upvote").click()
-    expect(browser.locator("#votes")).to_contain_text("1 here · 0 on Hugging Face")
-    expect(browser.get_by_role("button", name="Remove my upvote")).to_be_visible()
+    tab.get_by_role("button", name="Upvote").click()
+    expect(tab.locator("#votes")).to_contain_text("1 here · 0 on Hugging Face")
+    expect(tab.get_by_role("button", name="Remove my upvote")).to_be_visible()
 
-    browser.get_by_label("Add a comment").fill(HOSTILE)
-    browser.get_by_role("button", name="Comment", exact=True).click()
-    comment = browser.locator(".comment-body").first
+    tab.get_by_label("Add a comment").fill(HOSTILE)
+    tab.get_by_role("button", name="Comment", exact=True).click()
+    comment = tab.locator(".comment-body").first
     expect(comment.locator("strong")).to_have_text("bold words")
     expect(comment).to_contain_text('<script>alert("script")</script>')
     assert comment.locator("script, img").count() == 0
 
-    browser.get_by_role("button", name="Log out").click()
-    browser.goto("/papers/2604.00002")
-    expect(browser.get_by_role("link", name="Log in to upvote")).to_be_visible()
+    tab.get_by_role("button", name="Log out").click()
+    tab.goto("/papers/2604.00002")
+    expect(tab.get_by_role("link", name="Log in to upvote")).to_be_visible()
     assert problems == []
     assert store.community.vote_counts() == {"2604.00002": 1}
