@@ -31,6 +31,8 @@ from paperstand.web import (
     community_pages,
     digest,
     errors,
+    lists,
+    lists_api,
     openapi,
     pages,
     syndication,
@@ -47,6 +49,9 @@ ROUTERS = (
     topics.router,
     community.router,
     community_pages.router,
+    lists.router,
+    lists.exports,
+    lists_api.router,
 )
 
 # KaTeX sets sizes in style attributes, hence style-src-attr; nothing else is inline.

@@ -195,9 +195,9 @@ def csrf_field(request: Request) -> Markup:
 
 def page_header(request: Request) -> tuple[dict[str, Any], Hashable]:
     """What ``base.html`` needs to show who is logged in (``viewer``, ``csrf_field`` for the
-    log-out form), and a key telling apart the pages rendered with it: None for visitors
-    without a session, whose pages are all alike. Pages are for browsers: the session
-    cookie counts, an API token does not."""
+    log-out form, ``saved_ids`` for the Save buttons of cards), and a key telling apart the
+    pages rendered with it: None for visitors without a session, whose pages are all alike.
+    Pages are for browsers: the session cookie counts, an API token does not."""
     auth = auth_of(request)
     token = auth.session_token(request)
     viewer = auth.accounts.user_for_session(token) if token else None
@@ -205,7 +205,13 @@ def page_header(request: Request) -> tuple[dict[str, Any], Hashable]:
         return {"viewer": None, "csrf_field": lambda: csrf_field(request)}, None
     csrf = csrf_token(request)
     key = (viewer.id, viewer.name, viewer.is_admin, csrf)
-    return {"viewer": viewer, "csrf_field": lambda: csrf_field(request)}, key
+    # The Save buttons of every card show the viewer's saved papers.
+    saved_ids = request.app.state.site.store.library.saved(viewer.id)
+    return {
+        "viewer": viewer,
+        "csrf_field": lambda: csrf_field(request),
+        "saved_ids": frozenset(saved_ids),
+    }, key
 
 
 class SecureCookies:
