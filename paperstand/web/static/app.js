@@ -51,7 +51,7 @@ function setUpSaveButtons() {
     try {
       const response = await fetch(form.action, {
         method: "POST",
-        body: new FormData(form),
+        body: new URLSearchParams(new FormData(form)), // urlencoded, as the plain form sends
         headers: { Accept: "application/json" },
         credentials: "same-origin",
       });
