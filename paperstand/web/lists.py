@@ -25,7 +25,7 @@ from paperstand import library
 from paperstand.web import auth, bibtex, hf, syndication
 from paperstand.web.accounts import safe_next
 from paperstand.web.api import summary
-from paperstand.web.auth import CurrentUser, RequireUser
+from paperstand.web.auth import CurrentUser, RequireUser, limit
 from paperstand.web.errors import documented
 from paperstand.web.params import PaperId
 from paperstand.web.render import paper_url
@@ -42,6 +42,8 @@ PaperField = Annotated[str, Form(min_length=1, max_length=300)]
 # A BibTeX file is a Zotero library at most, not a dump (characters).
 MAX_BIBTEX = 10_000_000
 HTML = "text/html; charset=utf-8"
+# Every write counts against the limit of votes: one click's worth each.
+_LIMITED = [limit("vote")]
 
 
 def _back(path: str) -> RedirectResponse:
@@ -67,7 +69,7 @@ def _page(site: Site, request: Request, template: str, status: int = 200, **cont
 # --- Save -----------------------------------------------------------------------------------
 
 
-@router.post("/papers/{paper_id:paper_id}/save")
+@router.post("/papers/{paper_id:paper_id}/save", dependencies=_LIMITED)
 def save_paper(
     request: Request,
     site: SiteDep,
@@ -82,7 +84,7 @@ def save_paper(
     return _back(_came_from(request, paper_url(pid)))
 
 
-@router.post("/papers/{paper_id:paper_id}/lists")
+@router.post("/papers/{paper_id:paper_id}/lists", dependencies=_LIMITED)
 def add_to_list(
     site: SiteDep,
     user: RequireUser,
@@ -112,7 +114,7 @@ def my_lists_page(request: Request, site: SiteDep, user: CurrentUser) -> Respons
     )
 
 
-@router.post("/lists")
+@router.post("/lists", dependencies=_LIMITED)
 def create_list_form(
     site: SiteDep,
     user: RequireUser,
@@ -151,7 +153,7 @@ def list_page(request: Request, site: SiteDep, list_id: ListId) -> Response:
     return site.respond(request, ("list", list_id, viewer_key), make, HTML)
 
 
-@router.post("/lists/{list_id:int}/edit")
+@router.post("/lists/{list_id:int}/edit", dependencies=_LIMITED)
 def edit_list_form(
     site: SiteDep,
     user: RequireUser,
@@ -166,13 +168,13 @@ def edit_list_form(
     return _back(f"/lists/{list_id}")
 
 
-@router.post("/lists/{list_id:int}/delete")
+@router.post("/lists/{list_id:int}/delete", dependencies=_LIMITED)
 def delete_list_form(site: SiteDep, user: RequireUser, list_id: ListId) -> Response:
     site.store.library.delete_list(list_id, user.id)
     return _back("/lists")
 
 
-@router.post("/lists/{list_id:int}/add")
+@router.post("/lists/{list_id:int}/add", dependencies=_LIMITED)
 def add_paper_form(
     site: SiteDep, user: RequireUser, list_id: ListId, paper: PaperField, note: Note = ""
 ) -> Response:
@@ -180,7 +182,7 @@ def add_paper_form(
     return _back(f"/lists/{list_id}")
 
 
-@router.post("/lists/{list_id:int}/move")
+@router.post("/lists/{list_id:int}/move", dependencies=_LIMITED)
 def move_paper_form(
     site: SiteDep,
     user: RequireUser,
@@ -192,7 +194,7 @@ def move_paper_form(
     return _back(f"/lists/{list_id}#item-{min(to, 1_000_000)}")
 
 
-@router.post("/lists/{list_id:int}/note")
+@router.post("/lists/{list_id:int}/note", dependencies=_LIMITED)
 def note_form(
     site: SiteDep, user: RequireUser, list_id: ListId, paper: PaperField, note: Note = ""
 ) -> Response:
@@ -200,7 +202,7 @@ def note_form(
     return _back(f"/lists/{list_id}")
 
 
-@router.post("/lists/{list_id:int}/remove")
+@router.post("/lists/{list_id:int}/remove", dependencies=_LIMITED)
 def remove_paper_form(
     site: SiteDep, user: RequireUser, list_id: ListId, paper: PaperField
 ) -> Response:
@@ -208,7 +210,7 @@ def remove_paper_form(
     return _back(f"/lists/{list_id}")
 
 
-@router.post("/lists/{list_id:int}/import", response_class=HTMLResponse)
+@router.post("/lists/{list_id:int}/import", response_class=HTMLResponse, dependencies=_LIMITED)
 def import_form(
     request: Request,
     site: SiteDep,
