@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import TIMESTAMP
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 
 Key = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 Stamp = sa.Text().with_variant(TIMESTAMP(timezone=True), "postgresql")
