@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import orjson
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 
 from paperstand import library
 from paperstand.web import auth, bibtex, hf, syndication
@@ -330,6 +331,27 @@ def list_csv(site: SiteDep, viewer: CurrentUser, list_id: ListId) -> Response:
     )
 
 
+class ListPaper(BaseModel):
+    id: str
+    title: str
+    authors: list[str]
+    note: str = Field(description="The owner's note on this paper in this list.")
+
+    model_config = {"extra": "allow"}
+
+
+class ListAnswer(BaseModel):
+    id: int
+    name: str
+    description: str
+    public: bool
+    owner: str = Field(description="The owner's public name.")
+    created: str = Field(description="ISO 8601 UTC.")
+    updated: str = Field(description="ISO 8601 UTC.")
+    papers: list[ListPaper] = Field(description="In the list's order.")
+    pending: list[str] = Field(description="Imported arXiv ids still being fetched.")
+
+
 def list_object(view: library.ListView) -> dict[str, Any]:
     """A list as the JSON export and the API give it."""
     found = view.list
@@ -346,7 +368,10 @@ def list_object(view: library.ListView) -> dict[str, Any]:
     }
 
 
-@exports.get("/lists/{list_id:int}.json", responses=_content("application/json"))
+@exports.get(
+    "/lists/{list_id:int}.json",
+    responses={200: {"model": ListAnswer, "description": "The list."}, **_ANSWERS},
+)
 def list_json(site: SiteDep, viewer: CurrentUser, list_id: ListId) -> Response:
     """The list as JSON, as ``GET /api/lists/{id}`` gives it."""
     view = _view(site, list_id, viewer)

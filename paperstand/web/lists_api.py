@@ -20,32 +20,11 @@ from pydantic import BaseModel, Field
 from paperstand import library
 from paperstand.web.auth import CurrentUser, RequireUser, limit
 from paperstand.web.errors import documented
-from paperstand.web.lists import ListId, list_object
+from paperstand.web.lists import ListAnswer, ListId, list_object
 from paperstand.web.params import PaperId
 from paperstand.web.site import SiteDep
 
 router = APIRouter(tags=["lists"])
-
-
-class ListPaper(BaseModel):
-    id: str
-    title: str
-    authors: list[str]
-    note: str = Field(description="The owner's note on this paper in this list.")
-
-    model_config = {"extra": "allow"}
-
-
-class ListAnswer(BaseModel):
-    id: int
-    name: str
-    description: str
-    public: bool
-    owner: str = Field(description="The owner's public name.")
-    created: str = Field(description="ISO 8601 UTC.")
-    updated: str = Field(description="ISO 8601 UTC.")
-    papers: list[ListPaper] = Field(description="In the list's order.")
-    pending: list[str] = Field(description="Imported arXiv ids still being fetched.")
 
 
 class ListSummary(BaseModel):
@@ -60,13 +39,13 @@ class ListSummary(BaseModel):
 class NewList(BaseModel):
     name: str = Field(min_length=1, max_length=library.MAX_NAME, pattern=r"\S")
     description: str = Field("", max_length=library.MAX_DESCRIPTION)
-    public: bool = False
+    public: bool = Field(False, strict=True)
 
 
 class ListChange(BaseModel):
     name: str | None = Field(None, min_length=1, max_length=library.MAX_NAME, pattern=r"\S")
     description: str | None = Field(None, max_length=library.MAX_DESCRIPTION)
-    public: bool | None = None
+    public: bool | None = Field(None, strict=True)
 
 
 class PaperNote(BaseModel):
