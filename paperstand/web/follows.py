@@ -12,7 +12,7 @@ under the data version with a query of the papers' arrival.
 
 API errors are ``{"error": ...}``: 400 a value the follow cannot use (a day that does not
 exist), 401 without a valid token or session, 403 banned, 404 no such follow, 422 a malformed
-body, 429 past the ``follow`` rate limit.
+body, 429 past the ``follow`` rate limit (following; unfollowing is not limited).
 """
 
 from __future__ import annotations
@@ -282,10 +282,10 @@ def add_follow(site: SiteDep, user: RequireUser, body: FollowRequest) -> Any:
     "/api/follows/{follow_id}",
     tags=["follows"],
     status_code=204,
-    responses=documented(401, 403, 404, 422, 429),
-    dependencies=[limit("follow")],
+    responses=documented(401, 403, 404, 422),
 )
 def delete_follow(site: SiteDep, user: RequireUser, follow_id: FollowId) -> Response:
-    """Stop following (404 for a follow that is not the account's)."""
+    """Stop following (404 for a follow that is not the account's). Not rate limited: an
+    account has at most a few hundred follows to remove."""
     follows.unfollow(site.store, user.id, follow_id)
     return Response(status_code=204)
