@@ -199,18 +199,15 @@ def page_header(request: Request) -> tuple[dict[str, Any], Hashable]:
     log-out form, ``following_count`` for the Following link, ``followed`` for Follow
     buttons), and a key telling apart the pages rendered with it: None for visitors
     without a session, whose pages are all alike. Pages are for browsers: the session
-    cookie counts, an API token does not. (``header_count`` is imported here: the follows
-    router imports this module.)"""
+    cookie counts, an API token does not."""
     auth = auth_of(request)
     token = auth.session_token(request)
     viewer = auth.accounts.user_for_session(token) if token else None
     if viewer is None:
         return {"viewer": None, "csrf_field": lambda: csrf_field(request)}, None
-    from paperstand.web.follows import header_count
-
     site = request.app.state.site
     csrf = csrf_token(request)
-    count = header_count(site, viewer)
+    count = follows.unseen_count(site.store, viewer.id, site.saved_searches())
     key = (viewer.id, viewer.name, viewer.is_admin, csrf, count)
     return {
         "viewer": viewer,

@@ -5,10 +5,7 @@ API ``/api/follows``. Handlers parse, call ``paperstand.follows`` and shape the 
 Forms carry their CSRF token (checked by ``web/auth.py``) and answer with a 303 back to the
 page they came from, so they work without JavaScript and a reload never posts twice. The
 Following page and the settings are the viewer's own: never cached. The header's count of
-new papers is on every page of a signed-in visitor (:func:`header_count`), so it costs the
-follows of the account (one query), their new authors' and categories' papers (one indexed
-query, skipped without such follows) and, per saved search, a search cached for a minute
-under the data version with a query of the papers' arrival.
+new papers is made by ``web/auth.page_header`` (see ``Site.saved_searches`` for its cost).
 
 API errors are ``{"error": ...}``: 400 a value the follow cannot use (a day that does not
 exist), 401 without a valid token or session, 403 banned, 404 no such follow, 422 a malformed
@@ -20,22 +17,19 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-import orjson
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from paperstand import follows
 from paperstand.dates import DAY_PATTERN
-from paperstand.errors import PaperstandError
-from paperstand.models import User
 from paperstand.web import auth
 from paperstand.web.accounts import safe_next
 from paperstand.web.auth import CurrentUser, RequireAdmin, RequireUser, limit
 from paperstand.web.errors import documented
 from paperstand.web.params import CATEGORY_PATTERN
 from paperstand.web.render import author_url, category_url
-from paperstand.web.site import SEARCH_TTL, Site, SiteDep
+from paperstand.web.site import Site, SiteDep
 
 router = APIRouter()
 
@@ -51,32 +45,6 @@ def _back(path: str) -> RedirectResponse:
 
 def _login_first(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-
-
-def searcher_for(site: Site) -> follows.Search:
-    """Saved searches through the site's search, each answer kept for a minute under the
-    data version (the header asks on every page)."""
-
-    def search(query: str, filters: dict[str, Any]) -> list[str]:
-        key = ("follow-search", query, orjson.dumps(filters, option=orjson.OPT_SORT_KEYS))
-        version = site.store.data_version()
-        found = site.cache.get(version, key)
-        if found is not None:
-            return orjson.loads(found.body)
-        try:
-            result = site.searcher().search(query, limit=follows.SEARCH_DEPTH, **filters)
-        except PaperstandError:  # search not set up: a saved search finds nothing yet
-            return []
-        paper_ids = [hit.paper.id for hit in result.hits]
-        site.cache.put(version, key, orjson.dumps(paper_ids), "", SEARCH_TTL)
-        return paper_ids
-
-    return search
-
-
-def header_count(site: Site, user: User) -> int:
-    """New papers of the account's follows since its last visit of the Following page."""
-    return follows.unseen_count(site.store, user.id, searcher_for(site))
 
 
 # --- pages and forms ------------------------------------------------------------------------
@@ -127,7 +95,7 @@ def following_page(request: Request, site: SiteDep, viewer: CurrentUser) -> Resp
     """Each follow with its papers that arrived since the visit before this one."""
     if viewer is None:
         return _login_first(request)
-    news = follows.following(site.store, viewer.id, searcher_for(site))
+    news = follows.following(site.store, viewer.id, site.saved_searches())
     return _own_page(site, request, "following.html", title="Following", news=news)
 
 
