@@ -29,6 +29,7 @@ from paperstand.store.embeddings import BitCodeVectors, EmbeddingStore, HnswVect
 from paperstand.store.engine import migrate, one_line
 from paperstand.store.follows import FollowsStore
 from paperstand.store.jobs import JobStore
+from paperstand.store.library import LibraryStore
 from paperstand.store.papers import PaperStore
 from paperstand.store.records import EmbeddingSource, Job, Schedule, UpsertResult
 from paperstand.store.topics import TopicsStore
@@ -53,6 +54,7 @@ class Store(PaperStore, EmbeddingStore, JobStore, CheckpointStore):
         self.topics = TopicsStore(engine, where)
         self.community = CommunityStore(engine, where)
         self.follows = FollowsStore(engine, where)
+        self.library = LibraryStore(engine, where)
 
     def migrate(self) -> int:
         """Bring the schema up to date; returns the schema version. Safe to call twice."""

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
 
-revision = "0008"
+revision = "0007"
 down_revision = "0006"
 
 Key = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
