@@ -207,7 +207,7 @@ def page_header(request: Request) -> tuple[dict[str, Any], Hashable]:
         return {"viewer": None, "csrf_field": lambda: csrf_field(request)}, None
     site = request.app.state.site
     csrf = csrf_token(request)
-    count = follows.unseen_count(site.store, viewer.id, site.saved_searches())
+    count = site.following_count(viewer.id)
     key = (viewer.id, viewer.name, viewer.is_admin, csrf, count)
     return {
         "viewer": viewer,

@@ -5,7 +5,7 @@ API ``/api/follows``. Handlers parse, call ``paperstand.follows`` and shape the 
 Forms carry their CSRF token (checked by ``web/auth.py``) and answer with a 303 back to the
 page they came from, so they work without JavaScript and a reload never posts twice. The
 Following page and the settings are the viewer's own: never cached. The header's count of
-new papers is made by ``web/auth.page_header`` (see ``Site.saved_searches`` for its cost).
+new papers is ``Site.following_count``, which ``web/auth.page_header`` asks for.
 
 API errors are ``{"error": ...}``: 400 a value the follow cannot use (a day that does not
 exist), 401 without a valid token or session, 403 banned, 404 no such follow, 422 a malformed

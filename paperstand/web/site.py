@@ -105,13 +105,29 @@ class Site:
                 self._searcher = Searcher(self.store, self.settings)
             return self._searcher
 
+    def following_count(self, user_id: int) -> int:
+        """The header's count of new papers of the account's follows, on every page of a
+        signed-in visitor: kept under the data version and the account's follows as they
+        stand (their ids and last visits), so a page pays for two small queries (the
+        follows, the data version); counting (``follows.unseen_count``) runs once after each
+        ingest, follow or visit of the Following page (benchmarks/following_count.py)."""
+        marks = self.store.follows.marks(user_id)
+        if not marks:
+            return 0
+        key = ("following-count", user_id, marks)
+        version = self.store.data_version()
+        found = self.cache.get(version, key)
+        if found is not None:
+            return int(found.body)
+        count = follows.unseen_count(self.store, user_id, self.saved_searches())
+        # Saved searches depend on the search indexes too, which change apart from papers.
+        ttl = SEARCH_TTL if any(kind == "search" for _, _, kind in marks) else None
+        self.cache.put(version, key, str(count).encode(), "", ttl)
+        return count
+
     def saved_searches(self) -> follows.Search:
         """Saved searches (of follows) through the site's search, each answer kept for a
-        minute under the data version. The header's count of new papers asks on every page
-        of a signed-in visitor whose follows include searches, so such a page costs the
-        account's follows (one query), its authors' and categories' new papers (one indexed
-        query, none without such follows), and per saved search this cached answer and one
-        query of which of its papers are new."""
+        minute under the data version."""
 
         def search(query: str, filters: dict[str, Any]) -> list[str]:
             key = ("follow-search", query, orjson.dumps(filters, option=orjson.OPT_SORT_KEYS))

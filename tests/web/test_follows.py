@@ -344,7 +344,7 @@ def test_the_follows_api_is_rate_limited(store: Store, tmp_path: Path) -> None:
 
 
 def test_openapi_documents_the_follows_api(site: Site) -> None:
-    schema = httpx.get(f"{site.url}/openapi.json").json()
+    schema = httpx.get(f"{site.url}/openapi.json", timeout=60).json()
     paths = schema["paths"]
     assert set(paths["/api/follows"]) == {"get", "post"}
     assert {"400", "401", "422", "429"} <= set(paths["/api/follows"]["post"]["responses"])
