@@ -31,6 +31,7 @@ from paperstand.web import (
     community_pages,
     digest,
     errors,
+    follows,
     lists,
     lists_api,
     openapi,
@@ -52,6 +53,7 @@ ROUTERS = (
     lists.router,
     lists.exports,
     lists_api.router,
+    follows.router,
 )
 
 # KaTeX sets sizes in style attributes, hence style-src-attr; nothing else is inline.

@@ -123,6 +123,10 @@ ROUTES = {
     "/lists/7.json": "list_json",
     "/api/lists": "api_lists",
     "/api/lists/7": "api_list",
+    "/following": "following_page",
+    "/settings/follows": "follows_settings",
+    "/moderation/claims": "moderation_page",
+    "/api/follows": "list_follows",
 }
 
 
