@@ -32,6 +32,8 @@ from paperstand.web import (
     digest,
     errors,
     follows,
+    lists,
+    lists_api,
     openapi,
     pages,
     syndication,
@@ -48,6 +50,9 @@ ROUTERS = (
     topics.router,
     community.router,
     community_pages.router,
+    lists.router,
+    lists.exports,
+    lists_api.router,
     follows.router,
 )
 

@@ -336,6 +336,7 @@ def paper_page(request: Request, site: SiteDep, paper_id: PaperId) -> Response:
             "topic": site.store.topics.of_paper(paper.id),
             "keywords": keywords_of(site.store, [paper])[paper.id],
             "bibtex": bibtex.entry(paper),
+            "my_lists": site.store.library.lists_of(viewer.id) if viewer else [],
             "feeds": DAILY_FEEDS,
         }
 
