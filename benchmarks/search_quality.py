@@ -1,6 +1,7 @@
 """Retrieval quality of paperstand's search and similar papers, and its "few good matches".
 
     python benchmarks/search_quality.py [--bench DIR] [--tune] [--cache DIR] [--no-similar]
+                                        [--default-only]
 
 Runs every BEIR-layout set in ``../shared/data/bench/`` (``corpus.jsonl``,
 ``queries.jsonl``, ``qrels/test.tsv``), or only the set in ``--bench DIR``. Each corpus
@@ -30,7 +31,8 @@ shared data (nDCG@10, R@100; the query paper itself never counts):
   the other set.
 
 Document vectors take minutes on two cores, so they are cached in ``--cache`` under a
-hash of the model and the texts; ``index build`` is handed the cached vectors.
+hash of the model and the texts, saved every ``CHUNK`` texts so a stopped run resumes;
+``index build`` is handed the cached vectors.
 """
 
 from __future__ import annotations
@@ -157,14 +159,30 @@ def read_train(folder: Path) -> tuple[dict[str, str], Qrels] | None:
     return read_queries(folder / "train" / "queries.jsonl", qrels), qrels
 
 
+# Texts embedded between two saves of the cache: a run stopped part-way (a deadline, a
+# loaded machine) keeps what it embedded, and the next run starts from there.
+CHUNK = 256
+
+
 def document_vectors(embedder: Embedder, texts: list[str], cache: Path) -> np.ndarray:
     digest = hashlib.sha1("\n".join([embedder.name, *texts]).encode()).hexdigest()[:16]
     path = cache / f"{embedder.name}-{digest}.npy"
     if path.exists():
         return np.load(path)
-    vectors = embedder.embed_documents(texts)
     cache.mkdir(parents=True, exist_ok=True)
+    parts = []
+    for start in range(0, len(texts), CHUNK):
+        part = cache / f"{embedder.name}-{digest}.from{start}.npy"
+        if not part.exists():
+            np.save(part, embedder.embed_documents(texts[start : start + CHUNK]))
+            print(f"   embedded {min(start + CHUNK, len(texts))} of {len(texts)}", flush=True)
+        parts.append(part)
+    vectors = (
+        np.concatenate([np.load(part) for part in parts]) if parts else embedder.embed_documents([])
+    )
     np.save(path, vectors)
+    for part in parts:
+        part.unlink()
     return vectors
 
 
@@ -260,14 +278,21 @@ def tune(splits: dict[str, Split]) -> list[dict]:
 
 
 def run_set(
-    folder: Path, cache: Path, settings: Settings, *, with_tuning: bool, with_short: bool
+    folder: Path,
+    cache: Path,
+    settings: Settings,
+    *,
+    with_tuning: bool,
+    with_short: bool,
+    only_default: bool = False,
 ) -> dict:
     corpus, queries, qrels = read_set(folder)
     train = read_train(folder)
     print(f"\n## {folder.name}: {len(corpus)} documents, {len(queries)} queries", flush=True)
     ids = [d["_id"] for d in corpus]
     texts = [document_text(d.get("title", ""), d["text"]) for d in corpus]
-    models: dict[str, Embedder] = {name: get_embedder(name) for name in AVAILABLE_MODELS}
+    names = [settings.embedding_model] if only_default else list(AVAILABLE_MODELS)
+    models: dict[str, Embedder] = {name: get_embedder(name) for name in names}
     if with_short:
         models["minilm-l6-int8@128"] = OnnxMiniLM("minilm-l6-int8@128", max_tokens=128)
     rows: dict[str, dict[str, float]] = {}
@@ -541,6 +566,9 @@ def main() -> None:
     parser.add_argument("--short", action="store_true", help="also MiniLM at 128 tokens")
     parser.add_argument("--no-similar", action="store_true", help="skip the similar-paper sets")
     parser.add_argument(
+        "--default-only", action="store_true", help="only the default model (not static-64)"
+    )
+    parser.add_argument(
         "--bm25-variants", action="store_true", help="also SciFact with other BM25 layouts"
     )
     args = parser.parse_args()
@@ -557,7 +585,14 @@ def main() -> None:
         f"{settings.fusion_weight_dense}"
     )
     results = {
-        f.name: run_set(f, args.cache, settings, with_tuning=args.tune, with_short=args.short)
+        f.name: run_set(
+            f,
+            args.cache,
+            settings,
+            with_tuning=args.tune,
+            with_short=args.short,
+            only_default=args.default_only,
+        )
         for f in folders
     }
     if args.bm25_variants:
