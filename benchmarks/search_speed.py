@@ -3,6 +3,7 @@
     python benchmarks/search_speed.py [--sizes 10000,50000,all] [--model static-64]
                                       [--default-sample 2000] [--queries 400]
                                       [--cache DIR] [--data DIR] [--vectors-only]
+                                      [--stand-in]
 
 For each size, a store of the first N papers of ``DIR/arxiv`` (``--data DIR``, default
 ``../shared/data``; all 118,620 for ``all``) is ingested and indexed (``index build``: full
@@ -20,6 +21,10 @@ store and times:
 - ``similar``: ``Searcher.similar`` for 200 random papers;
 - the parts: full text alone, query embedding, vector search alone;
 - peak resident memory of the serving process.
+
+``--stand-in`` gives the documents random unit vectors of the model's size under its name
+(queries still go through the real model): the default model's whole search path at
+118k without hours of embedding; its recall and results mean nothing.
 
 ``--vectors-only`` adds a speed-only measure of the vector index with random 384-d unit
 vectors (the size of the default model's vectors) at each size, for when the default model
