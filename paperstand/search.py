@@ -27,7 +27,7 @@ import numpy as np
 from paperstand import ids
 from paperstand.errors import NotFound, PaperstandError
 from paperstand.index.fulltext import FullTextIndex
-from paperstand.index.fusion import reciprocal_rank_fusion
+from paperstand.index.fusion import reciprocal_rank_fusion, score_fusion
 from paperstand.index.query import Filters, ParsedQuery, parse_query, words
 from paperstand.index.vectors import VectorIndex, vector_index
 from paperstand.lookup import resolve
@@ -143,14 +143,18 @@ class Searcher:
             return SearchResult(total=0)
         depth = max(DEPTH, offset + limit)
         text_hits = self.fulltext.search(parsed, limit=depth, filters=filters)
-        rankings = [[pid for pid, _ in text_hits]]
+        scored = [text_hits]
         weights = [self.settings.fusion_weight_fulltext]
         dense = self._dense(parsed, filters, max(DENSE_DEPTH, offset + limit))
         if dense:
-            rankings.append([pid for pid, _ in dense])
+            scored.append(dense)
             weights.append(self.settings.fusion_weight_dense)
-        fused = reciprocal_rank_fusion(rankings, k=self.settings.fusion_k, weights=weights)
-        fused = self._title_first(query, rankings[0], fused)
+        if self.settings.fusion_method == "score":
+            fused = score_fusion(scored, weights=weights)
+        else:
+            rankings = [[pid for pid, _ in hits] for hits in scored]
+            fused = reciprocal_rank_fusion(rankings, k=self.settings.fusion_k, weights=weights)
+        fused = self._title_first(query, [pid for pid, _ in text_hits], fused)
         page = fused[offset : offset + limit]
         papers = {p.id: p for p in self.store.get_papers([pid for pid, _ in page])}
         hits = [
