@@ -136,9 +136,13 @@ def list_page(request: Request, site: SiteDep, list_id: ListId) -> Response:
     Cached per viewer under the store's versions, as every page is."""
     header, viewer_key = auth.page_header(request)
     viewer = header["viewer"]
-    view = library.list_view(site.store, list_id, viewer.id if viewer else None)
+    viewer_id = viewer.id if viewer else None
+    # Who may see the list is checked on every request (a private list is a 404 even when
+    # a page of it is cached); its papers are read only when the page is not in the cache.
+    library.visible_list(site.store, list_id, viewer_id)
 
     def make() -> str:
+        view = library.list_view(site.store, list_id, viewer_id)
         mine = viewer is not None and viewer.id == view.list.user_id
         return site.page(
             "reading_list.html",
