@@ -85,9 +85,9 @@ def _groups(
     for n, entry in enumerate(entries, start=offset + 1):
         topic = topics.get(entry.paper.id)
         by_cluster.setdefault(topic.id if topic else None, []).append((n, entry))
-    labels = {t.id: t for t in topics.values()}
+    clusters = {t.id: t for t in topics.values()}
     order = sorted(by_cluster, key=lambda c: (c is None, -len(by_cluster[c]), by_cluster[c][0][0]))
-    return [(labels.get(c) if c is not None else None, by_cluster[c]) for c in order]
+    return [(clusters.get(c) if c is not None else None, by_cluster[c]) for c in order]
 
 
 def _list_page(
