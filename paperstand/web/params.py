@@ -21,14 +21,14 @@ from paperstand.dates import DAY_PATTERN, MONTH_PATTERN, WEEK_PATTERN, parse_day
 # A paper id in a path: an id as stored, any arXiv spelling (old-style ids have a "/"), a
 # DOI. Never a word another route owns (/papers/date/..., /papers/new/...,
 # /papers/trending, /api/papers/search, /api/papers/submit) nor ending like another route
-# (.md, .bib, /similar, /upvote, /comments, /hide), so every URL has exactly one route,
-# whatever order the routers are included in. No spaces or control characters, spelled as
+# (.md, .bib, /similar, /upvote, /comments, /hide, /save, /lists), so every URL has exactly
+# one route, whatever order the routers are included in. No spaces or control characters, spelled as
 # ranges: "\s" means different things to different regex engines (Python's, pydantic's,
 # the fuzzer's), and the schema must mean one thing to all.
 PAPER_ID = (
     r"(?!(?:date|week|month|new)(?:/|$)|trending$|search$|submit$|add$)"
     r"[^?#\x00-\x20\x7f-\x9f]{1,300}?(?<!\.md)(?<!\.bib)(?<!/similar)"
-    r"(?<!/upvote)(?<!/comments)(?<!/hide)"
+    r"(?<!/upvote)(?<!/comments)(?<!/hide)(?<!/save)(?<!/lists)"
 )
 
 
