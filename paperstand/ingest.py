@@ -86,25 +86,26 @@ def ingest(
             if on_batch:
                 on_batch(report)
 
-    try:
-        for item in items:
-            if isinstance(item, Paper):
-                batch.append(item)
-                if len(batch) >= batch_size:
-                    flush()
-            elif isinstance(item, Checkpoint):
-                flush(item)
-            else:
-                if strict:
-                    raise MalformedRecord(f"{item.where}: {item.reason}")
-                report.skipped[_reason_kind(item.reason)] += 1
-                if len(report.examples) < _EXAMPLES_KEPT:
-                    report.examples.append(item)
-        flush()
-    except PaperstandError as exc:
-        if not isinstance(exc, MalformedRecord):
+    with store.bulk_load():
+        try:
+            for item in items:
+                if isinstance(item, Paper):
+                    batch.append(item)
+                    if len(batch) >= batch_size:
+                        flush()
+                elif isinstance(item, Checkpoint):
+                    flush(item)
+                else:
+                    if strict:
+                        raise MalformedRecord(f"{item.where}: {item.reason}")
+                    report.skipped[_reason_kind(item.reason)] += 1
+                    if len(report.examples) < _EXAMPLES_KEPT:
+                        report.examples.append(item)
             flush()
-        report.error = str(exc)
+        except PaperstandError as exc:
+            if not isinstance(exc, MalformedRecord):
+                flush()
+            report.error = str(exc)
     return report
 
 
