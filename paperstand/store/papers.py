@@ -40,6 +40,7 @@ from sqlalchemy import (
 
 from paperstand.models import Paper
 from paperstand.sources.base import Checkpoint
+from paperstand.sources.text import squash
 from paperstand.store.checkpoints import write_checkpoint
 from paperstand.store.dialect import index_names, insert_rows, json_text, lock, update_rows
 from paperstand.store.part import Part
@@ -115,7 +116,7 @@ def name_key(name: str) -> str:
     if not name.isascii():
         decomposed = unicodedata.normalize("NFKD", name)
         name = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(name.casefold().split())
+    return squash(name.casefold())
 
 
 def matches_nothing(value: str) -> bool:
