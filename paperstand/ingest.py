@@ -75,7 +75,8 @@ def ingest(
     on_batch: Callable[[IngestReport], None] | None = None,
 ) -> IngestReport:
     """Ingest ``items`` into ``store``. Source errors end the run with ``report.error`` set,
-    after committing every good record read before them; they are not raised."""
+    after committing every good record read before them; they are not raised. Into an
+    empty store, the indexes are built once at the end (``bulk_load``)."""
     report = IngestReport()
     batch: list[Paper] = []
 
