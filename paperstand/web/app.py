@@ -31,6 +31,7 @@ from paperstand.web import (
     community_pages,
     digest,
     errors,
+    follows,
     openapi,
     pages,
     syndication,
@@ -47,6 +48,7 @@ ROUTERS = (
     topics.router,
     community.router,
     community_pages.router,
+    follows.router,
 )
 
 # KaTeX sets sizes in style attributes, hence style-src-attr; nothing else is inline.

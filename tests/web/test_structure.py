@@ -113,6 +113,10 @@ ROUTES = {
     "/api/papers/2503.00001/comments": "comments",
     "/api/papers/hep-th/9901001/comments": "comments",
     "/submit": "submit_form",
+    "/following": "following_page",
+    "/settings/follows": "follows_settings",
+    "/moderation/claims": "moderation_page",
+    "/api/follows": "list_follows",
 }
 
 
