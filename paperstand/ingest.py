@@ -75,7 +75,8 @@ def ingest(
     on_batch: Callable[[IngestReport], None] | None = None,
 ) -> IngestReport:
     """Ingest ``items`` into ``store``. Source errors end the run with ``report.error`` set,
-    after committing every good record read before them; they are not raised."""
+    after committing every good record read before them; they are not raised. Into an
+    empty store, the indexes are built once at the end (``bulk_load``)."""
     report = IngestReport()
     batch: list[Paper] = []
 
@@ -86,25 +87,26 @@ def ingest(
             if on_batch:
                 on_batch(report)
 
-    try:
-        for item in items:
-            if isinstance(item, Paper):
-                batch.append(item)
-                if len(batch) >= batch_size:
-                    flush()
-            elif isinstance(item, Checkpoint):
-                flush(item)
-            else:
-                if strict:
-                    raise MalformedRecord(f"{item.where}: {item.reason}")
-                report.skipped[_reason_kind(item.reason)] += 1
-                if len(report.examples) < _EXAMPLES_KEPT:
-                    report.examples.append(item)
-        flush()
-    except PaperstandError as exc:
-        if not isinstance(exc, MalformedRecord):
+    with store.bulk_load():
+        try:
+            for item in items:
+                if isinstance(item, Paper):
+                    batch.append(item)
+                    if len(batch) >= batch_size:
+                        flush()
+                elif isinstance(item, Checkpoint):
+                    flush(item)
+                else:
+                    if strict:
+                        raise MalformedRecord(f"{item.where}: {item.reason}")
+                    report.skipped[_reason_kind(item.reason)] += 1
+                    if len(report.examples) < _EXAMPLES_KEPT:
+                        report.examples.append(item)
             flush()
-        report.error = str(exc)
+        except PaperstandError as exc:
+            if not isinstance(exc, MalformedRecord):
+                flush()
+            report.error = str(exc)
     return report
 
 

@@ -8,8 +8,15 @@ from email.utils import parsedate_to_datetime
 
 def squash(text: str | None) -> str:
     """Collapse the hard line-wrapping arXiv and Hugging Face leave in titles and abstracts."""
-    # str.split() is several times faster than a regex here, and ingestion speed matters.
-    return " ".join(text.split()) if text else ""
+    if not text:
+        return ""
+    # Most values (every author name, most titles) need nothing: checking that is cheaper
+    # than splitting and joining them. Every whitespace character but the space is
+    # unprintable, so a printable text without double, leading or trailing spaces is
+    # already squashed. str.split() is several times faster than a regex for the rest.
+    if text.isprintable() and "  " not in text and text[0] != " " and text[-1] != " ":
+        return text
+    return " ".join(text.split())
 
 
 def optional(text: str | None) -> str | None:

@@ -59,9 +59,12 @@ class Store(PaperStore, EmbeddingStore, JobStore, CheckpointStore):
         self.library = LibraryStore(engine, where)
 
     def migrate(self) -> int:
-        """Bring the schema up to date; returns the schema version. Safe to call twice."""
+        """Bring the schema up to date, with every index (see :meth:`bulk_load`); returns
+        the schema version. Safe to call twice."""
         try:
-            return migrate(self.engine, self.where)
+            version = migrate(self.engine, self.where)
+            self.ensure_indexes()
+            return version
         except DBAPIError as exc:
             raise StoreError(f"cannot open {self.where}: {one_line(exc)}") from exc
 

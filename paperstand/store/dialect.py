@@ -57,6 +57,16 @@ def lock(conn: Connection, key: int) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
+def index_names(conn: Connection) -> set[str]:
+    """The names of the indexes in the database (SQLAlchemy's reflection skips SQLite's
+    indexes on expressions, so it cannot tell whether those exist)."""
+    if conn.dialect.name == POSTGRESQL:
+        query = "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+    else:
+        query = "SELECT name FROM sqlite_master WHERE type = 'index'"
+    return set(conn.exec_driver_sql(query).scalars())
+
+
 def clock(dialect: str) -> ColumnElement[float]:
     """The database's clock in seconds since the epoch, the same throughout a statement."""
     if dialect == POSTGRESQL:
@@ -78,11 +88,19 @@ def _statement_parts(conn: Connection, table: Table, columns: Sequence[str]) -> 
 def insert_rows(
     conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple]
 ) -> None:
-    """``INSERT`` plain tuples of ``columns`` with one ``executemany``, as the driver takes
-    them: JSON already serialised, no per-row processing. Bulk ingestion's hot path, where
-    SQLAlchemy's per-row parameter handling would cost more than SQLite's own work."""
+    """``INSERT`` plain tuples of ``columns`` as the driver takes them: JSON already
+    serialised, no per-row processing. Bulk ingestion's hot path, where SQLAlchemy's per-row
+    parameter handling would cost more than the database's own work. SQLite gets one
+    ``executemany``; PostgreSQL a ``COPY ... FROM STDIN`` in the same transaction, which
+    the server parses in one stream instead of statement by statement."""
     name, parts = _statement_parts(conn, table, columns)
     names = ", ".join(column for column, _ in parts)
+    if conn.dialect.name == POSTGRESQL:
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY {name} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
     marks = ", ".join(mark for _, mark in parts)
     conn.exec_driver_sql(f"INSERT INTO {name} ({names}) VALUES ({marks})", rows)
 

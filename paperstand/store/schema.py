@@ -75,8 +75,13 @@ papers = Table(
     Column("rev", BigInteger, nullable=False, server_default="0"),
 )
 Index("papers_listed", papers.c.listed)
-Index("papers_submitted_on", papers.c.submitted_on)
-Index("papers_primary_category", papers.c.primary_category)
+# Only the papers Hugging Face featured: the curated lists' ranges and "not null" use it.
+Index(
+    "papers_submitted_on",
+    papers.c.submitted_on,
+    sqlite_where=papers.c.submitted_on.isnot(None),
+    postgresql_where=papers.c.submitted_on.isnot(None),
+)
 Index("papers_rev", papers.c.rev)
 # A paper's day on the daily lists: the Hugging Face day when it has one, else the listing.
 Index("papers_day", func.coalesce(papers.c.submitted_on, papers.c.listed))

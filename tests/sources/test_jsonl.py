@@ -196,3 +196,14 @@ def test_ingest_counts_skips_and_strict_stops(sqlite_store: Store) -> None:
     assert strict.error.startswith("snapshot.jsonl:3: invalid JSON")
     again = ingest(sqlite_store, read(lines(KAGGLE)))
     assert again.written.unchanged == 3
+
+
+def test_squash_collapses_every_kind_of_whitespace() -> None:
+    from paperstand.sources.text import squash
+
+    spaces = [chr(c) for c in range(0x3001) if chr(c).isspace()]
+    for space in spaces:
+        for text in (f"a{space}b", f"{space}a b", f"a{space}{space}b{space}", "a b"):
+            assert squash(text) == " ".join(text.split()), repr(text)
+    assert squash("Zoë  Ångström\n") == "Zoë Ångström"
+    assert squash(None) == squash("") == ""

@@ -153,3 +153,46 @@ def test_migrate_twice_keeps_the_data(store: Store) -> None:
     version = store.migrate()
     assert store.migrate() == version
     assert store.get_paper("2401.00001") is not None
+
+
+def _index_names(store: Store) -> set[str]:
+    from paperstand.store.dialect import index_names
+
+    with store.engine.connect() as conn:
+        return index_names(conn)
+
+
+DEFERRED = {"paper_authors_name", "paper_categories_day", "papers_day", "papers_listed"}
+
+
+def test_a_bulk_load_into_an_empty_store_builds_its_indexes_at_the_end(store: Store) -> None:
+    with store.bulk_load() as deferred:
+        assert deferred
+        store.upsert_papers([paper("2401.00001"), paper("2401.00002", authors=["Émile Borel"])])
+        assert not DEFERRED & _index_names(store)
+        assert store.get_paper("2401.00002") is not None  # committed batch by batch
+    assert DEFERRED <= _index_names(store)
+    assert [p.id for p in store.papers_by_author("emile borel", limit=5)] == ["2401.00002"]
+    assert len(store.papers_in_category("stat.ML", limit=5)) == 2
+    # A store that holds papers keeps its indexes in step.
+    with store.bulk_load() as deferred:
+        assert not deferred
+        store.upsert_papers([paper("2401.00003")])
+        assert DEFERRED <= _index_names(store)
+    assert len(store.papers_by_author("Ada Lovelace", limit=5)) == 2
+
+
+def test_an_interrupted_bulk_load_gets_its_indexes_back_when_the_store_opens(
+    store: Store,
+) -> None:
+    load = store.bulk_load()
+    load.__enter__()
+    store.upsert_papers([paper("2401.00001")])
+    # The process dies here: the block never ends. The next open (which migrates) repairs.
+    assert not DEFERRED & _index_names(store)
+    store.migrate()
+    assert DEFERRED <= _index_names(store)
+    assert [p.id for p in store.papers_on_days("2024-05-01", "2024-05-01", limit=5)] == [
+        "2401.00001"
+    ]
+    load.__exit__(None, None, None)
