@@ -76,9 +76,8 @@ class Site:
         version. Two requests missing together both render, cheaper than making readers
         wait for each other.
         """
-        # Both counters only grow, so their sum changes whenever either does: a vote or a
-        # comment shows on the next request as an ingest does.
-        version = self.store.data_version() + self.store.community.version()
+        # A vote or a comment shows on the next request as an ingest does.
+        version = self.store.cache_version()
         found = self.cache.get(version, key)
         if found is None:
             made = make()
