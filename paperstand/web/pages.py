@@ -298,7 +298,7 @@ def paper_page(request: Request, site: SiteDep, paper_id: PaperId) -> Response:
 
     def context() -> dict[str, Any]:
         paper = find_paper(site.store, paper_id)
-        entry = community.paper_standing(site.store, paper.id, viewer.id if viewer else None)
+        entry = community.paper_standing(site.store, paper, viewer.id if viewer else None)
         comments = site.store.community.comments(
             paper.id, with_hidden=bool(viewer and viewer.is_admin)
         )
