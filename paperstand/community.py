@@ -277,11 +277,17 @@ def new_on_arxiv(
     return NewOnArxiv(day, category, entries(store, page), total, previous, following)
 
 
-def paper_standing(store: Store, reference: str | Paper, user_id: int | None = None) -> Entry:
+def paper_standing(
+    store: Store,
+    reference: str | Paper,
+    user_id: int | None = None,
+    *,
+    with_hidden: bool = False,
+) -> Entry:
     """A visible paper (named, or already read) with its numbers; :class:`NotFound` for
-    unknown or hidden papers."""
+    unknown or hidden papers (``with_hidden``: hidden ones too, for admins)."""
     pid = reference.id if isinstance(reference, Paper) else paper_id(reference)
-    listed = store.community.standing(pid, user_id)
+    listed = store.community.standing(pid, user_id, with_hidden=with_hidden)
     if isinstance(reference, Paper):
         paper: Paper | None = reference
     else:

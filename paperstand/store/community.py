@@ -279,6 +279,7 @@ class CommunityStore(Part):
         *,
         ready_only: bool = True,
         stars_since: str | None = None,
+        with_hidden: bool = False,
     ) -> Select[Any]:
         joined = _ready_submission() if ready_only else submissions.c.paper_id == papers.c.id
         growth = _star_growth(stars_since) if stars_since else null()
@@ -299,7 +300,7 @@ class CommunityStore(Part):
                     users, users.c.id == submissions.c.user_id
                 )
             )
-            .where(_visible())
+            .where(papers.c.deleted == false() if with_hidden else _visible())
         )
 
     def curated(
@@ -435,9 +436,14 @@ class CommunityStore(Part):
             latest, before, after = conn.execute(query).one()
         return latest, before, after
 
-    def standing(self, paper_id: str, user_id: int | None = None) -> Listed | None:
-        """One paper (visible) with its numbers and submission, any status."""
-        query = self._select(user_id, ready_only=False).where(papers.c.id == paper_id)
+    def standing(
+        self, paper_id: str, user_id: int | None = None, *, with_hidden: bool = False
+    ) -> Listed | None:
+        """One paper (visible, or also hidden ones for admins: ``with_hidden``) with its
+        numbers and submission, any status."""
+        query = self._select(user_id, ready_only=False, with_hidden=with_hidden).where(
+            papers.c.id == paper_id
+        )
         found = self._listed(query)
         return found[0] if found else None
 

@@ -156,5 +156,6 @@ def hide_paper(
     paper_id: PaperId,
     hidden: Annotated[int, Form(ge=0, le=1)] = 1,
 ) -> Response:
-    site.store.community.set_paper_hidden(community.paper_id(paper_id), admin.id, bool(hidden))
-    return _back("/")
+    paper = community.paper_id(paper_id)
+    site.store.community.set_paper_hidden(paper, admin.id, bool(hidden))
+    return _back("/" if hidden else paper_url(paper))

@@ -238,6 +238,9 @@ def test_a_hidden_paper_is_404_to_readers_and_on_no_list(site) -> None:
             "/papers/2604.00004/hide", data={"csrftoken": csrf_of(page), "hidden": "1"}
         )
         assert hidden.status_code == 303
+        # The admin still sees it, to show it again.
+        page = client.get("/papers/2604.00004")
+        assert page.status_code == 200 and "Hidden by an admin" in page.text
     with browser(url) as client:
         for path, text in shown.items():
             answer = client.get(path)
@@ -248,3 +251,16 @@ def test_a_hidden_paper_is_404_to_readers_and_on_no_list(site) -> None:
             assert text not in answer.text, path
         assert client.post("/api/papers/2604.00004/upvote").status_code in (401, 403, 404)
     assert store.get_paper("2604.00004").hidden
+    with browser(url) as client:
+        post_form(client, "/login", "/login", email="root@lab.example", password=PASSWORD)
+        page = client.get("/papers/2604.00004")
+        restored = client.post(
+            "/papers/2604.00004/hide", data={"csrftoken": csrf_of(page), "hidden": "0"}
+        )
+        assert (restored.status_code, restored.headers["location"]) == (
+            303,
+            "/papers/2604.00004",
+        )
+    with browser(url) as client:
+        assert "Spam to hide" in client.get("/authors/Mallory Example").text
+        assert client.get("/api/papers/2604.00004").status_code == 200
