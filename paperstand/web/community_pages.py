@@ -86,8 +86,9 @@ def add_paper(
 ) -> Response:
     """Admins: a paper that is not on arXiv, by DOI, onto today's curated list. A refusal
     shows the form again, filled in, with the reason and a 4xx status."""
-    form = {"doi": doi, "title": title, "authors": authors, "abstract": abstract, "url": url}
-    form["published"] = published
+    form = dict(
+        doi=doi, title=title, authors=authors, abstract=abstract, url=url, published=published
+    )
     try:
         made = community.add_paper(
             site.store,
