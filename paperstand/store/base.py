@@ -31,7 +31,7 @@ from paperstand.store.embeddings import BitCodeVectors, EmbeddingStore, HnswVect
 from paperstand.store.engine import migrate, one_line
 from paperstand.store.follows import FollowsStore
 from paperstand.store.jobs import JobStore
-from paperstand.store.library import LibraryStore
+from paperstand.store.library import LibraryStore, library_version
 from paperstand.store.papers import PaperStore, data_version
 from paperstand.store.records import EmbeddingSource, Job, Schedule, UpsertResult
 from paperstand.store.topics import TopicsStore
@@ -43,6 +43,7 @@ __all__ = ["EmbeddingSource", "Job", "Schedule", "Store", "UpsertResult"]
 _CACHE_VERSION = select(
     select(data_version.c.version).scalar_subquery()
     + select(community_version.c.version).scalar_subquery()
+    + select(library_version.c.version).scalar_subquery()
 )
 
 
@@ -66,9 +67,9 @@ class Store(PaperStore, EmbeddingStore, JobStore, CheckpointStore):
         self.library = LibraryStore(engine, where)
 
     def cache_version(self) -> int:
-        """A number that grows with every write to papers or to the community, by any
-        process (the sum of :meth:`data_version` and ``community.version()``, in one round
-        trip): what cached answers showing papers with their votes are keyed on."""
+        """A number that grows with every write to papers, the community or the library, by
+        any process (the sum of :meth:`data_version`, ``community.version()`` and
+        ``library.version()``, in one round trip): what cached answers are keyed on."""
         with self.read() as conn:
             return conn.execute(_CACHE_VERSION).scalar_one()
 

@@ -31,6 +31,9 @@ from paperstand.web import (
     community_pages,
     digest,
     errors,
+    follows,
+    lists,
+    lists_api,
     openapi,
     pages,
     syndication,
@@ -49,6 +52,10 @@ ROUTERS = (
     digest.router,
     topics.router,
     community_pages.router,
+    lists.router,
+    lists.exports,
+    lists_api.router,
+    follows.router,
 )
 
 # KaTeX sets sizes in style attributes, hence style-src-attr; nothing else is inline.

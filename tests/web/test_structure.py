@@ -113,6 +113,20 @@ ROUTES = {
     "/api/papers/2503.00001/comments": "comments",
     "/api/papers/hep-th/9901001/comments": "comments",
     "/submit": "submit_form",
+    "/lists": "my_lists_page",
+    "/lists/7": "list_page",
+    "/lists/7.xml": "list_feed",
+    "/lists/7.atom": "list_feed",
+    "/lists/7.bib": "list_bibtex",
+    "/lists/7.md": "list_markdown",
+    "/lists/7.csv": "list_csv",
+    "/lists/7.json": "list_json",
+    "/api/lists": "api_lists",
+    "/api/lists/7": "api_list",
+    "/following": "following_page",
+    "/settings/follows": "follows_settings",
+    "/moderation/claims": "moderation_page",
+    "/api/follows": "list_follows",
 }
 
 
