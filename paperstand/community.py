@@ -43,6 +43,9 @@ FETCH_JOB = "submission-fetch"
 MAX_COMMENT = 10_000
 # A new-style arXiv id starts with the year and month of its first version (YYMM).
 _NEW_STYLE = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}$")
+# What an admin's paper may carry as its link and its publication day.
+_LINK = re.compile(r"https?://\S+")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,14 +181,18 @@ def add_paper(
     title = " ".join((title or "").split())
     if not title:
         raise InvalidInput("a paper needs a title")
-    parsed = ids.parse_reference(doi or "")
+    parsed = ids.parse_reference((doi or "").strip())
     if parsed is None or parsed.kind != "doi":
         raise InvalidInput(f"not a DOI: {(doi or '')[:100]!r}")
+    if url is not None and not _LINK.fullmatch(url):
+        raise InvalidInput(f"the link must be an http(s):// URL, got {url[:100]!r}")
     if published:
         try:
-            date.fromisoformat(published[:10])
+            if not _DAY.fullmatch(published):
+                raise ValueError(published)
+            date.fromisoformat(published)
         except ValueError as exc:
-            raise InvalidInput(f"published must be YYYY-MM-DD, got {published!r}") from exc
+            raise InvalidInput(f"published must be YYYY-MM-DD, got {published[:20]!r}") from exc
     paper = Paper(
         id=parsed.id,
         title=title,
@@ -204,7 +211,7 @@ def add_paper(
 
 def entries(store: Store, listed: list[Listed]) -> list[Entry]:
     """The listed papers with their records, in the list's order."""
-    found = {p.id: p for p in store.get_papers([item.paper_id for item in listed])}
+    found = {p.id: p for p in store.get_papers([item.paper_id for item in listed]) if p.visible}
     return [Entry(found[item.paper_id], item) for item in listed if item.paper_id in found]
 
 
@@ -270,11 +277,21 @@ def new_on_arxiv(
     return NewOnArxiv(day, category, entries(store, page), total, previous, following)
 
 
-def paper_standing(store: Store, reference: str, user_id: int | None = None) -> Entry:
-    """A visible paper with its numbers; :class:`NotFound` for unknown or hidden papers."""
-    pid = paper_id(reference)
-    listed = store.community.standing(pid, user_id)
-    paper = store.get_paper(pid) if listed else None
+def paper_standing(
+    store: Store,
+    reference: str | Paper,
+    user_id: int | None = None,
+    *,
+    with_hidden: bool = False,
+) -> Entry:
+    """A visible paper (named, or already read) with its numbers; :class:`NotFound` for
+    unknown or hidden papers (``with_hidden``: hidden ones too, for admins)."""
+    pid = reference.id if isinstance(reference, Paper) else paper_id(reference)
+    listed = store.community.standing(pid, user_id, with_hidden=with_hidden)
+    if isinstance(reference, Paper):
+        paper: Paper | None = reference
+    else:
+        paper = store.get_paper(pid) if listed else None
     if listed is None or paper is None:
         raise NotFound(f"{pid} is not in this store")
     return Entry(paper, listed)

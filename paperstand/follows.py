@@ -200,9 +200,7 @@ def following(store: Store, user_id: int, search: Search | None = None) -> list[
     news = _news(store, user_id, search, unseen=False)
     papers = {p.id: p for p in store.get_papers([pid for _, found in news for pid in found])}
     return [
-        FollowNews(
-            item, [papers[pid] for pid in found if pid in papers and not papers[pid].deleted]
-        )
+        FollowNews(item, [papers[pid] for pid in found if pid in papers and papers[pid].visible])
         for item, found in news
     ]
 

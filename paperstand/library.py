@@ -53,8 +53,8 @@ def saved_paper_ids(store: Store, user_id: int) -> set[str]:
 
 def _paper_id(store: Store, reference: str) -> str:
     """The id of the stored, visible paper ``reference`` names; :class:`NotFound` else."""
-    paper = resolve(store, reference)
-    if paper is None or paper.id in store.community.hidden_paper_ids():
+    paper = resolve(store, reference)  # None for deleted and hidden papers too
+    if paper is None:
         raise NotFound(f"paper {reference[:100]!r} is not in this store")
     return paper.id
 
@@ -84,8 +84,7 @@ def saved_among(store: Store, user_id: int | None, papers: Iterable[Any]) -> set
 
 
 def _visible(store: Store, paper_ids: list[str]) -> list[Paper]:
-    hidden = store.community.hidden_paper_ids()
-    return [p for p in store.get_papers(paper_ids) if not p.deleted and p.id not in hidden]
+    return [p for p in store.get_papers(paper_ids) if p.visible]
 
 
 # --- reading lists --------------------------------------------------------------------------
@@ -166,13 +165,12 @@ def list_view(store: Store, list_id: int, viewer_id: int | None) -> ListView:
     found = visible_list(store, list_id, viewer_id)
     items = store.library.items(list_id)
     stored = {p.id: p for p in store.get_papers([item.paper_id for item in items])}
-    hidden = store.community.hidden_paper_ids()
     entries, pending = [], []
     for item in items:
         paper = stored.get(item.paper_id)
         if paper is None:
             pending.append(item.paper_id)
-        elif not paper.deleted and paper.id not in hidden:
+        elif paper.visible:
             entries.append((paper, item))
     return ListView(found, entries, pending)
 
@@ -298,7 +296,6 @@ def import_references(
         raise InvalidInput(f"at most {MAX_IMPORT:,} papers at a time ({len(references):,} given)")
     parsed = [(where, ids.parse_reference(reference)) for where, reference in references]
     stored = {p.id: p for p in store.get_papers([found.id for _, found in parsed if found])}
-    hidden = store.community.hidden_paper_ids()
     wanted: dict[str, str] = {}
     # Reasons in the order of the references (unreadable BibTeX entries come first).
     for where, found in parsed:
@@ -313,7 +310,7 @@ def import_references(
                     (where, f"{found.id} is not in this store (only arXiv papers are fetched)")
                 )
                 continue
-        if paper is not None and (paper.deleted or paper.id in hidden):
+        if paper is not None and not paper.visible:
             report.problems.append((where, f"{paper.id} was withdrawn or hidden"))
             continue
         paper_id = paper.id if paper is not None else found.id

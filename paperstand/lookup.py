@@ -2,7 +2,8 @@
 without ``arXiv:``), an arxiv.org or huggingface.co/papers URL, a DOI, or an id as stored.
 
 The one resolver every face uses (web pages and API, CLI ``show``, search's direct hits and
-similar papers), so that all accept the same spellings and none shows a deleted paper.
+similar papers), so that all accept the same spellings and none shows a deleted paper,
+or one an admin hid (except to admins, who may show it again).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from paperstand.models import Paper
 from paperstand.store import Store
 
 
-def resolve(store: Store, text: str) -> Paper | None:
-    """The paper ``text`` names, or None when it is not stored or was deleted."""
+def resolve(store: Store, text: str, *, with_hidden: bool = False) -> Paper | None:
+    """The paper ``text`` names, or None when it is not stored, was deleted or is hidden
+    (``with_hidden``: hidden papers too, for admins)."""
     text = str(text).strip()
     parsed = ids.parse_reference(text)
     wanted = parsed.id if parsed else text
@@ -25,12 +27,15 @@ def resolve(store: Store, text: str) -> Paper | None:
     paper = store.get_paper(wanted)
     if paper is None and wanted.startswith("doi:"):
         paper = store.find_by_doi(wanted[4:])
-    return paper if paper is not None and not paper.deleted else None
+    if paper is None or paper.deleted or (paper.hidden and not with_hidden):
+        return None
+    return paper
 
 
-def find_paper(store: Store, text: str) -> Paper:
-    """The paper ``text`` names; :class:`NotFound` if there is none (or it was deleted)."""
-    paper = resolve(store, text)
+def find_paper(store: Store, text: str, *, with_hidden: bool = False) -> Paper:
+    """The paper ``text`` names; :class:`NotFound` if there is none (or it was deleted, or
+    is hidden and ``with_hidden`` is not given)."""
+    paper = resolve(store, text, with_hidden=with_hidden)
     if paper is None:
         raise NotFound(f"paper {text!r} is not in this store")
     return paper

@@ -62,6 +62,14 @@ class Paper:
     # objects, thumbnail, organization). Merged key by key.
     extra: dict[str, Any] = field(default_factory=dict)
     deleted: bool = False
+    # Hidden by an admin (community moderation): read along by the store, never written
+    # with the paper, so no source can set or clear it.
+    hidden: bool = False
+
+    @property
+    def visible(self) -> bool:
+        """Whether readers may see the paper: neither withdrawn nor hidden."""
+        return not (self.deleted or self.hidden)
 
     @property
     def day(self) -> str | None:
@@ -119,7 +127,7 @@ class Paper:
         changes: dict[str, Any] = {}
         for f in fields(self):
             name = f.name
-            if name in ("id", "extra"):
+            if name in ("id", "extra", "hidden"):
                 continue
             if older and (name in BIBLIOGRAPHIC or name == "version"):
                 continue

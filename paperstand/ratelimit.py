@@ -49,10 +49,14 @@ class StoreCounters(Storage):
         return StoreError
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        return self.incr_many([(key, expiry, amount)])[0]
+
+    def incr_many(self, hits: list[tuple[str, int, int]]) -> list[int]:
+        """Several :meth:`incr` in one store transaction (see :meth:`Limiter.hit`)."""
         now = time.time()
         if next(self._hits) % PURGE_EVERY == 0:
             self.part.rate_purge(now)
-        return self.part.rate_hit(key, float(expiry), amount, now)
+        return self.part.rate_hits([(key, float(e), amount) for key, e, amount in hits], now)
 
     def get(self, key: str) -> int:
         return self.part.rate_count(key, time.time())
@@ -119,15 +123,27 @@ class Limiter:
         """
         if name not in NAMES:
             raise ValueError(f"unknown rate limit {name!r}: one of {', '.join(NAMES)}")
-        refused: list[float] = []
-        for per, who in (("account", account), ("ip", address)):
-            rule = self.rules.get((name, per))
-            if rule is None or not who:
-                continue
-            for item in rule.items:
-                if not self.strategy.hit(item, name, per, who):
-                    reset = self.strategy.get_window_stats(item, name, per, who).reset_time
-                    refused.append(reset)
+        counted = [
+            (item, (name, per, who))
+            for per, who in (("account", account), ("ip", address))
+            if who and (rule := self.rules.get((name, per))) is not None
+            for item in rule.items
+        ]
+        if not counted:
+            return
+        storage = self.strategy.storage
+        if isinstance(storage, StoreCounters):
+            # The fixed window of ``limits`` (incr, then compare), all windows in one
+            # write transaction: the store's writes are what a limited request costs.
+            hits = storage.incr_many([(i.key_for(*who), i.get_expiry(), 1) for i, who in counted])
+            allowed = [count <= item.amount for count, (item, _) in zip(hits, counted, strict=True)]
+        else:
+            allowed = [self.strategy.hit(item, *who) for item, who in counted]
+        refused = [
+            self.strategy.get_window_stats(item, *who).reset_time
+            for ok, (item, who) in zip(allowed, counted, strict=True)
+            if not ok
+        ]
         if refused:
             wait = max(1, math.ceil(max(refused) - time.time()))
             raise RateLimited(f"too many {_NOUNS[name]}: try again in {wait} s", wait)

@@ -170,9 +170,7 @@ class Searcher:
         page = fused[offset : offset + limit]
         papers = {p.id: p for p in self.store.get_papers([pid for pid, _ in page])}
         hits = [
-            Hit(papers[pid], score)
-            for pid, score in page
-            if pid in papers and not papers[pid].deleted
+            Hit(papers[pid], score) for pid, score in page if pid in papers and papers[pid].visible
         ]
         few = self._few_good_matches(parsed, text_hits, dense)
         return SearchResult(hits=hits, total=len(fused), few_good_matches=few)
@@ -275,7 +273,8 @@ class Searcher:
             return None
         paper = resolve(self.store, ref.id)
         notice = None
-        if paper is None and ref.kind == "arxiv":
+        # A stored paper that resolve() refused (deleted or hidden) is not fetched again.
+        if paper is None and ref.kind == "arxiv" and self.store.get_paper(ref.id) is None:
             paper, notice = self._fetch(ref.id)
         if paper is None:
             return SearchResult(total=0, notice=notice or f"{text} is not in this store")
@@ -353,7 +352,7 @@ class Searcher:
         page = fused[:limit]
         by_id = {p.id: p for p in self.store.get_papers([pid for pid, _ in page])}
         return [
-            Hit(by_id[pid], score) for pid, score in page if pid in by_id and not by_id[pid].deleted
+            Hit(by_id[pid], score) for pid, score in page if pid in by_id and by_id[pid].visible
         ]
 
     def _alike_first(

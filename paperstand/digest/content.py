@@ -129,7 +129,7 @@ class Contents:
     def searched(self, query: str) -> list[Paper]:
         if query not in self._searched:
             ids = self._search(query, self.period) if self._search else []
-            self._searched[query] = self.store.get_papers(ids)
+            self._searched[query] = [p for p in self.store.get_papers(ids) if p.visible]
         return self._searched[query]
 
     def follows(self, subscriber: Subscriber) -> list[Paper]:

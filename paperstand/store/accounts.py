@@ -10,6 +10,7 @@ to it the same way, in one transaction. Expiry times are the database's clock
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -367,9 +368,19 @@ class AccountsStore(Part):
     def rate_hit(self, key: str, expiry: float, amount: int, now: float) -> int:
         """Add ``amount`` to the window of ``key`` (a new window of ``expiry`` seconds if the
         last one ended) and return the window's hits: one upsert, atomic on both backends."""
-        params = {"key": key, "amount": amount, "now": now, "expiry": expiry}
+        return self.rate_hits([(key, expiry, amount)], now)[0]
+
+    def rate_hits(self, hits: Sequence[tuple[str, float, int]], now: float) -> list[int]:
+        """:meth:`rate_hit` for several (key, expiry, amount) at once, in one transaction:
+        a request counted against its account's and its address's windows pays for one
+        commit, not one per window."""
         with self.write() as conn:
-            return conn.execute(self._rate_hit, params).scalar_one()
+            return [
+                conn.execute(
+                    self._rate_hit, {"key": key, "amount": amount, "now": now, "expiry": expiry}
+                ).scalar_one()
+                for key, expiry, amount in hits
+            ]
 
     def rate_count(self, key: str, now: float) -> int:
         with self.read() as conn:

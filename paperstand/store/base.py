@@ -19,24 +19,32 @@ backends.
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError
 
 from paperstand.errors import StoreError
 from paperstand.store.accounts import AccountsStore
 from paperstand.store.checkpoints import CheckpointStore
-from paperstand.store.community import CommunityStore
+from paperstand.store.community import CommunityStore, community_version
 from paperstand.store.digests import DigestStore
 from paperstand.store.embeddings import BitCodeVectors, EmbeddingStore, HnswVectors
 from paperstand.store.engine import migrate, one_line
 from paperstand.store.follows import FollowsStore
 from paperstand.store.jobs import JobStore
-from paperstand.store.library import LibraryStore
-from paperstand.store.papers import PaperStore
+from paperstand.store.library import LibraryStore, library_version
+from paperstand.store.papers import PaperStore, data_version
 from paperstand.store.records import EmbeddingSource, Job, Schedule, UpsertResult
 from paperstand.store.topics import TopicsStore
 
 __all__ = ["EmbeddingSource", "Job", "Schedule", "Store", "UpsertResult"]
+
+
+# Both counters only grow, so their sum changes whenever either does.
+_CACHE_VERSION = select(
+    select(data_version.c.version).scalar_subquery()
+    + select(community_version.c.version).scalar_subquery()
+    + select(library_version.c.version).scalar_subquery()
+)
 
 
 class Store(PaperStore, EmbeddingStore, JobStore, CheckpointStore):
@@ -57,6 +65,13 @@ class Store(PaperStore, EmbeddingStore, JobStore, CheckpointStore):
         self.community = CommunityStore(engine, where)
         self.follows = FollowsStore(engine, where)
         self.library = LibraryStore(engine, where)
+
+    def cache_version(self) -> int:
+        """A number that grows with every write to papers, the community or the library, by
+        any process (the sum of :meth:`data_version`, ``community.version()`` and
+        ``library.version()``, in one round trip): what cached answers are keyed on."""
+        with self.read() as conn:
+            return conn.execute(_CACHE_VERSION).scalar_one()
 
     def migrate(self) -> int:
         """Bring the schema up to date, with every index (see :meth:`bulk_load`); returns

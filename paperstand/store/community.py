@@ -40,6 +40,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     delete,
     false,
     func,
@@ -53,8 +54,9 @@ from paperstand.errors import Conflict, InvalidInput, NotFound, RuleBroken
 from paperstand.store import dialect
 from paperstand.store.accounts import users
 from paperstand.store.part import Part
-from paperstand.store.schema import Key, Stamp, metadata, papers
+from paperstand.store.schema import Key, Stamp, hidden_papers, metadata, papers
 from paperstand.store.schema import stamp_text as iso
+from paperstand.store.schema import visible as _visible
 
 votes = Table(
     "votes",
@@ -98,16 +100,6 @@ comments = Table(
     Column("hidden", Boolean(create_constraint=False), nullable=False, server_default="0"),
 )
 Index("comments_paper", comments.c.paper_pk, comments.c.id)
-
-hidden_papers = Table(
-    "hidden_papers",
-    metadata,
-    Column("paper_pk", Key, ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True),
-    Column(
-        "user_id", Key, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    ),  # the admin who hid it
-    Column("created", Stamp, nullable=False),
-)
 
 star_counts = Table(
     "star_counts",
@@ -259,14 +251,10 @@ def _upvoted(user_id: int | None) -> ColumnElement[bool]:
     )
 
 
-def _visible() -> ColumnElement[bool]:
-    """Not withdrawn from arXiv and not hidden by an admin."""
-    hidden = select(hidden_papers.c.paper_pk).where(hidden_papers.c.paper_pk == papers.c.pk)
-    return and_(papers.c.deleted == false(), ~hidden.exists())
-
-
 class CommunityStore(Part):
     """The store's ``community`` part."""
+
+    _vote_sql: tuple[Any, Any, Any] | None = None
 
     # --- lists --------------------------------------------------------------------------
 
@@ -291,6 +279,7 @@ class CommunityStore(Part):
         *,
         ready_only: bool = True,
         stars_since: str | None = None,
+        with_hidden: bool = False,
     ) -> Select[Any]:
         joined = _ready_submission() if ready_only else submissions.c.paper_id == papers.c.id
         growth = _star_growth(stars_since) if stars_since else null()
@@ -311,7 +300,7 @@ class CommunityStore(Part):
                     users, users.c.id == submissions.c.user_id
                 )
             )
-            .where(_visible())
+            .where(papers.c.deleted == false() if with_hidden else _visible())
         )
 
     def curated(
@@ -447,9 +436,14 @@ class CommunityStore(Part):
             latest, before, after = conn.execute(query).one()
         return latest, before, after
 
-    def standing(self, paper_id: str, user_id: int | None = None) -> Listed | None:
-        """One paper (visible) with its numbers and submission, any status."""
-        query = self._select(user_id, ready_only=False).where(papers.c.id == paper_id)
+    def standing(
+        self, paper_id: str, user_id: int | None = None, *, with_hidden: bool = False
+    ) -> Listed | None:
+        """One paper (visible, or also hidden ones for admins: ``with_hidden``) with its
+        numbers and submission, any status."""
+        query = self._select(user_id, ready_only=False, with_hidden=with_hidden).where(
+            papers.c.id == paper_id
+        )
         found = self._listed(query)
         return found[0] if found else None
 
@@ -462,24 +456,35 @@ class CommunityStore(Part):
 
     def vote(self, user_id: int, paper_id: str, *, up: bool) -> Standing:
         """Give (``up``) or take back the user's one vote on the paper, in one transaction
-        that also counts the votes; repeating either changes nothing."""
+        that also counts the votes; repeating either changes nothing. The statements are
+        built once (:meth:`_vote_statements`): building Core statements costs more CPU
+        than SQLite takes to run them, and votes come by the hundred a second."""
+        add, take, count = self._vote_statements()
         with self.write() as conn:
             _bump(conn)
             pk, hf = _paper_pk(conn, paper_id, with_upvotes=True)
-            if up:
-                conn.execute(
-                    dialect.insert(self.dialect, votes)
-                    .values(user_id=user_id, paper_pk=pk, created=dialect.now(self.dialect))
-                    .on_conflict_do_nothing()
+            params = {"user_id": user_id, "pk": pk}
+            conn.execute(add if up else take, params)
+            local, comment_count = conn.execute(count, params).one()
+        return Standing(local, hf or 0, comment_count, up)
+
+    def _vote_statements(self) -> tuple[Any, Any, Any]:
+        """Add a vote, take it back, and count the paper's votes and comments, with bound
+        parameters ``user_id`` and ``pk``; built on first use, then reused."""
+        if self._vote_sql is None:
+            pk = bindparam("pk")
+            add = (
+                dialect.insert(self.dialect, votes)
+                .values(
+                    user_id=bindparam("user_id"), paper_pk=pk, created=dialect.now(self.dialect)
                 )
-            else:
-                conn.execute(
-                    delete(votes).where(votes.c.user_id == user_id, votes.c.paper_pk == pk)
-                )
-            local = conn.execute(
-                select(func.count()).select_from(votes).where(votes.c.paper_pk == pk)
-            ).scalar_one()
-            comment_count = conn.execute(
+                .on_conflict_do_nothing()
+            )
+            take = delete(votes).where(
+                votes.c.user_id == bindparam("user_id"), votes.c.paper_pk == pk
+            )
+            local = select(func.count()).select_from(votes).where(votes.c.paper_pk == pk)
+            shown = (
                 select(func.count())
                 .select_from(comments)
                 .where(
@@ -487,8 +492,9 @@ class CommunityStore(Part):
                     comments.c.deleted == false(),
                     comments.c.hidden == false(),
                 )
-            ).scalar_one()
-        return Standing(local, hf or 0, comment_count, up)
+            )
+            self._vote_sql = (add, take, select(local.scalar_subquery(), shown.scalar_subquery()))
+        return self._vote_sql
 
     def vote_counts(self) -> dict[str, int]:
         """Local votes of every paper that has any (for checks and the benchmark)."""
@@ -696,15 +702,19 @@ class CommunityStore(Part):
             ).scalar_one()
 
 
+_BUMP = update(community_version).values(version=community_version.c.version + 1)
+_PAPER_PK = select(papers.c.pk, papers.c.upvotes).where(
+    papers.c.id == bindparam("paper_id"), _visible()
+)
+
+
 def _bump(conn: Connection) -> None:
-    conn.execute(update(community_version).values(version=community_version.c.version + 1))
+    conn.execute(_BUMP)
 
 
 def _paper_pk(conn: Connection, paper_id: str, *, with_upvotes: bool = False) -> tuple[int, Any]:
     """The surrogate key of a visible paper (and its imported upvotes); NotFound else."""
-    row = conn.execute(
-        select(papers.c.pk, papers.c.upvotes).where(papers.c.id == paper_id, _visible())
-    ).first()
+    row = conn.execute(_PAPER_PK, {"paper_id": paper_id}).first()
     if row is None:
         raise NotFound(f"{paper_id} is not in this store")
     return row.pk, row.upvotes if with_upvotes else None

@@ -14,8 +14,11 @@ revision and then upgraded in place.
 
 from __future__ import annotations
 
+import threading
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import orjson
 import sqlean
@@ -63,6 +66,23 @@ def _fast_binding() -> None:
     sqlean.register_adapter(bool, int)
 
 
+# The in-process writer lock of each SQLite engine (see :func:`write_lock`).
+_WRITE_LOCKS: WeakKeyDictionary[Engine, threading.RLock] = WeakKeyDictionary()
+
+
+def write_lock(engine: Engine) -> AbstractContextManager[Any]:
+    """What a writer of this process holds around a write transaction: on SQLite a lock
+    shared by the engine's threads, on PostgreSQL nothing (row locks do the work).
+
+    SQLite has one writer at a time. Threads of one process waiting for it inside SQLite
+    sleep in its busy handler, in growing steps (up to 100 ms), and wake late: under many
+    concurrent writes (votes, rate-limit counters) the writer lock then sits idle while
+    they sleep. Queued on a Python lock instead, the next writer starts the moment the last
+    one commits. Other processes still wait through ``busy_timeout``."""
+    lock = _WRITE_LOCKS.get(engine)
+    return lock if lock is not None else nullcontext()
+
+
 def sqlite_engine(path: Path) -> Engine:
     """An engine on one SQLite file. Each connection is in WAL mode with sqlite-vec loaded.
     Transactions of a connection with the execution option ``write=True`` begin with ``BEGIN
@@ -104,6 +124,9 @@ def sqlite_engine(path: Path) -> Engine:
             return  # reads: each statement on its own
         conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("write") else "BEGIN")
 
+    # Re-entrant: a writer that (wrongly) nests a second write fails on SQLite's own lock
+    # after busy_timeout, as it would without this one, instead of hanging.
+    _WRITE_LOCKS[engine] = threading.RLock()
     return engine
 
 

@@ -2,7 +2,9 @@
 of papers (upserts, lookups, daily lists, author and category pages, revisions).
 
 A paper's *day* is ``coalesce(submitted_on, listed)``: the Hugging Face daily-list day when
-the paper was on it, else its arXiv listing day. Deleted papers never appear on lists.
+the paper was on it, else its arXiv listing day. Deleted papers, and papers an admin hid
+(``schema.visible``), never appear on lists; a paper read by id says whether it is hidden
+(``Paper.hidden``), so the faces can answer 404 for it.
 
 ``paper_authors`` and ``paper_categories`` hold one row per author (category) of each paper
 not deleted, with the paper's day and id beside it, so an author or category page is one
@@ -45,7 +47,7 @@ from paperstand.store.checkpoints import write_checkpoint
 from paperstand.store.dialect import index_names, insert_rows, json_text, lock, update_rows
 from paperstand.store.part import Part
 from paperstand.store.records import COLUMNS, UpsertResult, dedupe_batch, plan_upsert
-from paperstand.store.schema import Key, metadata, papers
+from paperstand.store.schema import Key, hidden_papers, is_hidden, metadata, papers, visible
 
 # Writers of papers serialise on this lock (PostgreSQL; SQLite has one writer anyway): an
 # upsert reads the stored records, merges and writes them back, and numbers the revisions.
@@ -111,7 +113,8 @@ def _deferred_indexes() -> list[Index]:
 
 
 _COLUMNS = [papers.c[name] for name in COLUMNS]
-_SELECT = select(*_COLUMNS)
+# Reads of whole papers carry whether an admin hid each one, after the columns.
+_SELECT = select(*_COLUMNS, is_hidden())
 
 
 @lru_cache(maxsize=1 << 16)
@@ -131,11 +134,16 @@ def matches_nothing(value: str) -> bool:
     return not value.strip() or "\x00" in value
 
 
-def _paper(row: Sequence[Any]) -> Paper:
+def _paper(row: Sequence[Any], hidden: bool = False) -> Paper:
     data = dict(zip(COLUMNS, row, strict=True))
     del data["primary_category"]
     data["deleted"] = bool(data["deleted"])
-    return Paper(**data)
+    return Paper(**data, hidden=bool(hidden))
+
+
+def _read_paper(row: Sequence[Any]) -> Paper:
+    """A paper from a row of :data:`_SELECT` (the columns, then whether it is hidden)."""
+    return _paper(row[:-1], row[-1])
 
 
 # Columns written by an insert, and by an update (all but the keys, then the pk).
@@ -315,14 +323,21 @@ class PaperStore(Part):
         return found
 
     def _papers(self, query: Select) -> list[Paper]:
+        """The papers of a query built on :data:`_SELECT`."""
         with self.read() as conn:
-            return [_paper(row) for row in conn.execute(query)]
+            return [_read_paper(row) for row in conn.execute(query)]
 
     def get_papers(self, paper_ids: Sequence[str]) -> list[Paper]:
-        """The stored papers among ``paper_ids``, in the order asked; unknown ids are left out."""
+        """The stored papers among ``paper_ids``, in the order asked; unknown ids are left
+        out. Deleted and hidden papers are returned, marked: callers showing them to readers
+        keep only ``Paper.visible`` ones."""
+        wanted = list(dict.fromkeys(paper_ids))
+        by_id: dict[str, Paper] = {}
         with self.read() as conn:
-            by_id = self._by_ids(conn, list(dict.fromkeys(paper_ids)))
-        return [by_id[i][1] for i in paper_ids if i in by_id]
+            for start in range(0, len(wanted), CHUNK):
+                query = _SELECT.where(papers.c.id.in_(wanted[start : start + CHUNK]))
+                by_id.update((p.id, p) for p in map(_read_paper, conn.execute(query)))
+        return [by_id[i] for i in paper_ids if i in by_id]
 
     def get_paper(self, paper_id: str) -> Paper | None:
         found = self.get_papers([paper_id])
@@ -375,7 +390,7 @@ class PaperStore(Part):
             return conn.execute(select(data_version.c.version)).scalar_one()
 
     def _on_days(self, first: str, last: str, submitter: str | None) -> Any:
-        where = and_(DAY.between(first, last), ~papers.c.deleted)
+        where = and_(DAY.between(first, last), visible())
         if submitter is not None:
             where = and_(where, papers.c.submitted_by == submitter)
         return where
@@ -422,11 +437,11 @@ class PaperStore(Part):
     def latest_day(self) -> str | None:
         """The latest day that has papers, or None for an empty store."""
         with self.read() as conn:
-            return conn.execute(select(func.max(DAY)).where(~papers.c.deleted)).scalar()
+            return conn.execute(select(func.max(DAY)).where(visible())).scalar()
 
     def neighbour_days(self, day: str) -> tuple[str | None, str | None]:
         """The nearest days strictly before and after ``day`` that have papers."""
-        live = ~papers.c.deleted
+        live = visible()
         before = select(func.max(DAY)).where(DAY < day, live).scalar_subquery()
         after = select(func.min(DAY)).where(DAY > day, live).scalar_subquery()
         with self.read() as conn:
@@ -454,16 +469,21 @@ class PaperStore(Part):
         index range alone, then the papers are fetched by key."""
         keys = (
             select(table.c.pk, table.c.day, table.c.paper_id)
-            .where(where)
+            .where(
+                where,
+                ~select(hidden_papers.c.paper_pk)
+                .where(hidden_papers.c.paper_pk == table.c.pk)
+                .exists(),
+            )
             .order_by(table.c.day.desc().nulls_last(), table.c.paper_id.desc())
             .limit(limit)
             .offset(offset)
             .subquery()
         )
         return self._papers(
-            select(*_COLUMNS)
-            .join_from(keys, papers, papers.c.pk == keys.c.pk)
-            .order_by(keys.c.day.desc().nulls_last(), keys.c.paper_id.desc())
+            _SELECT.join_from(keys, papers, papers.c.pk == keys.c.pk).order_by(
+                keys.c.day.desc().nulls_last(), keys.c.paper_id.desc()
+            )
         )
 
     # --- revisions: what indexes kept outside the database catch up from --------------

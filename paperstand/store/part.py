@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from paperstand.errors import StoreError
-from paperstand.store.engine import one_line
+from paperstand.store.engine import one_line, write_lock
 
 
 class Part:
@@ -23,6 +23,7 @@ class Part:
         self.where = where  # the store, for messages (never a password)
         self._reader = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._writer = engine.execution_options(write=True)
+        self._write_lock = write_lock(engine)
 
     @property
     def dialect(self) -> str:
@@ -43,9 +44,10 @@ class Part:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A connection in one transaction, committed when the block ends (rolled back on
-        an exception). On SQLite it holds the one writer lock from the start."""
+        an exception). On SQLite it holds the one writer lock from the start (queued behind
+        this process's other writers first: ``engine.write_lock``)."""
         try:
-            with self._writer.begin() as conn:
+            with self._write_lock, self._writer.begin() as conn:
                 yield conn
         except DBAPIError as exc:
             _raise_store_error(self.where, exc)

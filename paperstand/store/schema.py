@@ -22,12 +22,17 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    ColumnElement,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
     Table,
     Text,
+    and_,
+    false,
     func,
+    select,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
 
@@ -91,6 +96,30 @@ Index(
     sqlite_where=papers.c.doi.isnot(None),
     postgresql_where=papers.c.doi.isnot(None),
 )
+
+
+# Papers an admin hid (the community's moderation). Here beside ``papers``, not with the
+# community part, because every list of papers leaves them out (:func:`visible`).
+hidden_papers = Table(
+    "hidden_papers",
+    metadata,
+    Column("paper_pk", Key, ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "user_id", Key, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    ),  # the admin who hid it
+    Column("created", Stamp, nullable=False),
+)
+
+
+def visible() -> ColumnElement[bool]:
+    """A paper anyone may see: not withdrawn from arXiv and not hidden by an admin. Every
+    query that lists papers for readers filters on it."""
+    return and_(papers.c.deleted == false(), ~is_hidden())
+
+
+def is_hidden() -> ColumnElement[bool]:
+    """Whether an admin hid the paper of the row (a column for reads of whole papers)."""
+    return select(hidden_papers.c.paper_pk).where(hidden_papers.c.paper_pk == papers.c.pk).exists()
 
 
 def stamp_text(value: Any) -> Any:

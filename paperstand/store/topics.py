@@ -42,7 +42,7 @@ from paperstand.models import TopicCluster, TopicPoint
 from paperstand.store import dialect
 from paperstand.store.papers import bump_data_version
 from paperstand.store.part import Part
-from paperstand.store.schema import Json, Key, Stamp, metadata, papers
+from paperstand.store.schema import Json, Key, Stamp, metadata, papers, visible
 
 topic_fit = Table(
     "topic_fit",
@@ -193,12 +193,12 @@ class TopicsStore(Part):
         return found
 
     def clusters(self) -> list[TopicCluster]:
-        """The clusters of the current map, by id, with how many papers (not deleted) each
+        """The clusters of the current map, by id, with how many papers (visible ones) each
         holds."""
         sizes = (
             select(topic_points.c.cluster, func.count().label("size"))
             .join(papers, papers.c.pk == topic_points.c.paper_pk)
-            .where(~papers.c.deleted)
+            .where(visible())
             .group_by(topic_points.c.cluster)
             .subquery()
         )
@@ -227,8 +227,10 @@ class TopicsStore(Part):
         since: str | None = None,
         paper_ids: Sequence[str] | None = None,
         cluster: int | None = None,
+        with_hidden: bool = False,
     ) -> list[TopicPoint]:
-        """Points of papers not deleted, with each paper's day and primary category, in
+        """Points of papers not deleted (nor hidden by an admin, unless ``with_hidden``:
+        the map keeps their places), with each paper's day and primary category, in
         the order of the papers' days (then ids); ``since`` keeps papers of that day or
         later, ``paper_ids`` and ``cluster`` keep those papers or that cluster's."""
         query = (
@@ -241,7 +243,7 @@ class TopicsStore(Part):
                 papers.c.primary_category,
             )
             .join(papers, papers.c.pk == topic_points.c.paper_pk)
-            .where(~papers.c.deleted)
+            .where(~papers.c.deleted if with_hidden else visible())
             .order_by(_DAY, papers.c.id)
         )
         if since is not None:

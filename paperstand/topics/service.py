@@ -171,7 +171,7 @@ def _full_fit(
 def _update(
     store: Store, model: str, embedded: list[str], progress: Progress | None
 ) -> TopicReport:
-    mapped = [p.paper_id for p in store.topics.points()]
+    mapped = [p.paper_id for p in store.topics.points(with_hidden=True)]
     on_map = set(mapped)
     new_ids = [i for i in embedded if i not in on_map]
     papers = {p.id: p for p in _papers(store, new_ids) if not p.deleted}

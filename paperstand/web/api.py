@@ -142,7 +142,7 @@ def paper_info(request: Request, site: SiteDep, paper_id: PaperId) -> Response:
     """One paper (``HfApi.paper_info``)."""
 
     def make() -> bytes:
-        entry = community.paper_standing(site.store, find_paper(site.store, paper_id).id)
+        entry = community.paper_standing(site.store, find_paper(site.store, paper_id))
         return orjson.dumps(hf.paper_object(entry.paper, entry.standing))
 
     return site.respond(request, ("paper_info", paper_id), make, JSON)

@@ -41,14 +41,16 @@ from paperstand.web import (
 )
 from paperstand.web.site import Site
 
+# Routes do not overlap, so the order only decides how many routes a request is matched
+# against first: the JSON API's votes and paper lookups, the busiest, come first.
 ROUTERS = (
+    community.router,
     api.router,
     syndication.router,
     pages.router,
     accounts.router,
     digest.router,
     topics.router,
-    community.router,
     community_pages.router,
     lists.router,
     lists.exports,

@@ -1,7 +1,8 @@
 """The community's pages and forms: submit a paper, upvote, comment, edit and delete one's
-comments, and the admins' hide buttons. Every form carries its CSRF token (checked by the
-middleware of ``web/auth.py``) and answers with a 303 back to the page it came from, so a
-reload never posts twice; a refused submission shows the form again with the rule broken.
+comments, and the admins' forms (add a paper that is not on arXiv, hide buttons). Every
+form carries its CSRF token (checked by the middleware of ``web/auth.py``) and answers with
+a 303 back to the page it came from, so a reload never posts twice; a refused submission
+(or paper) shows the form again, filled in, with the rule broken.
 Handlers are ``def``: store calls block.
 """
 
@@ -71,6 +72,39 @@ def submit(
     return _back(paper_url(made.paper_id))
 
 
+@router.post("/papers/add")
+def add_paper(
+    request: Request,
+    site: SiteDep,
+    admin: RequireAdmin,
+    doi: Annotated[str, Form(max_length=300)],
+    title: Annotated[str, Form(max_length=1000)],
+    authors: Annotated[str, Form(max_length=50_000)] = "",
+    abstract: Annotated[str, Form(max_length=20_000)] = "",
+    url: Annotated[str, Form(max_length=2000)] = "",
+    published: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Admins: a paper that is not on arXiv, by DOI, onto today's curated list. A refusal
+    shows the form again, filled in, with the reason and a 4xx status."""
+    form = dict(
+        doi=doi, title=title, authors=authors, abstract=abstract, url=url, published=published
+    )
+    try:
+        made = community.add_paper(
+            site.store,
+            admin.id,
+            title=title,
+            authors=authors.splitlines(),
+            abstract=abstract,
+            doi=doi,
+            url=url.strip() or None,
+            published=published.strip() or None,
+        )
+    except PaperstandError as exc:
+        return _submit_page(site, request, exc.http_status, add_problem=str(exc), added=form)
+    return _back(paper_url(made.paper_id))
+
+
 @router.post("/papers/{paper_id:paper_id}/upvote", dependencies=[limit("vote")])
 def upvote(
     site: SiteDep, user: RequireUser, paper_id: PaperId, up: Annotated[int, Form(ge=0, le=1)]
@@ -123,5 +157,6 @@ def hide_paper(
     paper_id: PaperId,
     hidden: Annotated[int, Form(ge=0, le=1)] = 1,
 ) -> Response:
-    site.store.community.set_paper_hidden(community.paper_id(paper_id), admin.id, bool(hidden))
-    return _back("/")
+    paper = community.paper_id(paper_id)
+    site.store.community.set_paper_hidden(paper, admin.id, bool(hidden))
+    return _back("/" if hidden else paper_url(paper))

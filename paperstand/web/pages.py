@@ -381,8 +381,12 @@ def paper_page(request: Request, site: SiteDep, paper_id: PaperId) -> Response:
     viewer = auth.page_header(request)[0]["viewer"]
 
     def context() -> dict[str, Any]:
-        paper = find_paper(site.store, paper_id)
-        entry = community.paper_standing(site.store, paper.id, viewer.id if viewer else None)
+        # Admins still see a hidden paper (to show it again); everyone else gets a 404.
+        admin = bool(viewer and viewer.is_admin)
+        paper = find_paper(site.store, paper_id, with_hidden=admin)
+        entry = community.paper_standing(
+            site.store, paper, viewer.id if viewer else None, with_hidden=admin
+        )
         comments = site.store.community.comments(
             paper.id, with_hidden=bool(viewer and viewer.is_admin)
         )

@@ -107,7 +107,7 @@ def cluster_page(request: Request, site: SiteDep, cluster_id: ClusterId) -> Resp
         return {
             "title": cluster.label,
             "cluster": cluster,
-            "papers": site.store.get_papers(recent),
+            "papers": [p for p in site.store.get_papers(recent) if p.visible],
             # Every paper here is in this cluster: the cards' badges say so.
             "topics": dict.fromkeys(recent, cluster),
         }

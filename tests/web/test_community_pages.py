@@ -18,7 +18,7 @@ from paperstand.settings import Settings
 from paperstand.store import Store
 from paperstand.web.app import create_app
 from tests.web.conftest import serving
-from tests.web.test_accounts import HTML, csrf_of, post_form, sign_up
+from tests.web.test_accounts import HTML, PASSWORD, csrf_of, post_form, sign_up
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")
 
@@ -142,3 +142,125 @@ def test_new_on_arxiv_and_trending_pages(site) -> None:
         trending = client.get("/papers/trending")
         assert "Why is this here:" in trending.text
         assert "0 votes here, 4 on Hugging Face" in trending.text
+
+
+def log_in_admin(client: httpx.Client, store: Store, settings: Settings) -> None:
+    Accounts(store, settings).create("root@lab.example", password=PASSWORD, name="root", admin=True)
+    done = post_form(client, "/login", "/login", email="root@lab.example", password=PASSWORD)
+    assert done.status_code == 303
+
+
+def test_admins_add_a_paper_that_is_not_on_arxiv_with_the_form(site) -> None:
+    url, store, settings = site
+    with browser(url) as client:
+        sign_up(client, "dee@lab.example", "dee")
+        assert "Add a paper that is not on arXiv" not in client.get("/submit").text
+        token = csrf_of(client.get("/submit"))
+        fields = {"doi": "10.1000/xyz.123", "title": "A workshop paper"}
+        refused = client.post("/papers/add", data={"csrftoken": token, **fields})
+        assert refused.status_code == 403
+        client.post("/logout", data={"csrftoken": token})
+    with browser(url) as client:
+        log_in_admin(client, store, settings)
+        assert "Add a paper that is not on arXiv" in client.get("/submit").text
+        # Without the CSRF token: refused, nothing written.
+        assert client.post("/papers/add", data=fields).status_code == 403
+        assert store.get_paper("doi:10.1000/xyz.123") is None
+        # Bad input: the form again, filled in, with the reason.
+        bad = post_form(client, "/papers/add", "/submit", **{**fields, "doi": "not a doi"})
+        assert bad.status_code == 400 and "not a DOI" in bad.text
+        assert 'value="A workshop paper"' in bad.text
+        bad_day = post_form(client, "/papers/add", "/submit", **fields, published="2026-02-30")
+        assert bad_day.status_code == 400 and "YYYY-MM-DD" in bad_day.text
+        bad_link = post_form(client, "/papers/add", "/submit", **fields, url="javascript:x")
+        assert bad_link.status_code == 400 and "http(s)" in bad_link.text
+        untitled = post_form(client, "/papers/add", "/submit", **{**fields, "title": " "})
+        assert untitled.status_code == 400 and "title" in untitled.text
+        assert store.get_paper("doi:10.1000/xyz.123") is None
+        done = post_form(
+            client,
+            "/papers/add",
+            "/submit",
+            **fields,
+            authors="Ada Example\nBo Sample\n",
+            abstract="Not on arXiv.",
+            url="https://example.org/paper.pdf",
+            published=FRESH,
+        )
+        assert done.status_code == 303 and done.headers["location"] == "/papers/doi:10.1000/xyz.123"
+        page = client.get(done.headers["location"])
+        assert page.status_code == 200 and "A workshop paper" in page.text
+        assert "Bo Sample" in page.text
+        assert "A workshop paper" in client.get(f"/papers/date/{TODAY}").text
+        again = post_form(client, "/papers/add", "/submit", **fields)
+        assert again.status_code == 409 and "already submitted" in again.text
+    paper = store.get_paper("doi:10.1000/xyz.123")
+    assert paper is not None and paper.authors == ["Ada Example", "Bo Sample"]
+    assert paper.doi == "10.1000/xyz.123" and paper.published == FRESH
+
+
+def test_a_hidden_paper_is_404_to_readers_and_on_no_list(site) -> None:
+    url, store, settings = site
+    store.upsert_papers(
+        [
+            Paper(
+                id="2604.00004",
+                title="Spam to hide",
+                authors=["Mallory Example"],
+                listed=FRESH,
+                categories=["math.AG"],
+                submitted_on=FRESH,
+            )
+        ]
+    )
+    shown = {
+        "/papers/2604.00004": "Spam to hide",
+        "/api/papers/2604.00004": "Spam to hide",
+        "/papers/2604.00004.md": "Spam to hide",
+        "/papers/2604.00004.bib": "Spam to hide",
+        "/bibtex?ids=2604.00004": "Spam to hide",
+        f"/papers/date/{FRESH}": "Spam to hide",
+        f"/api/daily_papers?date={FRESH}": "Spam to hide",
+        f"/papers/new/{FRESH}": "Spam to hide",
+        "/papers/trending": "Spam to hide",
+        "/authors/Mallory Example": "Spam to hide",
+        "/categories/math.AG": "Spam to hide",
+        "/feeds/categories/math.AG.atom": "Spam to hide",
+        "/feeds/daily.xml": "Spam to hide",
+    }
+    with browser(url) as client:
+        for path, text in shown.items():
+            answer = client.get(path)
+            assert answer.status_code == 200 and text in answer.text, path
+        log_in_admin(client, store, settings)
+        page = client.get("/papers/2604.00004")
+        hidden = client.post(
+            "/papers/2604.00004/hide", data={"csrftoken": csrf_of(page), "hidden": "1"}
+        )
+        assert hidden.status_code == 303
+        # The admin still sees it, to show it again.
+        page = client.get("/papers/2604.00004")
+        assert page.status_code == 200 and "Hidden by an admin" in page.text
+    with browser(url) as client:
+        for path, text in shown.items():
+            answer = client.get(path)
+            if path.startswith(("/papers/2604", "/api/papers/2604", "/bibtex")):
+                assert answer.status_code == 404, path
+            else:
+                assert answer.status_code == 200, path
+            assert text not in answer.text, path
+        assert client.post("/api/papers/2604.00004/upvote").status_code in (401, 403, 404)
+    assert store.get_paper("2604.00004").hidden
+    with browser(url) as client:
+        post_form(client, "/login", "/login", email="root@lab.example", password=PASSWORD)
+        page = client.get("/papers/2604.00004")
+        restored = client.post(
+            "/papers/2604.00004/hide", data={"csrftoken": csrf_of(page), "hidden": "0"}
+        )
+        assert (restored.status_code, restored.headers["location"]) == (
+            303,
+            "/papers/2604.00004",
+        )
+    with browser(url) as client:
+        assert "Spam to hide" in client.get("/authors/Mallory Example").text
+        assert client.get("/api/papers/2604.00004").status_code == 200

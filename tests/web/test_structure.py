@@ -151,7 +151,7 @@ def test_handlers_run_in_the_thread_pool_not_on_the_event_loop():
 
 
 class GatedStore:
-    """A real store whose first data-version check waits for a gate: a request caught in a
+    """A real store whose first cache-version check waits for a gate: a request caught in a
     slow database round trip."""
 
     def __init__(self, store: Store) -> None:
@@ -160,12 +160,12 @@ class GatedStore:
         self.gate = threading.Event()
         self._first = True
 
-    def data_version(self) -> int:
+    def cache_version(self) -> int:
         if self._first:
             self._first = False
             self.waiting.set()
             assert self.gate.wait(60), "the test never opened the gate"
-        return self._store.data_version()
+        return self._store.cache_version()
 
     def __getattr__(self, name: str):
         return getattr(self._store, name)
