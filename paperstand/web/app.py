@@ -33,6 +33,7 @@ from paperstand.web import (
     errors,
     openapi,
     pages,
+    recs,
     syndication,
     topics,
 )
@@ -47,6 +48,8 @@ ROUTERS = (
     topics.router,
     community.router,
     community_pages.router,
+    recs.router,
+    recs.pages,
 )
 
 # KaTeX sets sizes in style attributes, hence style-src-attr; nothing else is inline.

@@ -1,0 +1,161 @@
+"""Personal recommendations in the store: a reader's thumbs up and down on papers, and the
+private token of their "for you" RSS feed, written once for SQLite and PostgreSQL.
+
+- **Feedback** is one row per (user, paper), the primary key: +1 (more like this; also what
+  an onboarding pick or a pasted id of one's own paper records) or -1 (fewer like this). A
+  new thumb replaces the old one; taking it back deletes the row.
+- **Feed tokens**: one per user, stored as a digest (as API tokens are), so a leaked database
+  does not give away readable feed links; a new one replaces the old.
+
+The other signals live with their own areas (votes in ``community.py``); :meth:`RecsStore.
+upvoted` reads them here, so the recommendation service needs one part for its signals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    delete,
+    select,
+    union,
+)
+
+from paperstand.errors import NotFound
+from paperstand.store import dialect
+from paperstand.store.community import community_version, votes
+from paperstand.store.embeddings import embeddings_version
+from paperstand.store.papers import data_version
+from paperstand.store.part import Part
+from paperstand.store.schema import Key, Stamp, metadata, papers
+
+rec_feedback = Table(
+    "rec_feedback",
+    metadata,
+    Column("user_id", Key, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("paper_pk", Key, ForeignKey("papers.pk", ondelete="CASCADE"), nullable=False),
+    Column("value", Integer, CheckConstraint("value IN (-1, 1)"), nullable=False),
+    Column("created", Stamp, nullable=False),
+    PrimaryKeyConstraint("user_id", "paper_pk"),
+)
+Index("rec_feedback_paper", rec_feedback.c.paper_pk)
+
+rec_feed_tokens = Table(
+    "rec_feed_tokens",
+    metadata,
+    Column("user_id", Key, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("digest", Text, nullable=False, unique=True),
+    Column("created", Stamp, nullable=False),
+)
+
+
+class RecsStore(Part):
+    def versions(self) -> tuple[int, int, int]:
+        """The papers', embeddings' and community's versions in one round trip: the feed's
+        candidates (papers, their vectors, minus hidden ones) are cached under them."""
+        query = select(
+            *(
+                select(table.c.version).scalar_subquery()
+                for table in (data_version, embeddings_version, community_version)
+            )
+        )
+        with self.read() as conn:
+            row = conn.execute(query).one()
+        return row[0], row[1], row[2]
+
+    def set_feedback(self, user_id: int, paper_id: str, value: int) -> None:
+        """Record the user's thumb on the paper: 1 up, -1 down, 0 takes it back.
+        :class:`NotFound` for a paper not in the store."""
+        with self.write() as conn:
+            pk = conn.execute(
+                select(papers.c.pk).where(papers.c.id == paper_id, ~papers.c.deleted)
+            ).scalar()
+            if pk is None:
+                raise NotFound(f"{paper_id} is not in this store")
+            where = (rec_feedback.c.user_id == user_id) & (rec_feedback.c.paper_pk == pk)
+            conn.execute(delete(rec_feedback).where(where))
+            if value:
+                conn.execute(
+                    rec_feedback.insert().values(
+                        user_id=user_id,
+                        paper_pk=pk,
+                        value=1 if value > 0 else -1,
+                        created=dialect.now(self.dialect),
+                    )
+                )
+
+    def feedback(self, user_id: int) -> dict[str, int]:
+        """The user's thumbs: paper id -> 1 or -1."""
+        query = (
+            select(papers.c.id, rec_feedback.c.value)
+            .join_from(rec_feedback, papers, papers.c.pk == rec_feedback.c.paper_pk)
+            .where(rec_feedback.c.user_id == user_id, ~papers.c.deleted)
+        )
+        with self.read() as conn:
+            return dict(conn.execute(query).all())
+
+    def upvoted(self, user_id: int) -> list[str]:
+        """The ids of the papers the user upvoted, oldest vote first."""
+        query = (
+            select(papers.c.id)
+            .join_from(votes, papers, papers.c.pk == votes.c.paper_pk)
+            .where(votes.c.user_id == user_id, ~papers.c.deleted)
+            .order_by(votes.c.created, papers.c.id)
+        )
+        with self.read() as conn:
+            return list(conn.execute(query).scalars())
+
+    def readers(self, limit: int | None = None) -> list[int]:
+        """Users with at least one upvote or thumb: those a batch of "for you" feeds is
+        computed for."""
+        query = union(select(votes.c.user_id), select(rec_feedback.c.user_id)).subquery()
+        statement = select(query.c.user_id).order_by(query.c.user_id).limit(limit)
+        with self.read() as conn:
+            return list(conn.execute(statement).scalars())
+
+    def set_feed_token(self, user_id: int, digest: str) -> None:
+        """Make ``digest`` the user's only feed token (the previous one stops working)."""
+        with self.write() as conn:
+            conn.execute(delete(rec_feed_tokens).where(rec_feed_tokens.c.user_id == user_id))
+            conn.execute(
+                rec_feed_tokens.insert().values(
+                    user_id=user_id, digest=digest, created=dialect.now(self.dialect)
+                )
+            )
+
+    def user_for_feed_token(self, digest: str) -> int | None:
+        with self.read() as conn:
+            return conn.execute(
+                select(rec_feed_tokens.c.user_id).where(rec_feed_tokens.c.digest == digest)
+            ).scalar()
+
+    def has_feed_token(self, user_id: int) -> bool:
+        with self.read() as conn:
+            found = conn.execute(
+                select(rec_feed_tokens.c.user_id).where(rec_feed_tokens.c.user_id == user_id)
+            ).first()
+        return found is not None
+
+    def liked_of(self, user_ids: Sequence[int]) -> dict[int, list[str]]:
+        """Upvoted and thumbed-up paper ids of many users at once (the batch recompute)."""
+        liked: dict[int, list[str]] = {user: [] for user in user_ids}
+        up = select(votes.c.user_id, votes.c.paper_pk).where(votes.c.user_id.in_(user_ids))
+        thumbs = select(rec_feedback.c.user_id, rec_feedback.c.paper_pk).where(
+            rec_feedback.c.user_id.in_(user_ids), rec_feedback.c.value == 1
+        )
+        both = union(up, thumbs).subquery()
+        query = select(both.c.user_id, papers.c.id).join_from(
+            both, papers, papers.c.pk == both.c.paper_pk
+        )
+        with self.read() as conn:
+            for user, paper_id in conn.execute(query.where(~papers.c.deleted)):
+                liked[user].append(paper_id)
+        return liked
