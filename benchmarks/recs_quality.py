@@ -186,7 +186,7 @@ class Methods:
         texts = [document_text(p.title, p.abstract) for p in papers]
         # Fitted on every text: tf-idf's word weights, not the users' choices, come from
         # the whole set, as arxiv-sanity-lite fits them on its whole corpus.
-        self.tfidf = TfidfVectorizer(
+        self.tfidf_rows = TfidfVectorizer(
             sublinear_tf=True, stop_words="english", min_df=2, max_df=0.5, ngram_range=(1, 2)
         ).fit_transform(texts)
 
@@ -209,8 +209,8 @@ class Methods:
         rows = list(event.liked) + list(negatives)
         labels = [1] * len(event.liked) + [0] * len(negatives)
         model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000)
-        model.fit(self.tfidf[rows], labels)
-        return model.decision_function(self.tfidf[event.candidates])
+        model.fit(self.tfidf_rows[rows], labels)
+        return model.decision_function(self.tfidf_rows[event.candidates])
 
     def personal(self, model: str, weights: Weights = DEFAULT_WEIGHTS) -> Scorer:
         vectors = self.vectors[model]
@@ -237,7 +237,11 @@ def evaluate(scorer: Scorer, found: list[Event]) -> dict[str, float]:
         per_user[event.user].append(metrics(order, event.relevant))
     means = np.array([np.mean(values, axis=0) for values in per_user.values()])
     mrr, ndcg, hit = means.mean(axis=0)
-    return {"mrr": round(mrr, 4), "ndcg10": round(ndcg, 4), "hit10": round(hit, 4)}
+    return {
+        "mrr": round(float(mrr), 4),
+        "ndcg10": round(float(ndcg), 4),
+        "hit10": round(float(hit), 4),
+    }
 
 
 ABLATION = ("authors", "content", "popularity", "categories")

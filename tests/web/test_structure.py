@@ -113,6 +113,10 @@ ROUTES = {
     "/api/papers/2503.00001/comments": "comments",
     "/api/papers/hep-th/9901001/comments": "comments",
     "/submit": "submit_form",
+    "/for-you": "for_you_page",
+    "/for-you/start": "start_page",
+    "/api/recommendations": "recommendations",
+    "/feeds/for-you/psf_abc.xml": "for_you_feed",
 }
 
 
