@@ -194,14 +194,19 @@ def for_you(
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}")
     span = window(store, days)
-    found = signals(store, user_id)
     if span is None:
-        return ForYou(None, None, [], onboarding=not found.liked)
-    pool = candidates(store, model, *span)
+        return ForYou(None, None, [], onboarding=not signals(store, user_id).liked)
+    return between(store, model, user_id, *span, limit=limit)
+
+
+def between(store: Store, model: str, user_id: int, first: str, last: str, *, limit: int) -> ForYou:
+    """The reader's picks among the papers of ``first``..``last`` (a digest's period)."""
+    found = signals(store, user_id)
+    pool = candidates(store, model, first, last)
     reader = profile(store, model, found, pool.vectors.shape[1])
     if reader.empty:
-        return ForYou(*span, [], onboarding=True)
-    return ForYou(*span, recommend(reader, pool, limit, seen=found.seen), onboarding=False)
+        return ForYou(first, last, [], onboarding=True)
+    return ForYou(first, last, recommend(reader, pool, limit, seen=found.seen), onboarding=False)
 
 
 def recommend(

@@ -5,12 +5,17 @@ signals is sent to onboarding."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pytest
 
+from paperstand.digest.content import Contents, Period
 from paperstand.errors import InvalidInput, NotFound
 from paperstand.recommend import service
+from paperstand.settings import Settings
 from paperstand.store import Store
+from paperstand.store.digests import Subscriber
 from tests.topics import slice as data
 
 READER, OTHER = 1, 2
@@ -139,3 +144,19 @@ def test_feed_tokens_name_their_reader_until_replaced(loaded: Store) -> None:
     assert service.feed_owner(loaded, first) is None
     assert service.feed_owner(loaded, second) == READER
     assert service.feed_owner(loaded, "psf_forged") is None
+
+
+def test_the_digest_has_a_for_you_section_for_a_subscriber_with_an_account(
+    loaded: Store, tmp_path
+) -> None:
+    like(loaded, early(gnn_ids(), 6))
+    settings = Settings(home=tmp_path, embedding_model=data.MODEL)
+    contents = Contents(loaded, settings, Period.week(date(2026, 3, 25)))
+    reader = Subscriber(1, "u1@lab.example", "confirmed", sections=["for_you"], user_id=READER)
+    digest = contents.digest_for(reader)
+    assert [s.key for s in digest.sections] == ["for_you"]
+    picked = [p.id for p in digest.sections[0].papers]
+    assert picked and sum(p in gnn_ids() for p in picked[:3]) >= 2
+    assert all("2026-03-23" <= (p.listed or "") <= "2026-03-29" for p in digest.sections[0].papers)
+    anonymous = Subscriber(2, "x@lab.example", "confirmed", sections=["for_you", "daily"])
+    assert [s.key for s in contents.digest_for(anonymous).sections] != ["for_you"]
