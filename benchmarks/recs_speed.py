@@ -5,9 +5,10 @@
 
 A real SQLite store (a temporary directory) holds the last five weeks of ``DATA/arxiv``
 (listing order): the last 7 days are the new papers to rank, the four weeks before them
-what readers liked. ``--users`` accounts each upvote ``--likes`` of those earlier papers
-(random, seeded). Vectors are random unit vectors of ``--dim`` dimensions (384: the
-default MiniLM's), seeded: the model's arithmetic costs the same whatever the values,
+what readers liked. ``--users`` accounts each like ``--likes`` of those earlier papers
+(random, seeded; two upvotes, the rest onboarding picks). Vectors are random unit vectors
+of ``--dim`` dimensions (384: the default MiniLM's), seeded: the model's arithmetic costs
+the same whatever the values,
 and embedding 15,000 abstracts with MiniLM would take hours on a loaded two-core machine.
 
 Measured, wall and CPU seconds (the machine is shared; CPU seconds say more):
@@ -98,15 +99,20 @@ def main() -> None:
         pick = random.Random(SEED)
 
         def readers() -> list[int]:
-            made = []
-            for n in range(args.users):
-                user = store.accounts.add_user(f"r{n}@bench.example", f"r{n}", None)
-                for paper in pick.sample(old, args.likes):
-                    store.community.vote(user.id, paper.id, up=True)
-                made.append(user.id)
+            made = [
+                store.accounts.add_user(f"r{n}@bench.example", f"r{n}", None).id
+                for n in range(args.users)
+            ]
+            # A few upvotes each, the rest as one onboarding's picks (thumbs up): both
+            # are likes to the model, and one transaction per reader keeps setup short.
+            for user in made:
+                liked = pick.sample(old, args.likes)
+                for paper in liked[:2]:
+                    store.community.vote(user, paper.id, up=True)
+                store.recs.add_feedback([(user, paper.id, 1) for paper in liked[2:]])
             return made
 
-        users, _, _ = timed(f"{args.users} readers x {args.likes} upvotes", readers)
+        users, _, _ = timed(f"{args.users} readers x {args.likes} likes", readers)
         print(
             f"{len(new)} new papers ({days[-WEEK]} .. {days[-1]}), {len(old)} earlier", flush=True
         )

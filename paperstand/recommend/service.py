@@ -324,8 +324,7 @@ def onboard(store: Store, user_id: int, picks: Sequence[str], pasted: str = "") 
     recorded = [p for p in chosen + typed if p in known]
     if not recorded:
         raise InvalidInput("none of these papers is in this store: " + ", ".join(unknown[:10]))
-    for paper in dict.fromkeys(recorded):
-        store.recs.set_feedback(user_id, paper, 1)
+    store.recs.add_feedback([(user_id, paper, 1) for paper in dict.fromkeys(recorded)])
     return Onboarded(recorded, unknown)
 
 

@@ -57,6 +57,9 @@ rec_feed_tokens = Table(
 )
 
 
+CHUNK = 900
+
+
 class RecsStore(Part):
     def versions(self) -> tuple[int, int, int]:
         """The papers', embeddings' and community's versions in one round trip: the feed's
@@ -91,6 +94,43 @@ class RecsStore(Part):
                         created=dialect.now(self.dialect),
                     )
                 )
+
+    def add_feedback(self, rows: Sequence[tuple[int, str, int]]) -> int:
+        """Record many thumbs, (user id, paper id, 1 or -1) each, in one transaction (an
+        onboarding's picks); papers not in the store are skipped. Returns how many were
+        recorded."""
+        wanted = list(dict.fromkeys(paper_id for _, paper_id, _ in rows))
+        with self.write() as conn:
+            pks: dict[str, int] = {}
+            for start in range(0, len(wanted), CHUNK):
+                chunk = wanted[start : start + CHUNK]
+                pks.update(
+                    conn.execute(
+                        select(papers.c.id, papers.c.pk).where(
+                            papers.c.id.in_(chunk), ~papers.c.deleted
+                        )
+                    ).all()
+                )
+            values = {
+                (user_id, pks[paper_id]): 1 if value > 0 else -1
+                for user_id, paper_id, value in rows
+                if paper_id in pks and value
+            }
+            for (user_id, pk), _ in values.items():
+                conn.execute(
+                    delete(rec_feedback).where(
+                        (rec_feedback.c.user_id == user_id) & (rec_feedback.c.paper_pk == pk)
+                    )
+                )
+            if values:
+                conn.execute(
+                    rec_feedback.insert().values(created=dialect.now(self.dialect)),
+                    [
+                        {"user_id": user_id, "paper_pk": pk, "value": value}
+                        for (user_id, pk), value in values.items()
+                    ],
+                )
+        return len(values)
 
     def feedback(self, user_id: int) -> dict[str, int]:
         """The user's thumbs: paper id -> 1 or -1."""
