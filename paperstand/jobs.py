@@ -42,7 +42,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from paperstand import community
+from paperstand import community, library
 from paperstand.errors import InvalidInput, PaperstandError, SourceError
 from paperstand.ingest import IngestReport, arxiv_pacer, ingest_and_index
 from paperstand.settings import Settings
@@ -339,6 +339,15 @@ def index_build(ctx: JobContext) -> dict[str, Any]:
 )
 def submission_fetch(ctx: JobContext) -> dict[str, Any]:
     return community.fetch_submitted(ctx.store, ctx.settings, ctx.job.params["id"])
+
+
+@job_kind(
+    library.FETCH_JOB,
+    summary="fetch imported arXiv papers the store lacks from the arXiv API (those arXiv "
+    "does not know leave the lists): params ids=[ARXIV_ID, ...]",
+)
+def library_fetch(ctx: JobContext) -> dict[str, Any]:
+    return library.fetch_missing(ctx.store, ctx.settings, list(ctx.job.params["ids"]))
 
 
 @job_kind(

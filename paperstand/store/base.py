@@ -6,7 +6,9 @@ queries once in SQLAlchemy Core.
 - :class:`~paperstand.store.embeddings.EmbeddingStore`: embeddings, and ``store.vectors``,
   the backend's nearest-neighbour search (chosen here, by the engine's dialect);
 - :class:`~paperstand.store.jobs.JobStore`: the job queue, schedules and pacing slots;
-- :class:`~paperstand.store.checkpoints.CheckpointStore`: where harvests resume.
+- :class:`~paperstand.store.checkpoints.CheckpointStore`: where harvests resume;
+- ``store.follows`` (:class:`~paperstand.store.follows.FollowsStore`): follows, author
+  claims and the papers claimed authors hide from their pages.
 
 A service that needs one area takes that part as its parameter type; ``Store`` is all of
 them (the web app and the CLI hold one). ``tests/store/`` pins down the behaviour on both
@@ -25,7 +27,9 @@ from paperstand.store.community import CommunityStore
 from paperstand.store.digests import DigestStore
 from paperstand.store.embeddings import BitCodeVectors, EmbeddingStore, HnswVectors
 from paperstand.store.engine import migrate, one_line
+from paperstand.store.follows import FollowsStore
 from paperstand.store.jobs import JobStore
+from paperstand.store.library import LibraryStore
 from paperstand.store.papers import PaperStore
 from paperstand.store.records import EmbeddingSource, Job, Schedule, UpsertResult
 from paperstand.store.recs import RecsStore
@@ -50,6 +54,8 @@ class Store(PaperStore, EmbeddingStore, JobStore, CheckpointStore):
         self.digests = DigestStore(engine, where)
         self.topics = TopicsStore(engine, where)
         self.community = CommunityStore(engine, where)
+        self.follows = FollowsStore(engine, where)
+        self.library = LibraryStore(engine, where)
         self.recs = RecsStore(engine, where)
 
     def migrate(self) -> int:

@@ -88,6 +88,32 @@ def _lost(column: Any) -> Any:
     return func.coalesce(column + "; ", "") + "worker " + jobs.c.worker + " lost"
 
 
+def enqueue_statement(
+    dialect: str,
+    kind: str,
+    params: dict[str, Any],
+    *,
+    key: str | None = None,
+    max_attempts: int = 3,
+    delay: float = 0.0,
+) -> Any:
+    """The ``INSERT`` queueing a job (see :meth:`JobStore.enqueue_job`), returning its id:
+    for a part whose write must queue a job in its own transaction, all or nothing."""
+    return (
+        insert(dialect, jobs)
+        .values(
+            kind=kind,
+            params=params,
+            key=key,
+            max_attempts=max_attempts,
+            run_after=later(dialect, delay),
+            created_at=now(dialect),
+        )
+        .on_conflict_do_nothing(index_elements=[jobs.c.key])
+        .returning(jobs.c.id)
+    )
+
+
 class JobStore(Part):
     def enqueue_job(
         self,
@@ -100,18 +126,11 @@ class JobStore(Part):
     ) -> int | None:
         """Queue a job to run after ``delay`` seconds; returns its id. With ``key``, a job is
         queued only if no job ever had that key: None then (scheduled slots rely on it)."""
-        statement = insert(self.dialect, jobs).values(
-            kind=kind,
-            params=params,
-            key=key,
-            max_attempts=max_attempts,
-            run_after=later(self.dialect, delay),
-            created_at=now(self.dialect),
+        statement = enqueue_statement(
+            self.dialect, kind, params, key=key, max_attempts=max_attempts, delay=delay
         )
         with self.write() as conn:
-            return conn.execute(
-                statement.on_conflict_do_nothing(index_elements=[jobs.c.key]).returning(jobs.c.id)
-            ).scalar()
+            return conn.execute(statement).scalar()
 
     def claim_job(self, worker: str, kinds: Sequence[str], lease: float) -> Job | None:
         """Hand the next due job of one of ``kinds`` to ``worker`` (oldest first), marked

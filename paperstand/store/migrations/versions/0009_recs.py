@@ -8,7 +8,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import TIMESTAMP
 
 revision = "0009"
-down_revision = "0006"
+down_revision = "0008"
 
 Key = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 Stamp = sa.Text().with_variant(TIMESTAMP(timezone=True), "postgresql")
