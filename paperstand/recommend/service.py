@@ -4,8 +4,11 @@ ranked for them by :mod:`paperstand.recommend.model`, thumbs, onboarding and fee
 Signals, all read when the feed is asked for (a profile is a few dozen vectors, cheaper to
 rebuild than to keep fresh, so feedback counts at the next page load, with no training job):
 
-- liked: the reader's upvotes and thumbs up (onboarding picks and pasted ids are thumbs up);
+- liked: the reader's upvotes, thumbs up (onboarding picks and pasted ids are thumbs up),
+  saved papers and reading lists, and the papers of their approved authorship claims;
 - turned down: thumbs down (pushes a paper's neighbourhood down, and the paper out);
+- followed authors (each weighs like three liked papers of theirs) and categories. Saved
+  searches are not used: their results already reach the reader through Following.
 
 The candidates are the papers whose day falls within the last ``days`` days up to the
 store's latest day (so a store fed from an archive still has a feed); they and their vectors
@@ -23,7 +26,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from paperstand import ids
+from paperstand import follows, ids, library
 from paperstand.accounts.credentials import new_token, token_digest
 from paperstand.errors import InvalidInput
 from paperstand.models import Paper
@@ -78,12 +81,18 @@ def signals(store: Store, user_id: int) -> Signals:
     """The reader's signals, read from the store now."""
     thumbs = store.recs.feedback(user_id)
     disliked = {paper for paper, value in thumbs.items() if value < 0}
-    liked = store.recs.upvoted(user_id) + [p for p, value in thumbs.items() if value > 0]
+    liked = (
+        store.recs.upvoted(user_id)
+        + [p for p, value in thumbs.items() if value > 0]
+        + sorted(library.saved_paper_ids(store, user_id))
+        + sorted(follows.claimed_paper_ids(store, user_id))
+    )
+    followed = follows.follows_of(store, user_id)
     return Signals(
         liked=[p for p in dict.fromkeys(liked) if p not in disliked],
         disliked=disliked,
-        followed_authors=[],
-        followed_categories=[],
+        followed_authors=[f.value for f in followed if f.kind == "author"],
+        followed_categories=[f.value for f in followed if f.kind == "category"],
     )
 
 
@@ -162,20 +171,35 @@ def _vectors(store: Store, model: str, papers: Sequence[Paper]) -> np.ndarray:
     return out
 
 
-def profile(store: Store, model: str, found: Signals, dim: int) -> Profile:
-    """The reader's model profile from their signals."""
-    liked = store.get_papers(found.liked)
-    liked_vectors = _vectors(store, model, liked)
-    down = _vectors(store, model, store.get_papers(sorted(found.disliked)))
-    if liked_vectors.shape[1] != dim:
-        liked_vectors = np.zeros((len(liked), dim), np.float32)
-    if down.shape[1] != dim:
-        down = np.zeros((0, dim), np.float32)
+def profile(
+    store: Store,
+    model: str,
+    found: Signals,
+    dim: int,
+    known: tuple[dict[str, Paper], dict[str, np.ndarray]] | None = None,
+) -> Profile:
+    """The reader's model profile from their signals; ``known`` (papers and vectors read
+    beforehand for many readers) saves reading them again."""
+    wanted = found.liked + sorted(found.disliked)
+    if known is None:
+        known = (
+            {p.id: p for p in store.get_papers(wanted)},
+            store.get_embeddings(model, wanted),
+        )
+    papers, stored = known
+    zero = np.zeros(dim, np.float32)
+
+    def vectors(chosen: list[Paper]) -> np.ndarray:
+        rows = [stored.get(p.id) for p in chosen]
+        return np.stack([v if v is not None and len(v) == dim else zero for v in rows] or [zero])
+
+    liked = [papers[p] for p in found.liked if p in papers]
+    down = [papers[p] for p in sorted(found.disliked) if p in papers]
     return build_profile(
         [Item.of(p) for p in liked],
-        liked_vectors,
+        vectors(liked)[: len(liked)],
         dim=dim,
-        disliked_vectors=down,
+        disliked_vectors=vectors(down)[: len(down)],
         followed_authors=found.followed_authors,
         followed_categories=found.followed_categories,
     )
@@ -223,38 +247,20 @@ def recommend(
 def for_many(
     store: Store, model: str, user_ids: Sequence[int], *, days: int, limit: int
 ) -> dict[int, list[Recommendation]]:
-    """Feeds of many readers at once (the digest, a nightly batch): the candidates and the
-    liked papers' vectors are read once for all of them."""
+    """Feeds of many readers at once (a nightly batch): the candidates, and the papers and
+    vectors of everything the readers liked, are read once for all of them."""
     span = window(store, days)
     if span is None:
         return {user: [] for user in user_ids}
     pool = candidates(store, model, *span)
-    dim = pool.vectors.shape[1]
-    liked_of = store.recs.liked_of(user_ids)
-    every = sorted({p for liked in liked_of.values() for p in liked})
-    papers = {p.id: p for p in store.get_papers(every)}
-    stored = store.get_embeddings(model, every)
-    zero = np.zeros(dim, np.float32)
+    found = {user: signals(store, user) for user in user_ids}
+    every = sorted({p for s in found.values() for p in s.liked + sorted(s.disliked)})
+    known = ({p.id: p for p in store.get_papers(every)}, store.get_embeddings(model, every))
     out: dict[int, list[Recommendation]] = {}
-    for user in user_ids:
-        thumbs = store.recs.feedback(user)
-        down = {p for p, value in thumbs.items() if value < 0}
-        liked = [papers[p] for p in dict.fromkeys(liked_of[user]) if p in papers and p not in down]
-        if not liked:
-            out[user] = []
-            continue
-        vectors = np.stack([_fit(stored.get(p.id), zero) for p in liked])
-        down_vectors = np.stack([_fit(stored.get(p), zero) for p in down] or [zero])
-        reader = build_profile(
-            [Item.of(p) for p in liked], vectors, dim=dim, disliked_vectors=down_vectors
-        )
-        seen = {p.id for p in liked} | down
-        out[user] = recommend(reader, pool, limit, seen=seen)
+    for user, told in found.items():
+        reader = profile(store, model, told, pool.vectors.shape[1], known)
+        out[user] = [] if reader.empty else recommend(reader, pool, limit, seen=told.seen)
     return out
-
-
-def _fit(vector: np.ndarray | None, zero: np.ndarray) -> np.ndarray:
-    return vector if vector is not None and len(vector) == len(zero) else zero
 
 
 # --- feedback and onboarding --------------------------------------------------------------

@@ -26,7 +26,6 @@ from sqlalchemy import (
     Text,
     delete,
     select,
-    union,
 )
 
 from paperstand.errors import NotFound
@@ -153,14 +152,6 @@ class RecsStore(Part):
         with self.read() as conn:
             return list(conn.execute(query).scalars())
 
-    def readers(self, limit: int | None = None) -> list[int]:
-        """Users with at least one upvote or thumb: those a batch of "for you" feeds is
-        computed for."""
-        query = union(select(votes.c.user_id), select(rec_feedback.c.user_id)).subquery()
-        statement = select(query.c.user_id).order_by(query.c.user_id).limit(limit)
-        with self.read() as conn:
-            return list(conn.execute(statement).scalars())
-
     def set_feed_token(self, user_id: int, digest: str) -> None:
         """Make ``digest`` the user's only feed token (the previous one stops working)."""
         with self.write() as conn:
@@ -183,19 +174,3 @@ class RecsStore(Part):
                 select(rec_feed_tokens.c.user_id).where(rec_feed_tokens.c.user_id == user_id)
             ).first()
         return found is not None
-
-    def liked_of(self, user_ids: Sequence[int]) -> dict[int, list[str]]:
-        """Upvoted and thumbed-up paper ids of many users at once (the batch recompute)."""
-        liked: dict[int, list[str]] = {user: [] for user in user_ids}
-        up = select(votes.c.user_id, votes.c.paper_pk).where(votes.c.user_id.in_(user_ids))
-        thumbs = select(rec_feedback.c.user_id, rec_feedback.c.paper_pk).where(
-            rec_feedback.c.user_id.in_(user_ids), rec_feedback.c.value == 1
-        )
-        both = union(up, thumbs).subquery()
-        query = select(both.c.user_id, papers.c.id).join_from(
-            both, papers, papers.c.pk == both.c.paper_pk
-        )
-        with self.read() as conn:
-            for user, paper_id in conn.execute(query.where(~papers.c.deleted)):
-                liked[user].append(paper_id)
-        return liked

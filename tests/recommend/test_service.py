@@ -12,7 +12,9 @@ import pytest
 
 from paperstand.digest.content import Contents, Period
 from paperstand.errors import InvalidInput, NotFound
+from paperstand import follows, library
 from paperstand.recommend import service
+from paperstand.recommend.model import Reason
 from paperstand.settings import Settings
 from paperstand.store import Store
 from paperstand.store.digests import Subscriber
@@ -160,3 +162,26 @@ def test_the_digest_has_a_for_you_section_for_a_subscriber_with_an_account(
     assert all("2026-03-23" <= (p.listed or "") <= "2026-03-29" for p in digest.sections[0].papers)
     anonymous = Subscriber(2, "x@lab.example", "confirmed", sections=["for_you", "daily"])
     assert [s.key for s in contents.digest_for(anonymous).sections] != ["for_you"]
+
+
+def test_saved_papers_count_as_likes_and_a_followed_author_comes_first(loaded: Store) -> None:
+    gnn = gnn_ids()
+    for paper_id in early(gnn, 5):
+        library.save(loaded, READER, paper_id)
+    found = feed(loaded)
+    assert not found.onboarding
+    assert sum(pick.paper.id in gnn for pick in found.picks[:5]) >= 4
+    # An author of a late paper far from graphs: following them puts it first, saying so.
+    target = next(r for r in data.rows() if r["listed"] >= "2026-03-18" and r["id"] not in gnn)
+    follows.follow(loaded, READER, "author", target["authors"][0])
+    first = feed(loaded).picks[0]
+    assert first.paper.id == target["id"]
+    assert first.reasons[0] == Reason("author", target["authors"][0], followed=True)
+
+
+def test_a_followed_category_alone_is_enough_to_start(loaded: Store) -> None:
+    follows.follow(loaded, OTHER, "category", "physics.chem-ph")
+    found = feed(loaded, OTHER)
+    assert not found.onboarding and found.picks
+    assert found.picks[0].paper.categories[0] == "physics.chem-ph"
+    assert Reason("category", "physics.chem-ph", followed=True) in found.picks[0].reasons
