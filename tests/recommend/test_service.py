@@ -10,9 +10,9 @@ from datetime import date
 import numpy as np
 import pytest
 
+from paperstand import follows, library
 from paperstand.digest.content import Contents, Period
 from paperstand.errors import InvalidInput, NotFound
-from paperstand import follows, library
 from paperstand.recommend import service
 from paperstand.recommend.model import Reason
 from paperstand.settings import Settings
