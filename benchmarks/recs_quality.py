@@ -48,7 +48,15 @@ from sklearn.linear_model import LogisticRegression
 
 from paperstand.index.embeddings import AVAILABLE_MODELS, DEFAULT_MODEL, document_text, get_embedder
 from paperstand.models import Paper
-from paperstand.recommend.model import DEFAULT_WEIGHTS, Item, Weights, build_profile, score, without
+from paperstand.recommend.model import (
+    DEFAULT_WEIGHTS,
+    Item,
+    Weights,
+    build_profile,
+    rank,
+    score,
+    without,
+)
 from paperstand.sources.hf_daily import parse_item
 from paperstand.store.papers import name_key
 
@@ -185,9 +193,14 @@ class Methods:
         self.order_by_day = sorted(range(len(papers)), key=lambda i: self.day_of[i])
         texts = [document_text(p.title, p.abstract) for p in papers]
         # Fitted on every text: tf-idf's word weights, not the users' choices, come from
-        # the whole set, as arxiv-sanity-lite fits them on its whole corpus.
+        # the whole set, as arxiv-sanity-lite fits them on its whole corpus (with its
+        # settings: words and word pairs, the 20,000 most frequent).
         self.tfidf_rows = TfidfVectorizer(
-            sublinear_tf=True, stop_words="english", min_df=2, max_df=0.5, ngram_range=(1, 2)
+            sublinear_tf=True,
+            stop_words="english",
+            max_df=0.1,
+            ngram_range=(1, 2),
+            max_features=20_000,
         ).fit_transform(texts)
 
     def random(self, event: Event) -> np.ndarray:
@@ -223,6 +236,22 @@ class Methods:
             )
             items = [self.items[i] for i in event.candidates]
             return score(profile, items, vectors[event.candidates], weights).total
+
+        return scorer
+
+    def feed_order(self, model: str) -> Scorer:
+        """The order the "for you" feed shows (``model.rank``: the scores, then a little
+        exploration by maximal marginal relevance), as a score: minus the position."""
+        vectors = self.vectors[model]
+
+        def scorer(event: Event) -> np.ndarray:
+            profile = build_profile(
+                [self.items[i] for i in event.liked], vectors[event.liked], dim=vectors.shape[1]
+            )
+            items = [self.items[i] for i in event.candidates]
+            picks = rank(profile, items, vectors[event.candidates], limit=len(items))
+            position = {pick.item.id: n for n, pick in enumerate(picks)}
+            return -np.array([position[item.id] for item in items], np.float64)
 
         return scorer
 
@@ -289,6 +318,10 @@ def main() -> None:
             subset: evaluate(methods.personal(args.model, weights), found)
             for subset, found in (("full", full), ("not_own", not_own))
         }
+    ablation["with exploration (the feed's order)"] = {
+        subset: evaluate(methods.feed_order(args.model), found)
+        for subset, found in (("full", full), ("not_own", not_own))
+    }
     for other in models[1:]:
         ablation[f"embeddings {other}"] = {
             subset: evaluate(methods.personal(other), found)
