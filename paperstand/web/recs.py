@@ -101,6 +101,23 @@ def recommendations(
     }
 
 
+class FeedbackRequest(BaseModel):
+    id: str = Field(min_length=1, max_length=300, description="The paper's id or URL.")
+    value: int = Field(ge=-1, le=1, description="1 more like this, -1 fewer, 0 neither.")
+
+
+@router.post(
+    "/api/recommendations/feedback",
+    tags=["recommendations"],
+    status_code=204,
+    responses=documented(400, 401, 403, 404, 422),
+)
+def recommendation_feedback(site: SiteDep, user: RequireUser, body: FeedbackRequest) -> None:
+    """Thumbs up or down on a paper (or take the thumb back): the next recommendations
+    follow it."""
+    service.thumb(site.store, user.id, body.id, body.value)
+
+
 FeedToken = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
 
 

@@ -99,5 +99,12 @@ def test_the_api_needs_a_token_and_onboards_a_reader_without_signals(site) -> No
             liked = [r["id"] for r in pick["reasons"] if r["kind"] == "liked"]
             assert liked and set(liked) <= set(gnn)
             assert pick["paper"]["id"] not in gnn
+        top = found["recommendations"][0]["paper"]["id"]
+        thumbed = api.post("/api/recommendations/feedback", json={"id": top, "value": -1})
+        assert thumbed.status_code == 204
+        again = api.get("/api/recommendations", params={"days": 14, "limit": 5}).json()
+        assert top not in [pick["paper"]["id"] for pick in again["recommendations"]]
+        unknown = api.post("/api/recommendations/feedback", json={"id": "2603.99999", "value": 1})
+        assert unknown.status_code == 404 and "error" in unknown.json()
         bad = api.get("/api/recommendations", params={"days": 0})
         assert bad.status_code == 422 and "error" in bad.json()
