@@ -6,7 +6,7 @@
 A real SQLite store (a temporary directory) holds the last five weeks of ``DATA/arxiv``
 (listing order): the last 7 days are the new papers to rank, the four weeks before them
 what readers liked. ``--users`` accounts each like ``--likes`` of those earlier papers
-(random, seeded; two upvotes, the rest onboarding picks). Vectors are random unit vectors
+(random, seeded; thumbs up, and for a tenth of them two upvotes). Vectors are random unit vectors
 of ``--dim`` dimensions (384: the default MiniLM's), seeded: the model's arithmetic costs
 the same whatever the values,
 and embedding 15,000 abstracts with MiniLM would take hours on a loaded two-core machine.
@@ -103,13 +103,14 @@ def main() -> None:
                 store.accounts.add_user(f"r{n}@bench.example", f"r{n}", None).id
                 for n in range(args.users)
             ]
-            # A few upvotes each, the rest as one onboarding's picks (thumbs up): both
-            # are likes to the model, and one transaction per reader keeps setup short.
-            for user in made:
-                liked = pick.sample(old, args.likes)
-                for paper in liked[:2]:
+            # Likes as onboarding picks (thumbs up), all in one transaction, and two
+            # upvotes each for a tenth of the readers: both are likes to the model, and a
+            # transaction per like would make the setup take longer than everything else.
+            liked = {user: pick.sample(old, args.likes) for user in made}
+            for user in made[: max(1, len(made) // 10)]:
+                for paper in liked[user][:2]:
                     store.community.vote(user, paper.id, up=True)
-                store.recs.add_feedback([(user, paper.id, 1) for paper in liked[2:]])
+            store.recs.add_feedback([(user, paper.id, 1) for user in made for paper in liked[user]])
             return made
 
         users, _, _ = timed(f"{args.users} readers x {args.likes} likes", readers)
