@@ -6,10 +6,10 @@
 A real SQLite store (a temporary directory) holds the last five weeks of ``DATA/arxiv``
 (listing order): the last 7 days are the new papers to rank, the four weeks before them
 what readers liked. ``--users`` accounts each like ``--likes`` of those earlier papers
-(random, seeded; thumbs up, and for a tenth of them two upvotes). Vectors are random unit vectors
-of ``--dim`` dimensions (384: the default MiniLM's), seeded: the model's arithmetic costs
-the same whatever the values,
-and embedding 15,000 abstracts with MiniLM would take hours on a loaded two-core machine.
+(random, seeded; thumbs up, and for a tenth of them two upvotes). Vectors are random
+unit vectors of ``--dim`` dimensions (384: the default MiniLM's), seeded: the model's
+arithmetic costs the same whatever the values, and embedding 11,000 abstracts with MiniLM
+would take hours on a loaded two-core machine.
 
 Measured, wall and CPU seconds (the machine is shared; CPU seconds say more):
 
