@@ -233,7 +233,8 @@ def reasons_for(profile: Profile, item: Item, similarity: np.ndarray) -> tuple[R
     """The one to three liked papers nearest to ``item`` (``similarity``: its cosine to each
     liked paper), then the authors and categories it shares with the reader."""
     found: list[Reason] = []
-    if len(similarity):
+    # A liked paper without a vector (similarity 0) or pointing away explains nothing.
+    if len(similarity) and float(similarity.max()) > 0:
         order = np.argsort(-similarity)[:MAX_REASONS]
         best = float(similarity[order[0]])
         for rank, j in enumerate(order):
