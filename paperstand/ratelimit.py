@@ -1,5 +1,5 @@
-"""Named rate limits (sign-up, log-in, reset, digest subscription, submit, vote, comment),
-counted per account and per client address, with the ``limits`` package.
+"""Named rate limits (sign-up, log-in, reset, digest subscription, submit, vote, comment,
+follow, claim), counted per account and per client address, with the ``limits`` package.
 
 Each name has two settings in the notation of ``limits`` (``"10/minute;50/day"``):
 ``PAPERSTAND_RATE_<NAME>`` per account and ``PAPERSTAND_RATE_<NAME>_IP`` per address; an
@@ -29,7 +29,7 @@ from paperstand.errors import InvalidInput, RateLimited, StoreError
 from paperstand.settings import Settings
 from paperstand.store import Store
 
-NAMES = ("signup", "login", "reset", "subscribe", "submit", "vote", "comment")
+NAMES = ("signup", "login", "reset", "subscribe", "submit", "vote", "comment", "follow", "claim")
 # Expired counters are deleted after every this many hits of one process.
 PURGE_EVERY = 1000
 
@@ -140,4 +140,7 @@ _NOUNS = {
     "submit": "submissions",
     "vote": "votes",
     "comment": "comments",
+    "subscribe": "digest subscriptions",
+    "follow": "follows",
+    "claim": "author claims",
 }

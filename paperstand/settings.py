@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     rate_vote_ip: str = "600/minute"
     rate_comment: str = "10/minute;100/day"
     rate_comment_ip: str = "30/minute"
+    rate_follow: str = "60/minute"
+    rate_follow_ip: str = "600/minute"
+    rate_claim: str = "20/hour"
+    rate_claim_ip: str = "60/hour"
     # Where the counters live: "store" (the database, shared by every worker process and
     # machine) or any storage URI of the ``limits`` package, e.g. "memory://" (one process).
     rate_storage: str = "store"

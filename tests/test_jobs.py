@@ -204,6 +204,12 @@ def start_worker(postgres_url: str, tmp_path: Path) -> Iterator[Callable[..., su
         process.wait(timeout=30)
 
 
+def ready(tmp_path: Path, number: int) -> bool:
+    """Whether the ``number``-th started worker has announced its job kinds (it polls next)."""
+    log = tmp_path / f"worker-{number}.log"
+    return log.exists() and "kinds" in log.read_text()
+
+
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = 90) -> None:
     """Poll until ``condition`` holds; the timeout only stops a broken run from hanging."""
     deadline = time.monotonic() + timeout
@@ -220,8 +226,11 @@ def lines(log: Path) -> list[list[str]]:
 def test_two_workers_run_each_job_once(postgres_url: str, start_worker, tmp_path: Path) -> None:
     log = tmp_path / "probe.log"
     with open_store(postgres_url) as store:
-        ids = [store.enqueue_job("probe", {"log": str(log), "sleep": 0.2}) for _ in range(12)]
         first, second = start_worker(), start_worker()
+        # Jobs are queued once both workers poll: on a loaded machine one worker's start-up
+        # can outlast all twelve jobs, and then only one worker would run them.
+        wait_for(lambda: all(ready(tmp_path, n) for n in (0, 1)), "both workers polling")
+        ids = [store.enqueue_job("probe", {"log": str(log), "sleep": 0.2}) for _ in range(12)]
         wait_for(lambda: len(store.list_jobs(status="done")) == 12, "all jobs done")
         done = store.list_jobs(status="done")
     runs = Counter(int(job_id) for event, job_id, _ in lines(log) if event == "done")

@@ -8,7 +8,9 @@ queries once in SQLAlchemy Core.
 - :class:`~paperstand.store.jobs.JobStore`: the job queue, schedules and pacing slots;
 - :class:`~paperstand.store.checkpoints.CheckpointStore`: where harvests resume;
 - ``store.follows`` (:class:`~paperstand.store.follows.FollowsStore`): follows, author
-  claims and the papers claimed authors hide from their pages.
+  claims and the papers claimed authors hide from their pages;
+- ``store.library`` (:class:`~paperstand.store.library.LibraryStore`): saved papers and
+  reading lists.
 
 A service that needs one area takes that part as its parameter type; ``Store`` is all of
 them (the web app and the CLI hold one). ``tests/store/`` pins down the behaviour on both

@@ -269,6 +269,17 @@ class FollowsStore(Part):
             ).all()
         return [_follow(row) for row in rows]
 
+    def marks(self, user_id: int) -> tuple[tuple[int, int, str], ...]:
+        """(id, seen_pk, kind) of each of the account's follows: the little the header's
+        cached count is keyed on (``web/site.py``)."""
+        query = (
+            select(follows.c.id, follows.c.seen_pk, follows.c.kind)
+            .where(follows.c.user_id == user_id)
+            .order_by(follows.c.id)
+        )
+        with self.read() as conn:
+            return tuple(tuple(row) for row in conn.execute(query))
+
     def new_papers(self, user_id: int, *, unseen: bool, per_follow: int) -> dict[int, list[str]]:
         """The papers of the account's author and category follows that arrived after the
         last visit (``unseen``) or the visit before, by follow id, newest first, at most

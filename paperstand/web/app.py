@@ -31,6 +31,7 @@ from paperstand.web import (
     community_pages,
     digest,
     errors,
+    follows,
     openapi,
     pages,
     recs,
@@ -50,6 +51,7 @@ ROUTERS = (
     community_pages.router,
     recs.router,
     recs.pages,
+    follows.router,
 )
 
 # KaTeX sets sizes in style attributes, hence style-src-attr; nothing else is inline.

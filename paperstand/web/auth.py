@@ -45,6 +45,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from paperstand import follows
 from paperstand.accounts import credentials
 from paperstand.accounts.service import Accounts
 from paperstand.errors import Forbidden, Unauthorized
@@ -195,7 +196,8 @@ def csrf_field(request: Request) -> Markup:
 
 def page_header(request: Request) -> tuple[dict[str, Any], Hashable]:
     """What ``base.html`` needs to show who is logged in (``viewer``, ``csrf_field`` for the
-    log-out form), and a key telling apart the pages rendered with it: None for visitors
+    log-out form, ``following_count`` for the Following link, ``followed`` for Follow
+    buttons), and a key telling apart the pages rendered with it: None for visitors
     without a session, whose pages are all alike. Pages are for browsers: the session
     cookie counts, an API token does not."""
     auth = auth_of(request)
@@ -203,9 +205,19 @@ def page_header(request: Request) -> tuple[dict[str, Any], Hashable]:
     viewer = auth.accounts.user_for_session(token) if token else None
     if viewer is None:
         return {"viewer": None, "csrf_field": lambda: csrf_field(request)}, None
+    site = request.app.state.site
     csrf = csrf_token(request)
-    key = (viewer.id, viewer.name, viewer.is_admin, csrf)
-    return {"viewer": viewer, "csrf_field": lambda: csrf_field(request)}, key
+    count = site.following_count(viewer.id)
+    key = (viewer.id, viewer.name, viewer.is_admin, csrf, count)
+    return {
+        "viewer": viewer,
+        "csrf_field": lambda: csrf_field(request),
+        "following_count": count,
+        # The viewer's follow of an author, category or search, for its Follow button.
+        "followed": lambda kind, value, filters=None: follows.find(
+            site.store, viewer.id, kind, value, filters
+        ),
+    }, key
 
 
 class SecureCookies:

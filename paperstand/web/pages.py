@@ -15,7 +15,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from paperstand import community, feeds
+from paperstand import community, feeds, follows
 from paperstand.dates import parse_day
 from paperstand.errors import NotFound, PaperstandError
 from paperstand.lookup import find_paper
@@ -196,18 +196,24 @@ def _browse(
     title: str,
     fetch: Callable[..., list[Paper]],
     page: int,
+    claims: Callable[[], dict[str, Any]] | None = None,
     **more: Any,
 ) -> Response:
-    """An author's or a category's papers, a page at a time (one extra row tells if more)."""
+    """An author's or a category's papers, a page at a time (one extra row tells if more).
+    ``claims`` adds an author page's claimed papers, which the list then leaves out, as it
+    does the papers the claimed author hid."""
 
     def context() -> dict[str, Any]:
+        added = claims() if claims else {}
+        skip = added.get("skip", set())
         found = fetch(limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
         return {
             "title": title,
-            "papers": found[:PAGE_SIZE],
+            "papers": [paper for paper in found[:PAGE_SIZE] if paper.id not in skip],
             "page": page,
             "offset": (page - 1) * PAGE_SIZE,
             "has_more": len(found) > PAGE_SIZE,
+            **added,
             **more,
         }
 
@@ -223,10 +229,24 @@ def author_page(request: Request, site: SiteDep, name: str, page: PageNumber = 1
         f"Papers by {name}",
         lambda **kw: site.store.papers_by_author(name, **kw),
         page,
+        claims=lambda: _author_claims(site, name),
         heading=name,
         kind="author",
         self_url=author_url(name),
     )
+
+
+def _author_claims(site: Site, name: str) -> dict[str, Any]:
+    """The accounts that claimed the name, their papers first with their upvotes, and the
+    papers hidden from the page."""
+    claims = follows.author_claims(site.store, name)
+    listed = [site.store.community.standing(pid) for pid in claims.claimed]
+    return {
+        "claimants": claims.accounts,
+        "claimed": community.entries(site.store, [item for item in listed if item]),
+        "hidden": site.store.get_papers(sorted(claims.hidden)),
+        "skip": claims.hidden | set(claims.claimed),
+    }
 
 
 @router.get("/categories/{category}", response_class=HTMLResponse)

@@ -21,11 +21,13 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
 
+import orjson
 from fastapi import Depends, Request
 from fastapi.responses import Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from paperstand.errors import Unavailable
+from paperstand import follows
+from paperstand.errors import PaperstandError, Unavailable
 from paperstand.settings import Settings
 from paperstand.store import Store
 from paperstand.web import render
@@ -102,6 +104,46 @@ class Site:
                     raise Unavailable(f"search is not available: {exc}") from exc
                 self._searcher = Searcher(self.store, self.settings)
             return self._searcher
+
+    def following_count(self, user_id: int) -> int:
+        """The header's count of new papers of the account's follows, on every page of a
+        signed-in visitor: kept under the data version and the account's follows as they
+        stand (their ids and last visits), so a page pays for two small queries (the
+        follows, the data version); counting (``follows.unseen_count``) runs once after each
+        ingest, follow or visit of the Following page (benchmarks/following_count.py)."""
+        marks = self.store.follows.marks(user_id)
+        if not marks:
+            return 0
+        key = ("following-count", user_id, marks)
+        version = self.store.data_version()
+        found = self.cache.get(version, key)
+        if found is not None:
+            return int(found.body)
+        count = follows.unseen_count(self.store, user_id, self.saved_searches())
+        # Saved searches depend on the search indexes too, which change apart from papers.
+        ttl = SEARCH_TTL if any(kind == "search" for _, _, kind in marks) else None
+        self.cache.put(version, key, str(count).encode(), "", ttl)
+        return count
+
+    def saved_searches(self) -> follows.Search:
+        """Saved searches (of follows) through the site's search, each answer kept for a
+        minute under the data version."""
+
+        def search(query: str, filters: dict[str, Any]) -> list[str]:
+            key = ("follow-search", query, orjson.dumps(filters, option=orjson.OPT_SORT_KEYS))
+            version = self.store.data_version()
+            found = self.cache.get(version, key)
+            if found is not None:
+                return orjson.loads(found.body)
+            try:
+                result = self.searcher().search(query, limit=follows.SEARCH_DEPTH, **filters)
+            except PaperstandError:  # search not set up: a saved search finds nothing yet
+                return []
+            paper_ids = [hit.paper.id for hit in result.hits]
+            self.cache.put(version, key, orjson.dumps(paper_ids), "", SEARCH_TTL)
+            return paper_ids
+
+        return search
 
     def page(self, template: str, **context: Any) -> str:
         return self.templates.get_template(template).render(**context)

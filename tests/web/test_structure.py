@@ -117,6 +117,10 @@ ROUTES = {
     "/for-you/start": "start_page",
     "/api/recommendations": "recommendations",
     "/feeds/for-you/psf_abc.xml": "for_you_feed",
+    "/following": "following_page",
+    "/settings/follows": "follows_settings",
+    "/moderation/claims": "moderation_page",
+    "/api/follows": "list_follows",
 }
 
 
