@@ -71,10 +71,11 @@ class Item:
     authors: tuple[str, ...]  # names as printed
     categories: tuple[str, ...] = ()  # primary first
     upvotes: int = 0
+    # The authors as name keys, computed once: every reader's scoring asks for them.
+    author_keys: frozenset[str] = field(init=False, repr=False, compare=False)
 
-    @property
-    def author_keys(self) -> frozenset[str]:
-        return frozenset(name_key(name) for name in self.authors)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "author_keys", frozenset(name_key(n) for n in self.authors))
 
     @classmethod
     def of(cls, paper: Paper, upvotes: int | None = None) -> Item:
@@ -278,10 +279,18 @@ def rank(
     chosen_vectors = np.asarray(vectors, dtype=np.float32)[keep]
     scores = score(profile, chosen_items, chosen_vectors, weights)
     total = scores.total.astype(np.float64)
+    # Only papers within ``diversity`` of the limit-th best score can ever be picked (a
+    # penalty never exceeds it), so the greedy loop looks at those alone.
+    if len(total) > limit:
+        floor = np.partition(total, len(total) - limit)[len(total) - limit] - weights.diversity
+        near = np.flatnonzero(total >= floor)
+        chosen_items = [chosen_items[i] for i in near]
+        chosen_vectors, total = chosen_vectors[near], total[near]
+        scores = replace(scores, similarity=scores.similarity[near])
     picked: list[int] = []
-    nearest = np.full(len(keep), -np.inf)
-    available = np.ones(len(keep), bool)
-    for _ in range(min(limit, len(keep))):
+    nearest = np.full(len(total), -np.inf)
+    available = np.ones(len(total), bool)
+    for _ in range(min(limit, len(total))):
         adjusted = total - weights.diversity * np.maximum(nearest, 0.0)
         adjusted[~available] = -np.inf
         best = int(np.argmax(adjusted))
