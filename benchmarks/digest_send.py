@@ -1,13 +1,15 @@
 """Digest sending at scale: 10,000 confirmed subscribers with varied sections and follows,
 composed and delivered to a local aiosmtpd server (in its own process) through the send
-ledger, as ``paperstand digest send`` does.
+ledger, as ``paperstand digest send`` does, by ``--senders`` processes at once (as when
+``paperstand digest send`` runs on several workers: the ledger shares the run out).
 
 Papers: the real Hugging Face daily list and arXiv listing of 2025-03-27 from ``tests/data``
 (no shared data needed). Prints messages/s, total seconds, CPU seconds of the sender and of
 the SMTP server, duplicates and missing (both must be 0), and, as a baseline measured in the
 same run, composing alone (no ledger, no SMTP). Last line: one JSON object.
 
-    .venv/bin/python benchmarks/digest_send.py [--subscribers 10000] [--database-url URL]
+    .venv/bin/python benchmarks/digest_send.py [--subscribers 10000] [--senders 2]
+        [--database-url URL]
 """
 
 from __future__ import annotations
@@ -67,6 +69,18 @@ def smtp_process(port: int, conn: Connection) -> None:
     controller.stop()
 
 
+def sender_process(url: str, settings: Settings, conn: Connection) -> None:
+    """One sender with its own store connection, as a separate ``paperstand digest send``;
+    sends back its report and the CPU seconds it used sending."""
+    store = open_store(url)
+    me = psutil.Process()
+    before = sum(me.cpu_times()[:2])
+    sender = DigestSender(store, settings, search=lambda query, period: [])
+    [report] = sender.send_day(date.fromisoformat(DAY))
+    conn.send((report.to_dict(), sum(me.cpu_times()[:2]) - before))
+    store.close()
+
+
 def load_papers(store: Store) -> None:
     with (DATA / "hf" / "responses" / f"{DAY}.json").open("rb") as stream:
         ingest(store, hf_daily.records(stream, "hf"))
@@ -111,6 +125,7 @@ def subscribe(store: Store, count: int) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subscribers", type=int, default=10_000)
+    parser.add_argument("--senders", type=int, default=2, help="sender processes at once")
     parser.add_argument("--database-url", default="", help="postgresql://... (default: SQLite)")
     args = parser.parse_args()
 
@@ -147,13 +162,20 @@ def main() -> None:
             )
         compose_seconds = time.perf_counter() - began
 
-        sender = DigestSender(store, settings, search=lambda query, period: [])
-        me = psutil.Process()
-        cpu_before = sum(me.cpu_times()[:2])
+        pipes = [multiprocessing.Pipe() for _ in range(args.senders)]
+        senders = [
+            multiprocessing.Process(target=sender_process, args=(store.url, settings, theirs))
+            for _, theirs in pipes
+        ]
         began = time.perf_counter()
-        [report] = sender.send_day(date.fromisoformat(DAY))
+        for process in senders:
+            process.start()
+        results = [mine.recv() for mine, _ in pipes]
         seconds = time.perf_counter() - began
-        cpu_seconds = sum(me.cpu_times()[:2]) - cpu_before
+        for process in senders:
+            process.join()
+        cpu_seconds = sum(cpu for _, cpu in results)
+        report = {key: sum(r[key] for r, _ in results) for key in ("sent", "empty", "refused")}
 
         ours.send("report")
         received, server_cpu = ours.recv()
@@ -164,7 +186,8 @@ def main() -> None:
     missing = sum(1 for email in emails if email not in received)
     rate = len(emails) / seconds
     print(f"messages:          {sum(received.values())} to {len(received)} recipients")
-    print(f"sent:              {report.sent} (empty {report.empty}, refused {report.refused})")
+    print(f"sent:              {report['sent']} by {args.senders} senders "
+          f"(empty {report['empty']}, refused {report['refused']})")  # fmt: skip
     print(f"total seconds:     {seconds:.1f}")
     print(f"messages/s:        {rate:.0f}")
     print(f"sender CPU s:      {cpu_seconds:.1f} ({len(emails) / cpu_seconds:.0f} messages/CPU-s)")
@@ -177,6 +200,7 @@ def main() -> None:
         json.dumps(
             {
                 "subscribers": len(emails),
+                "senders": args.senders,
                 "seconds": round(seconds, 2),
                 "messages_per_s": round(rate, 1),
                 "cpu_seconds": round(cpu_seconds, 2),

@@ -1,6 +1,7 @@
 """Recall of pgvector's HNSW index against exact search, with the default model's vectors.
 
     python benchmarks/hnsw_recall.py [--papers 20000] [--tokens 256] [--data DIR]
+                                     [--vectors FILE.npy]
 
 Real MiniLM vectors (384-d) of ``--papers`` papers drawn evenly from ``DATA/arxiv`` (title +
 abstract cut to ``--tokens`` word pieces; fewer tokens embed faster on a busy machine, and
@@ -75,13 +76,21 @@ def main() -> None:
     parser.add_argument(
         "--cache", type=Path, default=Path(tempfile.gettempdir()) / "paperstand-bench"
     )
+    parser.add_argument(
+        "--vectors",
+        type=Path,
+        help="document vectors saved by an earlier run (.npy) instead of --papers/--tokens",
+    )
     args = parser.parse_args()
     require(args.data / "arxiv", "--data DIR", "a folder holding arxiv/listings-*.jsonl.gz")
 
     import pgserver
     import psycopg
 
-    vectors = vectors_of(sample_papers(args.data, args.papers), args.tokens, args.cache)
+    if args.vectors:  # recall needs the vectors only, not which papers they came from
+        vectors = np.load(args.vectors)
+    else:
+        vectors = vectors_of(sample_papers(args.data, args.papers), args.tokens, args.cache)
     model = OnnxMiniLM()
     texts = make_queries(sample_papers(args.data, 2 * QUERIES, seed=8), QUERIES)
     rng = np.random.default_rng(5)
@@ -89,7 +98,12 @@ def main() -> None:
     cases = [("text", vectors_of_queries(model, texts), k, None) for k in (10, 100)]
     cases.append(("paper", vectors[own], 10, own))
 
-    results: dict = {"papers": len(vectors), "tokens": args.tokens, "ef_search": {}}
+    results: dict = {
+        "papers": len(vectors),
+        "tokens": args.tokens,
+        "vectors": str(args.vectors) if args.vectors else None,
+        "ef_search": {},
+    }
     with tempfile.TemporaryDirectory() as root:
         server = pgserver.get_server(Path(root), cleanup_mode="stop")
         with psycopg.connect(server.get_uri(), autocommit=True) as conn:

@@ -1,6 +1,7 @@
 """Retrieval quality of paperstand's search and similar papers, and its "few good matches".
 
     python benchmarks/search_quality.py [--bench DIR] [--tune] [--cache DIR] [--no-similar]
+                                        [--default-only]
 
 Runs every BEIR-layout set in ``../shared/data/bench/`` (``corpus.jsonl``,
 ``queries.jsonl``, ``qrels/test.tsv``), or only the set in ``--bench DIR``. Each corpus
@@ -30,7 +31,8 @@ shared data (nDCG@10, R@100; the query paper itself never counts):
   the other set.
 
 Document vectors take minutes on two cores, so they are cached in ``--cache`` under a
-hash of the model and the texts; ``index build`` is handed the cached vectors.
+hash of the model and the texts, saved every ``CHUNK`` texts so a stopped run resumes;
+``index build`` is handed the cached vectors.
 """
 
 from __future__ import annotations
@@ -60,11 +62,11 @@ from paperstand.index.embeddings import (
     get_embedder,
 )
 from paperstand.index.fulltext import FullTextIndex, english_analyzer
-from paperstand.index.fusion import reciprocal_rank_fusion
+from paperstand.index.fusion import reciprocal_rank_fusion, score_fusion
 from paperstand.index.query import words
 from paperstand.ingest import ingest
 from paperstand.models import Paper
-from paperstand.search import Searcher
+from paperstand.search import DENSE_DEPTH, Searcher
 from paperstand.settings import Settings
 from paperstand.store import open_store
 
@@ -157,23 +159,52 @@ def read_train(folder: Path) -> tuple[dict[str, str], Qrels] | None:
     return read_queries(folder / "train" / "queries.jsonl", qrels), qrels
 
 
+# Texts embedded between two saves of the cache: a run stopped part-way (a deadline, a
+# loaded machine) keeps what it embedded, and the next run starts from there.
+CHUNK = 256
+
+
 def document_vectors(embedder: Embedder, texts: list[str], cache: Path) -> np.ndarray:
     digest = hashlib.sha1("\n".join([embedder.name, *texts]).encode()).hexdigest()[:16]
     path = cache / f"{embedder.name}-{digest}.npy"
     if path.exists():
         return np.load(path)
-    vectors = embedder.embed_documents(texts)
     cache.mkdir(parents=True, exist_ok=True)
+    parts = []
+    for start in range(0, len(texts), CHUNK):
+        part = cache / f"{embedder.name}-{digest}.from{start}.npy"
+        if not part.exists():
+            np.save(part, embedder.embed_documents(texts[start : start + CHUNK]))
+            print(f"   embedded {min(start + CHUNK, len(texts))} of {len(texts)}", flush=True)
+        parts.append(part)
+    vectors = (
+        np.concatenate([np.load(part) for part in parts]) if parts else embedder.embed_documents([])
+    )
     np.save(path, vectors)
+    for part in parts:
+        part.unlink()
     return vectors
 
 
-def dense_run(embedder: Embedder, ids: list[str], docs: np.ndarray, queries: dict[str, str]) -> Run:
-    run: Run = {}
+Scored = dict[str, list[tuple[str, float]]]  # query id -> (document id, score), best first
+
+
+def dense_scored(
+    embedder: Embedder, ids: list[str], docs: np.ndarray, queries: dict[str, str]
+) -> Scored:
+    scored: Scored = {}
     for qid, text in queries.items():
         scores = docs @ embedder.embed_query(text)
-        run[qid] = [ids[i] for i in np.argsort(-scores)[:DEPTH]]
-    return run
+        scored[qid] = [(ids[i], float(scores[i])) for i in np.argsort(-scores)[:DEPTH]]
+    return scored
+
+
+def ranks(scored: Scored) -> Run:
+    return {qid: [doc for doc, _ in hits] for qid, hits in scored.items()}
+
+
+def dense_run(embedder: Embedder, ids: list[str], docs: np.ndarray, queries: dict[str, str]) -> Run:
+    return ranks(dense_scored(embedder, ids, docs, queries))
 
 
 def searcher_run(searcher: Searcher, queries: dict[str, str]) -> tuple[Run, int]:
@@ -206,28 +237,66 @@ def evaluate(run: Run, qrels: dict[str, dict[str, int]]) -> dict[str, float]:
     return {"ndcg@10": round(result[nDCG @ 10], 4), "recall@100": round(result[R @ 100], 4)}
 
 
-def tune(bm25: Run, dense: Run, qrels: dict[str, dict[str, int]]) -> list[dict]:
-    grid = []
+Split = tuple[Scored, Scored, Qrels]  # BM25 hits, dense hits, judgements
+
+
+def tune(splits: dict[str, Split]) -> list[dict]:
+    """Each fusion setting on each split: RRF over a grid of k and dense weight, and score
+    fusion (min-max normalised BM25 and cosine, ``index/fusion.py::score_fusion``) over a
+    grid of dense weight. The dense list is cut at the shipped search's depth."""
+    settings: list[tuple[str, dict, object]] = []
     for k in (10, 20, 40, 60, 100):
         for weight in (0.5, 0.75, 1.0, 1.25, 1.5, 2.0):
-            scores = evaluate(fused_run(bm25, dense, k=k, weights=(1.0, weight)), qrels)
-            grid.append({"k": k, "dense_weight": weight, **scores})
+            settings.append(
+                (
+                    "rrf",
+                    {"k": k, "dense_weight": weight},
+                    lambda b, d, k=k, w=weight: [
+                        doc
+                        for doc, _ in reciprocal_rank_fusion(
+                            [[x for x, _ in b], [x for x, _ in d]], k=k, weights=(1.0, w)
+                        )
+                    ],
+                )
+            )
+    for weight in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.25, 1.5):
+        settings.append(
+            (
+                "score",
+                {"dense_weight": weight},
+                lambda b, d, w=weight: [doc for doc, _ in score_fusion([b, d], weights=(1.0, w))],
+            )
+        )
+    grid = []
+    for method, params, fuse in settings:
+        cell: dict = {"method": method, **params}
+        for name, (bm25, dense, qrels) in splits.items():
+            run = {qid: fuse(bm25[qid], dense[qid][:DENSE_DEPTH]) for qid in bm25}
+            cell[name] = evaluate(run, qrels)
+        grid.append(cell)
     return grid
 
 
 def run_set(
-    folder: Path, cache: Path, settings: Settings, *, with_tuning: bool, with_short: bool
+    folder: Path,
+    cache: Path,
+    settings: Settings,
+    *,
+    with_tuning: bool,
+    with_short: bool,
+    only_default: bool = False,
 ) -> dict:
     corpus, queries, qrels = read_set(folder)
     train = read_train(folder)
     print(f"\n## {folder.name}: {len(corpus)} documents, {len(queries)} queries", flush=True)
     ids = [d["_id"] for d in corpus]
     texts = [document_text(d.get("title", ""), d["text"]) for d in corpus]
-    models: dict[str, Embedder] = {name: get_embedder(name) for name in AVAILABLE_MODELS}
+    names = [settings.embedding_model] if only_default else list(AVAILABLE_MODELS)
+    models: dict[str, Embedder] = {name: get_embedder(name) for name in names}
     if with_short:
         models["minilm-l6-int8@128"] = OnnxMiniLM("minilm-l6-int8@128", max_tokens=128)
     rows: dict[str, dict[str, float]] = {}
-    dense: dict[str, Run] = {}
+    splits: dict[str, Split] = {}
     flags: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as workdir:
         home = Path(workdir)
@@ -240,8 +309,7 @@ def run_set(
             for name, model in models.items():
                 started = time.perf_counter()
                 vectors = document_vectors(model, texts, cache)
-                dense[name] = dense_run(model, ids, vectors, queries)
-                rows[f"dense {name}"] = evaluate(dense[name], qrels)
+                rows[f"dense {name}"] = evaluate(dense_run(model, ids, vectors, queries), qrels)
                 print(f"   ({name}: {time.perf_counter() - started:.0f} s)", flush=True)
                 default = name == settings.embedding_model
                 label = "fused default" if default else f"fused {name}"
@@ -251,6 +319,11 @@ def run_set(
                 searcher = Searcher(store, own, embedder=cached)
                 run, flagged = searcher_run(searcher, queries)
                 rows[label] = evaluate(run, qrels)
+                if default and with_tuning:
+                    splits["test"] = ({}, dense_scored(model, ids, vectors, queries), qrels)
+                    if train:
+                        train_dense = dense_scored(model, ids, vectors, train[0])
+                        splits["train"] = ({}, train_dense, train[1])
                 if default:
                     flags["real queries"] = flagged
                     flags["nonsense queries"] = sum(
@@ -261,17 +334,17 @@ def run_set(
                         rows["fused default, train"] = evaluate(run, train[1])
                         flags["real train queries"] = flagged
             index = FullTextIndex(settings.model_copy(update={"home": home}).fulltext_path)
-            bm25 = {
-                qid: [pid for pid, _ in index.search(text, limit=DEPTH)]
-                for qid, text in queries.items()
-            }
-            rows = {"bm25": evaluate(bm25, qrels), **rows}
+            bm25 = {qid: index.search(text, limit=DEPTH) for qid, text in queries.items()}
+            rows = {"bm25": evaluate(ranks(bm25), qrels), **rows}
+            if "test" in splits:
+                splits["test"] = (bm25, *splits["test"][1:])
             if train:
                 bm25_train = {
-                    qid: [pid for pid, _ in index.search(text, limit=DEPTH)]
-                    for qid, text in train[0].items()
+                    qid: index.search(text, limit=DEPTH) for qid, text in train[0].items()
                 }
-                rows["bm25, train"] = evaluate(bm25_train, train[1])
+                rows["bm25, train"] = evaluate(ranks(bm25_train), train[1])
+                if "train" in splits:
+                    splits["train"] = (bm25_train, *splits["train"][1:])
         finally:
             store.close()
     print_rows(rows)
@@ -290,13 +363,15 @@ def run_set(
         "few_good_matches": flags,
     }
     if with_tuning:
-        grid = tune(bm25, dense[settings.embedding_model], qrels)
-        print(f"RRF grid, bm25 + {settings.embedding_model} (k, dense weight: nDCG@10, R@100):")
+        grid = tune(splits)
+        print(f"fusion grid, bm25 + {settings.embedding_model} (nDCG@10 / R@100 per split):")
         for cell in grid:
-            print(
-                f"  k={cell['k']:<4} w={cell['dense_weight']:<5} "
-                f"{cell['ndcg@10']:.4f} {cell['recall@100']:.4f}"
+            k = f"k={cell['k']}" if "k" in cell else ""
+            cells = "  ".join(
+                f"{name} {cell[name]['ndcg@10']:.4f} / {cell[name]['recall@100']:.4f}"
+                for name in splits
             )
+            print(f"  {cell['method']:5} {k:6} w={cell['dense_weight']:<5} {cells}")
         result["grid"] = grid
     default = rows["fused default"]["ndcg@10"]
     rivals = [rows["bm25"], rows[f"dense {settings.embedding_model}"]]
@@ -491,6 +566,9 @@ def main() -> None:
     parser.add_argument("--short", action="store_true", help="also MiniLM at 128 tokens")
     parser.add_argument("--no-similar", action="store_true", help="skip the similar-paper sets")
     parser.add_argument(
+        "--default-only", action="store_true", help="only the default model (not static-64)"
+    )
+    parser.add_argument(
         "--bm25-variants", action="store_true", help="also SciFact with other BM25 layouts"
     )
     args = parser.parse_args()
@@ -507,7 +585,14 @@ def main() -> None:
         f"{settings.fusion_weight_dense}"
     )
     results = {
-        f.name: run_set(f, args.cache, settings, with_tuning=args.tune, with_short=args.short)
+        f.name: run_set(
+            f,
+            args.cache,
+            settings,
+            with_tuning=args.tune,
+            with_short=args.short,
+            only_default=args.default_only,
+        )
         for f in folders
     }
     if args.bm25_variants:

@@ -6,7 +6,8 @@ Real papers: the latest ``--papers + --new`` of ``DATA/arxiv`` (listing order), 
 with the fast ``static-64`` model (64-d; the default MiniLM would take over an hour for
 100k abstracts on 2 cores; its 384-d vectors make UMAP's neighbour search slower, the
 clustering and placement scale with the dimension). The first ``--papers`` are fitted with
-exactly the functions ``paperstand topics build --full`` runs (``paperstand.topics.compute``);
+exactly the functions ``paperstand topics build --full`` runs (``paperstand.topics.compute``:
+UMAP on a sample of ``--sample`` papers, 20,000 by default, the others placed among them);
 the last ``--new`` are then placed into that map as ``topics build`` does after an ingest
 (nearest neighbours among a 20,000-paper sample of the map, nearest centroid).
 
@@ -73,6 +74,13 @@ def main() -> None:
     parser.add_argument("--papers", type=int, default=100_000)
     parser.add_argument("--new", type=int, default=1_000)
     parser.add_argument("--points", type=int, default=50_000)
+    parser.add_argument(
+        "--sample",
+        type=int,
+        default=compute.PROJECTION_SAMPLE,
+        help="papers UMAP is fitted on (the others are placed); --sample N >= --papers "
+        "fits UMAP on all of them",
+    )
     args = parser.parse_args()
 
     time_it = Timer()
@@ -84,11 +92,15 @@ def main() -> None:
         vectors = get_embedder("static-64").embed_documents(texts)
     fit, new = slice(0, args.papers), slice(args.papers, len(rows))
 
+    # numba compiles UMAP's and pynndescent's functions on their first call in a process
+    # (unless its cache, NUMBA_CACHE_DIR, already holds them): timed apart from the fit.
+    with time_it("numba compile (UMAP, 2k)"):
+        compute.fit_projection(vectors[:2000])
     k = compute.cluster_count(args.papers)
     with time_it("clusters (k-means)"):
         assignment, centroids = compute.fit_clusters(vectors[fit], k)
     with time_it("projection (UMAP)"):
-        coords = compute.fit_projection(vectors[fit])
+        coords = compute.fit_projection(vectors[fit], sample=args.sample)
     with time_it("phrase counts"):
         counts = compute.PhraseCounts.of(texts[fit])
     with time_it("cluster labels"):
@@ -144,6 +156,7 @@ def main() -> None:
         json.dumps(
             {
                 "papers": args.papers,
+                "umap_sample": min(args.sample, args.papers),
                 "model": "static-64",
                 "clusters": k,
                 "cores": os.cpu_count(),

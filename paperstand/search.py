@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from typing import TYPE_CHECKING
 
@@ -27,7 +27,7 @@ import numpy as np
 from paperstand import ids
 from paperstand.errors import NotFound, PaperstandError
 from paperstand.index.fulltext import FullTextIndex
-from paperstand.index.fusion import reciprocal_rank_fusion
+from paperstand.index.fusion import reciprocal_rank_fusion, score_fusion
 from paperstand.index.query import Filters, ParsedQuery, parse_query, words
 from paperstand.index.vectors import VectorIndex, vector_index
 from paperstand.lookup import resolve
@@ -129,9 +129,19 @@ class Searcher:
         until: str | None = None,
         category: str | None = None,
         has_code: bool = False,
+        keyword: str | None = None,
     ) -> SearchResult:
-        """Hybrid search. Bad dates raise :class:`InvalidInput`; query text never raises."""
-        filters = Filters(since=since, until=until, category=category, has_code=has_code)
+        """Hybrid search. Bad dates raise :class:`InvalidInput`; query text never raises.
+
+        ``keyword`` is a facet: only papers with that keyword (extracted, or given by
+        their source) are kept. With a keyword and no query, its papers are listed
+        latest first (a keyword chip's link), with the other filters applied."""
+        keyword = (keyword or "").strip() or None
+        tagged = self.store.topics.papers_with_keyword(keyword) if keyword else None
+        among = frozenset(tagged) if tagged is not None else None
+        filters = Filters(
+            since=since, until=until, category=category, has_code=has_code, among=among
+        )
         limit, offset = max(int(limit), 0), max(int(offset), 0)
         query = str(query or "")
         direct = self._direct(query)
@@ -139,18 +149,24 @@ class Searcher:
             return direct
         self.refresh()
         parsed = parse_query(query)
-        if parsed.empty or limit == 0:
+        if tagged is not None and parsed.empty and limit:
+            return self._tagged(tagged, filters, limit, offset)
+        if parsed.empty or limit == 0 or among == frozenset():
             return SearchResult(total=0)
         depth = max(DEPTH, offset + limit)
         text_hits = self.fulltext.search(parsed, limit=depth, filters=filters)
-        rankings = [[pid for pid, _ in text_hits]]
+        scored = [text_hits]
         weights = [self.settings.fusion_weight_fulltext]
         dense = self._dense(parsed, filters, max(DENSE_DEPTH, offset + limit))
         if dense:
-            rankings.append([pid for pid, _ in dense])
+            scored.append(dense)
             weights.append(self.settings.fusion_weight_dense)
-        fused = reciprocal_rank_fusion(rankings, k=self.settings.fusion_k, weights=weights)
-        fused = self._title_first(query, rankings[0], fused)
+        if self.settings.fusion_method == "score":
+            fused = score_fusion(scored, weights=weights)
+        else:
+            rankings = [[pid for pid, _ in hits] for hits in scored]
+            fused = reciprocal_rank_fusion(rankings, k=self.settings.fusion_k, weights=weights)
+        fused = self._title_first(query, [pid for pid, _ in text_hits], fused)
         page = fused[offset : offset + limit]
         papers = {p.id: p for p in self.store.get_papers([pid for pid, _ in page])}
         hits = [
@@ -160,6 +176,15 @@ class Searcher:
         ]
         few = self._few_good_matches(parsed, text_hits, dense)
         return SearchResult(hits=hits, total=len(fused), few_good_matches=few)
+
+    def _tagged(self, ranked: list[str], filters: Filters, limit: int, offset: int) -> SearchResult:
+        """The papers of a keyword (``ranked``, latest first) that pass ``filters``."""
+        kept = self.fulltext.filter_ids(ranked, filters) if ranked else set()
+        ranked = [pid for pid in ranked if pid in kept]
+        page = ranked[offset : offset + limit]
+        papers = {p.id: p for p in self.store.get_papers(page)}
+        hits = [Hit(papers[pid], 0.0) for pid in page if pid in papers]
+        return SearchResult(hits=hits, total=len(ranked))
 
     def _few_good_matches(
         self,
@@ -225,12 +250,7 @@ class Searcher:
         if not self.vectors.has_vectors():
             return []
         if parsed.categories:
-            filters = Filters(
-                since=filters.since,
-                until=filters.until,
-                category=parsed.categories[0],
-                has_code=filters.has_code,
-            )
+            filters = replace(filters, category=parsed.categories[0])
         try:
             vector = self.embedder.embed_query(parsed.text)
         except PaperstandError as exc:  # e.g. the model package is missing

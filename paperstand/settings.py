@@ -36,8 +36,11 @@ class Settings(BaseSettings):
     http_backoff: float = 1.0
     http_max_retry_after: float = 120.0
     arxiv_delay: float = 3.0
-    # Search (index/fusion.py): reciprocal rank fusion constant and the weight of each ranked
-    # list; the full-text index lives in ``fulltext_path``.
+    # Search (index/fusion.py): how the full-text and dense rankings are fused ("rrf":
+    # reciprocal rank fusion of the ranks; "score": min-max normalised scores, summed), the
+    # RRF constant (also used by similar papers) and the weight of each ranked list; the
+    # full-text index lives in ``fulltext_path``.
+    fusion_method: Literal["rrf", "score"] = "rrf"
     fusion_k: int = 60
     fusion_weight_fulltext: float = 1.0
     fusion_weight_dense: float = 1.0

@@ -105,7 +105,8 @@ def test_a_private_list_is_not_found_by_anyone_else(store: Store) -> None:
         library.update_list(store, BOB, made.id, public=True)
     with pytest.raises(NotFound):
         store.library.delete_list(made.id, BOB)
-    library.update_list(store, ALICE, made.id, public=True)
+    changed = library.update_list(store, ALICE, made.id, name=" Ours ", public=True)
+    assert (changed.name, changed.public) == ("Ours", True)
     assert order(store, made.id, viewer=BOB) == ["2604.00001"]
     assert order(store, made.id, viewer=None) == ["2604.00001"]
     store.library.delete_list(made.id, ALICE)

@@ -61,6 +61,20 @@ def test_paging_and_scores(corpus: Corpus) -> None:
     assert first.total is not None and first.total >= 20
 
 
+def test_score_fusion_is_a_setting(corpus: Corpus) -> None:
+    settings = corpus.settings.model_copy(update={"fusion_method": "score"})
+    searcher = Searcher(corpus.store, settings, embedder=get_embedder(TEST_MODEL))
+    by_rank = corpus.searcher.search("video generation", limit=20)
+    by_score = searcher.search("video generation", limit=20)
+    # Normalised scores: each list gives at most its weight, so no hit passes 1 + 1.
+    assert all(0 <= h.score <= 2 for h in by_score.hits)
+    assert max(h.score for h in by_rank.hits) < 2 / 61
+    assert len(by_score.hits) == 20
+    assert [h.paper.id for h in by_score.hits] != [h.paper.id for h in by_rank.hits]
+    # The known-title check applies whatever the fusion.
+    assert searcher.search(corpus.paper(COLOR).title, limit=1).hits[0].paper.id == COLOR
+
+
 @pytest.mark.parametrize(
     "reference",
     [

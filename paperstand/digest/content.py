@@ -120,6 +120,7 @@ class Contents:
             store, settings, limit=TRENDING_LIMIT, last=period.last
         ).papers
         self._papers = store.papers_on_days(period.first, period.last, limit=FOLLOW_CANDIDATES)
+        self._rank = {p.id: n for n, p in enumerate(self._papers)}
         self._by_category: dict[str, list[Paper]] = defaultdict(list)
         self._by_author: dict[str, list[Paper]] = defaultdict(list)
         for paper in self._papers:
@@ -142,8 +143,7 @@ class Contents:
             found.update((p.id, p) for p in self._by_category.get(category, ()))
         for author in subscriber.authors:
             found.update((p.id, p) for p in self._by_author.get(author.casefold(), ()))
-        order = {p.id: n for n, p in enumerate(self._papers)}
-        ranked = sorted(found.values(), key=lambda p: order[p.id])
+        ranked = sorted(found.values(), key=lambda p: self._rank[p.id])
         for query in subscriber.searches:
             ranked += [p for p in self.searched(query) if p.id not in found]
             found.update((p.id, p) for p in self.searched(query))

@@ -5,8 +5,9 @@ ledger rows (subscriber, period) in one transaction (``DigestStore.claim``): row
 has, and rows whose sender died (status ``sending``, lease run out). Rows another sender
 holds or has sent are skipped, so two workers, or a rerun, never mail a subscriber the same
 digest twice. After the SMTP server accepts a message its row is marked ``sent`` in its own
-transaction, which also renews the lease of the rest of the batch, so a slow but living
-sender never loses its rows to another.
+transaction; every quarter of a lease that transaction also renews the lease of the rest
+of the batch, so a slow but living sender never loses its rows to another (one message
+with all its retries takes at most half a lease, see ``_lease``).
 
 **The window between the server's acceptance and the mark.** No sender can close it: the
 server may take a message and the process die before its commit. We chose at-least-once
@@ -39,7 +40,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 
 from paperstand.digest.content import Contents, Period, fulltext_search, is_due, periods_of
-from paperstand.digest.subscriptions import MANAGE, Subscriptions
+from paperstand.digest.subscriptions import Subscriptions
 from paperstand.mail import Mailer, PermanentMailError, TemporaryMailError
 from paperstand.mail.digest import DigestComposer, Links
 from paperstand.settings import Settings
@@ -99,6 +100,7 @@ class DigestSender:
         self.subscriptions = Subscriptions(store, settings)
         self.composer = DigestComposer(settings)
         self.domain = settings.mail_from.rpartition("@")[2] or socket.getfqdn()
+        self._leased = time.monotonic()  # when the held rows' lease was last set
 
     def send_day(self, day: date) -> list[SendReport]:
         subscribers = self.store.digests.subscribers(status="confirmed")
@@ -109,10 +111,7 @@ class DigestSender:
             ]
 
     def links(self, subscriber: Subscriber) -> Links:
-        return Links(
-            self.subscriptions.link(subscriber, MANAGE),
-            self.subscriptions.link(subscriber, "unsubscribe"),
-        )
+        return Links(*self.subscriptions.manage_links(subscriber))
 
     def _message_id(self, period: Period, subscriber: Subscriber) -> str:
         unique = f"{period.kind}.{period.label}.{subscriber.id}.{secrets.token_hex(6)}"
@@ -129,6 +128,7 @@ class DigestSender:
             batch = subscribers[start : start + BATCH]
             ids = {s.id: self._message_id(period, s) for s in batch}
             claims = digests.claim(period.key, ids, batch, self.worker, self._lease())
+            self._leased = time.monotonic()
             report.already += len(batch) - len(claims)
             if claims and contents is None:
                 contents = Contents(self.store, self.settings, period, self.search)
@@ -147,6 +147,16 @@ class DigestSender:
         retries = self.settings.digest_backoff * (2**self.settings.digest_tries)
         pace = 1.0 / self.settings.digest_rate if self.settings.digest_rate else 0.0
         return max(self.settings.digest_lease, 2 * (retries + pace))
+
+    def _renewal(self) -> float | None:
+        """The lease to renew the held rows for, once a quarter of it has passed since the
+        claim or the last renewal (None before): renewing visits the period's whole ledger,
+        too much for every message, and a quarter leaves the rest of the lease to spare."""
+        lease = self._lease()
+        if time.monotonic() - self._leased < lease / 4:
+            return None
+        self._leased = time.monotonic()
+        return lease
 
     def _send_one(
         self,
@@ -174,7 +184,7 @@ class DigestSender:
             report.refused += 1
             log.warning("%s refused for good: %s", subscriber.email, exc)
             return
-        if digests.mark_sent(subscriber.id, period.key, self.worker, self._lease()):
+        if digests.mark_sent(subscriber.id, period.key, self.worker, self._renewal()):
             report.sent += 1
         else:  # pragma: no cover - only when this sender stalled past its lease
             log.warning("%s: the claim passed to another sender while sending", subscriber.email)

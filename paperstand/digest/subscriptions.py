@@ -120,8 +120,16 @@ class Subscriptions:
     def link(self, subscriber: Subscriber, purpose: str) -> str:
         page = {CONFIRM: "confirm", MANAGE: "manage", "unsubscribe": "unsubscribe"}[purpose]
         salt = CONFIRM if purpose == CONFIRM else MANAGE
-        base = self.settings.base_url.rstrip("/")
-        return f"{base}/digest/{page}?token={self.token(subscriber, salt)}"
+        return self._url(page, self.token(subscriber, salt))
+
+    def manage_links(self, subscriber: Subscriber) -> tuple[str, str]:
+        """The preferences and the unsubscribe link of every digest. Both pages take the
+        same signed token, so it is signed once: a send signs one per message."""
+        token = self.token(subscriber, MANAGE)
+        return self._url("manage", token), self._url("unsubscribe", token)
+
+    def _url(self, page: str, token: str) -> str:
+        return f"{self.settings.base_url.rstrip('/')}/digest/{page}?token={token}"
 
     def from_token(self, token: str, purpose: str) -> Subscriber:
         """The subscriber a signed link names; :class:`InvalidInput` when the link is
@@ -164,10 +172,11 @@ class Subscriptions:
     def mail_confirmation(self, subscriber: Subscriber) -> None:
         """Mail the confirmation link (or, to a confirmed subscriber, the preferences link)."""
         if subscriber.status == "confirmed":
+            manage, unsubscribe = self.manage_links(subscriber)
             text = (
                 "You are already subscribed to the paperstand digest.\n\n"
-                f"Change what you get: {self.link(subscriber, MANAGE)}\n"
-                f"Unsubscribe: {self.link(subscriber, 'unsubscribe')}\n"
+                f"Change what you get: {manage}\n"
+                f"Unsubscribe: {unsubscribe}\n"
             )
             mail.send(self.settings, subscriber.email, "Your paperstand digest", text)
             return

@@ -322,6 +322,8 @@ class FullTextIndex:
             )
         if filters.has_code:
             queries.append(tantivy.Query.term_query(self.schema, "has_code", 1))
+        if filters.among is not None:
+            queries.append(tantivy.Query.term_set_query(self.schema, "id", sorted(filters.among)))
         return queries
 
     def _text_query(self, parsed: ParsedQuery) -> tantivy.Query | None:

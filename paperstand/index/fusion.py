@@ -13,6 +13,15 @@ from collections.abc import Sequence
 DEFAULT_K = 60
 
 
+def _weights(count: int, weights: Sequence[float] | None) -> Sequence[float]:
+    """One weight per list, 1 each when none are given."""
+    if weights is None:
+        return [1.0] * count
+    if len(weights) != count:
+        raise ValueError("one weight per ranking")
+    return weights
+
+
 def reciprocal_rank_fusion(
     rankings: Sequence[Sequence[str]],
     *,
@@ -21,16 +30,40 @@ def reciprocal_rank_fusion(
 ) -> list[tuple[str, float]]:
     """Fuse ranked lists of ids (best first) into (id, score), best first. Ties keep the
     order in which ids were first met, so the first list breaks them."""
-    if weights is None:
-        weights = [1.0] * len(rankings)
-    if len(weights) != len(rankings):
-        raise ValueError("one weight per ranking")
     scores: dict[str, float] = {}
-    for ranking, weight in zip(rankings, weights, strict=True):
+    for ranking, weight in zip(rankings, _weights(len(rankings), weights), strict=True):
         seen: set[str] = set()
         for rank, item in enumerate(ranking, start=1):
             if item in seen:  # a list naming an id twice counts it once, at its best rank
                 continue
             seen.add(item)
             scores[item] = scores.get(item, 0.0) + weight / (k + rank)
+    return sorted(scores.items(), key=lambda pair: -pair[1])
+
+
+def score_fusion(
+    rankings: Sequence[Sequence[tuple[str, float]]],
+    *,
+    weights: Sequence[float] | None = None,
+) -> list[tuple[str, float]]:
+    """Fuse scored lists of (id, score), best first, by their min-max normalised scores.
+
+    Each list's scores are mapped to [0, 1] (its best hit 1, its last 0), weighted and
+    summed; an id missing from a list earns nothing from it. Unlike ranks, this keeps how
+    far ahead a list's best hits are: a paper far above the rest in BM25 stays ahead of
+    papers that both lists find middling. Ties keep the order in which ids were first met."""
+    scores: dict[str, float] = {}
+    for ranking, weight in zip(rankings, _weights(len(rankings), weights), strict=True):
+        if not ranking:
+            continue
+        values = [score for _, score in ranking]
+        top, bottom = max(values), min(values)
+        span = top - bottom
+        seen: set[str] = set()
+        for item, score in ranking:
+            if item in seen:
+                continue
+            seen.add(item)
+            share = (score - bottom) / span if span > 0 else 1.0
+            scores[item] = scores.get(item, 0.0) + weight * share
     return sorted(scores.items(), key=lambda pair: -pair[1])

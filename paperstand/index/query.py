@@ -34,6 +34,8 @@ class Filters:
     until: str | None = None
     category: str | None = None
     has_code: bool = False
+    # Only these papers (a keyword facet's, looked up in the store by the search service).
+    among: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         for name in ("since", "until"):
@@ -45,7 +47,9 @@ class Filters:
 
     @property
     def active(self) -> bool:
-        return bool(self.since or self.until or self.category or self.has_code)
+        return bool(
+            self.since or self.until or self.category or self.has_code or self.among is not None
+        )
 
 
 @dataclass

@@ -402,13 +402,13 @@ def _bump(conn: Connection) -> None:
     conn.execute(update(library_version).values(version=library_version.c.version + 1))
 
 
-def _touch(conn: Connection, name: str, list_id: int, user_id: int, **values: Any) -> None:
+def _touch(conn: Connection, backend: str, list_id: int, user_id: int, **values: Any) -> None:
     """Mark the user's list changed now (with ``values``); :class:`NotFound` when there is
     no such list of theirs."""
     changed = conn.execute(
         update(reading_lists)
         .where(reading_lists.c.id == list_id, reading_lists.c.user_id == user_id)
-        .values(updated=dialect.now(name), **values)
+        .values(updated=dialect.now(backend), **values)
     ).rowcount
     if not changed:
         raise NotFound(f"no list {list_id} of yours")

@@ -87,6 +87,12 @@ data_version = Table(
     Column("version", BigInteger, nullable=False),
 )
 
+
+def bump_data_version(conn: Connection) -> None:
+    """Invalidate every cached page: what a page shows of papers has changed."""
+    conn.execute(update(data_version).values(version=data_version.c.version + 1))
+
+
 DAY = func.coalesce(papers.c.submitted_on, papers.c.listed)
 _COLUMNS = [papers.c[name] for name in COLUMNS]
 _SELECT = select(*_COLUMNS)
@@ -220,7 +226,7 @@ class PaperStore(Part):
             insert_rows(conn, paper_authors, _AUTHOR_COLUMNS, authors)
         if categories:
             insert_rows(conn, paper_categories, _CATEGORY_COLUMNS, categories)
-        conn.execute(update(data_version).values(version=data_version.c.version + 1))
+        bump_data_version(conn)
 
     # --- lookups ----------------------------------------------------------------------
 

@@ -11,7 +11,9 @@ Why the tables look as they do:
 - **Centroids** are float32 bytes: an incremental update assigns new papers to the nearest
   one without refitting (and without a pickled model in the database).
 - **Keywords** are one row per (paper, rank), replaced per paper, so a paper's keywords
-  are rewritten without touching its record.
+  are rewritten without touching its record; indexed by keyword for search facets.
+- **Every write bumps the data version** that page caches key on: a paper's cluster badge
+  and keywords show on the next request after a build, as an ingest's changes do.
 """
 
 from __future__ import annotations
@@ -32,11 +34,13 @@ from sqlalchemy import (
     Text,
     delete,
     func,
+    or_,
     select,
 )
 
 from paperstand.models import TopicCluster, TopicPoint
 from paperstand.store import dialect
+from paperstand.store.papers import bump_data_version
 from paperstand.store.part import Part
 from paperstand.store.schema import Json, Key, Stamp, metadata, papers
 
@@ -83,6 +87,8 @@ paper_keywords = Table(
     Column("keyword", Text, nullable=False),
     PrimaryKeyConstraint("paper_pk", "rank"),
 )
+# A keyword facet looks papers up by keyword.
+Index("paper_keywords_keyword", paper_keywords.c.keyword)
 
 # Ids per IN list: well under SQLite's limit on bound parameters.
 CHUNK = 900
@@ -134,6 +140,7 @@ class TopicsStore(Part):
                     ],
                 )
             self._insert_points(conn, points)
+            bump_data_version(conn)
 
     def add_points(self, points: Sequence[TopicPoint]) -> None:
         """Add points to the current map, or move ones already on it."""
@@ -142,6 +149,7 @@ class TopicsStore(Part):
             for chunk in _chunks(list(pks.values())):
                 conn.execute(delete(topic_points).where(topic_points.c.paper_pk.in_(chunk)))
             self._insert_points(conn, points, pks)
+            bump_data_version(conn)
 
     def _insert_points(
         self, conn, points: Sequence[TopicPoint], pks: dict[str, int] | None = None
@@ -168,17 +176,21 @@ class TopicsStore(Part):
         model, fitted = fit if fit else (None, None)
         return model, str(fitted) if fitted else None, int(count or 0)
 
-    def of_paper(self, paper_id: str) -> TopicCluster | None:
-        """The cluster a paper is in (without centroid and size), or None."""
+    def of_papers(self, paper_ids: Sequence[str]) -> dict[str, TopicCluster]:
+        """The cluster each of these papers is in (without centroid and size), in one
+        query per 900 ids: what a page of paper cards badges its papers with. Papers not
+        on the map are left out."""
         query = (
-            select(topic_clusters.c.id, topic_clusters.c.label, topic_clusters.c.keywords)
+            select(papers.c.id, topic_clusters.c.id, topic_clusters.c.label)
             .join(topic_points, topic_points.c.cluster == topic_clusters.c.id)
             .join(papers, papers.c.pk == topic_points.c.paper_pk)
-            .where(papers.c.id == paper_id)
         )
+        found: dict[str, TopicCluster] = {}
         with self.read() as conn:
-            row = conn.execute(query).first()
-        return TopicCluster(row.id, row.label, list(row.keywords), 0.0, 0.0) if row else None
+            for chunk in _chunks(list(dict.fromkeys(paper_ids))):
+                for paper_id, cluster, label in conn.execute(query.where(papers.c.id.in_(chunk))):
+                    found[paper_id] = TopicCluster(cluster, label, [], 0.0, 0.0)
+        return found
 
     def clusters(self) -> list[TopicCluster]:
         """The clusters of the current map, by id, with how many papers (not deleted) each
@@ -262,6 +274,7 @@ class TopicsStore(Part):
             ]
             if values:
                 conn.execute(paper_keywords.insert(), values)
+            bump_data_version(conn)
 
     def keywords(self, paper_ids: Sequence[str]) -> dict[str, list[str]]:
         """Extracted keywords of these papers, best first; papers without any left out."""
@@ -276,3 +289,24 @@ class TopicsStore(Part):
                 for paper_id, keyword in conn.execute(query.where(papers.c.id.in_(chunk))):
                     found.setdefault(paper_id, []).append(keyword)
         return found
+
+    def papers_with_keyword(self, keyword: str) -> list[str]:
+        """Ids of the papers (not deleted) that have ``keyword``, latest day first: among
+        their extracted keywords (lower-cased, as extracted) or, exactly as written, among
+        the ``ai_keywords`` their source gave. What a keyword facet of search keeps."""
+        extracted = select(paper_keywords.c.paper_pk).where(
+            paper_keywords.c.keyword == keyword.lower()
+        )
+        query = (
+            select(papers.c.id)
+            .where(
+                ~papers.c.deleted,
+                or_(
+                    papers.c.pk.in_(extracted),
+                    dialect.json_array_has(self.dialect, papers.c.ai_keywords, keyword),
+                ),
+            )
+            .order_by(_DAY.desc().nulls_last(), papers.c.id.desc())
+        )
+        with self.read() as conn:
+            return list(conn.execute(query).scalars())

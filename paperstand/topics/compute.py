@@ -14,7 +14,8 @@ tested and benchmarked on its own (``benchmarks/topics.py``).
 - **Clusters**: mini-batch k-means over the L2-normalised embeddings (on the unit sphere,
   Euclidean k-means orders points like cosine similarity), labelled by class-based TF-IDF:
   the phrases frequent in one cluster and rare in the others.
-- **Map**: UMAP of the embeddings (cosine metric) to 2-D, scaled into the unit square.
+- **Map**: UMAP of the embeddings (cosine metric) to 2-D, scaled into the unit square;
+  above 20,000 papers, UMAP of a sample and the others placed among it.
 - **Placement**: a new paper goes where its nearest mapped neighbours are (the
   similarity-weighted mean of their coordinates; UMAP's own ``transform`` starts from the
   same point), and into the cluster of the nearest centroid. Placing needs only stored
@@ -56,6 +57,8 @@ _BREAK = re.compile(r"[^a-z0-9\-\s]+")
 _MATH = re.compile(r"\$[^$]*\$")
 MAX_PHRASE_WORDS = 3
 PLACEMENT_SHARPNESS = 0.05  # cosine similarity; a neighbour 0.05 less similar weighs 1/e
+# Papers UMAP is fitted on; the others of a larger map are placed among them.
+PROJECTION_SAMPLE = 20_000
 
 
 def phrases(text: str) -> list[str]:
@@ -208,26 +211,43 @@ def cluster_labels(
     return labels
 
 
-def fit_projection(vectors: np.ndarray, *, seed: int | None = None) -> np.ndarray:
+def fit_projection(
+    vectors: np.ndarray, *, seed: int | None = None, sample: int = PROJECTION_SAMPLE
+) -> np.ndarray:
     """2-D coordinates of each row in the unit square: UMAP with the cosine metric (15
     neighbours: local topics stay together, the layout of the whole stays readable). Fewer
-    than 16 papers: their first two principal components."""
+    than 16 papers: their first two principal components.
+
+    Above ``sample`` rows, UMAP is fitted on ``sample`` of them, evenly spread, and the
+    others are placed among those as new papers are (:func:`place`). UMAP's neighbour
+    search and layout cost several times more CPU per paper at 100k papers than at 20k
+    (most of a 100k fit, on two cores more than the ten minutes a refit may take), while
+    20,000 papers already show every topic of the field; placing the rest takes seconds
+    and puts each paper where its nearest fitted neighbours are."""
     unit = _unit(vectors)
     if len(unit) < 16:
-        coords = _principal(unit)
-    else:
-        import umap
+        return _unit_square(_principal(unit))
+    fitted = (
+        np.linspace(0, len(unit), sample, endpoint=False).astype(np.int64)
+        if len(unit) > sample
+        else np.arange(len(unit))
+    )
+    import umap
 
-        reducer = umap.UMAP(
-            n_neighbors=15,
-            n_components=2,
-            metric="cosine",
-            min_dist=0.1,
-            low_memory=True,
-            random_state=seed,
-            n_jobs=1 if seed is not None else -1,
-        )
-        coords = reducer.fit_transform(unit).astype(np.float32)
+    reducer = umap.UMAP(
+        n_neighbors=15,
+        n_components=2,
+        metric="cosine",
+        min_dist=0.1,
+        low_memory=True,
+        random_state=seed,
+        n_jobs=1 if seed is not None else -1,
+    )
+    coords = np.empty((len(unit), 2), dtype=np.float32)
+    coords[fitted] = reducer.fit_transform(unit[fitted]).astype(np.float32)
+    if len(fitted) < len(unit):
+        rest = np.setdiff1d(np.arange(len(unit)), fitted, assume_unique=True)
+        coords[rest] = place(unit[rest], unit[fitted], coords[fitted])
     return _unit_square(coords)
 
 

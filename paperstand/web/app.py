@@ -32,6 +32,8 @@ from paperstand.web import (
     digest,
     errors,
     follows,
+    lists,
+    lists_api,
     openapi,
     pages,
     recs,
@@ -51,6 +53,9 @@ ROUTERS = (
     community_pages.router,
     recs.router,
     recs.pages,
+    lists.router,
+    lists.exports,
+    lists_api.router,
     follows.router,
 )
 

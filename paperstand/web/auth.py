@@ -196,10 +196,10 @@ def csrf_field(request: Request) -> Markup:
 
 def page_header(request: Request) -> tuple[dict[str, Any], Hashable]:
     """What ``base.html`` needs to show who is logged in (``viewer``, ``csrf_field`` for the
-    log-out form, ``following_count`` for the Following link, ``followed`` for Follow
-    buttons), and a key telling apart the pages rendered with it: None for visitors
-    without a session, whose pages are all alike. Pages are for browsers: the session
-    cookie counts, an API token does not."""
+    log-out form, ``saved_ids`` for the Save buttons of cards, ``following_count`` for the
+    Following link, ``followed`` for Follow buttons), and a key telling apart the pages
+    rendered with it: None for visitors without a session, whose pages are all alike. Pages
+    are for browsers: the session cookie counts, an API token does not."""
     auth = auth_of(request)
     token = auth.session_token(request)
     viewer = auth.accounts.user_for_session(token) if token else None
@@ -217,6 +217,8 @@ def page_header(request: Request) -> tuple[dict[str, Any], Hashable]:
         "followed": lambda kind, value, filters=None: follows.find(
             site.store, viewer.id, kind, value, filters
         ),
+        # The Save buttons of every card show the viewer's saved papers.
+        "saved_ids": frozenset(site.store.library.saved(viewer.id)),
     }, key
 
 

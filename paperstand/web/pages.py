@@ -8,9 +8,9 @@ where store calls may block.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
-from typing import Annotated, Any
-from urllib.parse import quote
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,7 +20,7 @@ from paperstand.dates import parse_day
 from paperstand.errors import NotFound, PaperstandError
 from paperstand.lookup import find_paper
 from paperstand.markdown import render_markdown
-from paperstand.models import Paper
+from paperstand.models import Paper, TopicCluster
 from paperstand.topics.service import keywords_of
 from paperstand.web import auth, bibtex
 from paperstand.web.params import DayPath, MonthPath, PageNumber, PaperId, SearchPage, WeekPath
@@ -63,14 +63,48 @@ def _feeds(*pairs: tuple[str, str]) -> list[dict[str, str]]:
 DAILY_FEEDS = _feeds(("Daily papers", "/feeds/daily"), ("Trending papers", "/feeds/trending"))
 
 
-def _list_page(site: Site, listing: feeds.PaperList, page: int, title: str) -> dict[str, Any]:
+# ``?group=topic``: a list's page in sections, one per topic cluster.
+GroupParam = Annotated[
+    Literal["topic"] | None,
+    Query(description="topic: the page's papers under a heading per topic cluster."),
+]
+
+
+def _topics(site: Site, papers: Iterable[Paper]) -> dict[str, TopicCluster]:
+    """Each paper's topic cluster, for the cards' badges: one query for the whole page."""
+    return site.store.topics.of_papers([p.id for p in papers])
+
+
+def _groups(
+    entries: Sequence[Any], topics: dict[str, TopicCluster], offset: int
+) -> list[tuple[TopicCluster | None, list[tuple[int, Any]]]]:
+    """A page's entries (with their ranks in the whole list) under their topic clusters:
+    the largest group first (ties: the one with the best-ranked paper), papers not on the
+    map last. Ranks stay those of the ungrouped list, so a paper is findable either way."""
+    by_cluster: dict[int | None, list[tuple[int, Any]]] = {}
+    for n, entry in enumerate(entries, start=offset + 1):
+        topic = topics.get(entry.paper.id)
+        by_cluster.setdefault(topic.id if topic else None, []).append((n, entry))
+    clusters = {t.id: t for t in topics.values()}
+    order = sorted(by_cluster, key=lambda c: (c is None, -len(by_cluster[c]), by_cluster[c][0][0]))
+    return [(clusters.get(c) if c is not None else None, by_cluster[c]) for c in order]
+
+
+def _list_page(
+    site: Site, listing: feeds.PaperList, page: int, title: str, group: str | None = None
+) -> dict[str, Any]:
+    topics = _topics(site, (e.paper for e in listing.entries))
+    offset = (page - 1) * PAGE_SIZE
     return {
         "title": title,
         "listing": listing,
         "entries": listing.entries,
+        "topics": topics,
+        "group": group,
+        "groups": _groups(listing.entries, topics, offset) if group else None,
         "why": {pid: why.line(site.settings) for pid, why in listing.why.items()},
         "page": page,
-        "offset": (page - 1) * PAGE_SIZE,
+        "offset": offset,
         "has_more": listing.total > page * PAGE_SIZE,
         "feeds": DAILY_FEEDS,
         "self_url": "/papers/trending"
@@ -81,15 +115,17 @@ def _list_page(site: Site, listing: feeds.PaperList, page: int, title: str) -> d
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, site: SiteDep, page: PageNumber = 1) -> Response:
+def home(
+    request: Request, site: SiteDep, page: PageNumber = 1, group: GroupParam = None
+) -> Response:
     def context() -> dict[str, Any]:
         day = feeds.latest_day(site.store)
         if day is None:
             return {"title": "No papers yet", "empty": True, "feeds": DAILY_FEEDS}
         listing = feeds.day_list(site.store, day, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-        return _list_page(site, listing, page, f"Daily papers, {day}")
+        return _list_page(site, listing, page, f"Daily papers, {day}", group)
 
-    return _html(request, site, ("home", page), "list.html", context)
+    return _html(request, site, ("home", page, group), "list.html", context)
 
 
 @router.get("/papers/date")
@@ -106,7 +142,9 @@ PERIOD_TITLES = {
 }
 
 
-def _period_page(request: Request, site: Site, kind: str, label: str, page: int) -> Response:
+def _period_page(
+    request: Request, site: Site, kind: str, label: str, page: int, group: str | None
+) -> Response:
     """A day's, week's or month's list (``feeds.daily_papers`` checks the label)."""
 
     def context() -> dict[str, Any]:
@@ -117,24 +155,34 @@ def _period_page(request: Request, site: Site, kind: str, label: str, page: int)
             offset=(page - 1) * PAGE_SIZE,
             **{kind: label},
         )
-        return _list_page(site, listing, page, PERIOD_TITLES[kind].format(label))
+        return _list_page(site, listing, page, PERIOD_TITLES[kind].format(label), group)
 
-    return _html(request, site, (kind, label, page), "list.html", context)
+    return _html(request, site, (kind, label, page, group), "list.html", context)
 
 
 @router.get("/papers/date/{day}", response_class=HTMLResponse)
-def day_page(request: Request, site: SiteDep, day: DayPath, page: PageNumber = 1) -> Response:
-    return _period_page(request, site, "day", day, page)
+def day_page(
+    request: Request, site: SiteDep, day: DayPath, page: PageNumber = 1, group: GroupParam = None
+) -> Response:
+    return _period_page(request, site, "day", day, page, group)
 
 
 @router.get("/papers/week/{week}", response_class=HTMLResponse)
-def week_page(request: Request, site: SiteDep, week: WeekPath, page: PageNumber = 1) -> Response:
-    return _period_page(request, site, "week", week, page)
+def week_page(
+    request: Request, site: SiteDep, week: WeekPath, page: PageNumber = 1, group: GroupParam = None
+) -> Response:
+    return _period_page(request, site, "week", week, page, group)
 
 
 @router.get("/papers/month/{month}", response_class=HTMLResponse)
-def month_page(request: Request, site: SiteDep, month: MonthPath, page: PageNumber = 1) -> Response:
-    return _period_page(request, site, "month", month, page)
+def month_page(
+    request: Request,
+    site: SiteDep,
+    month: MonthPath,
+    page: PageNumber = 1,
+    group: GroupParam = None,
+) -> Response:
+    return _period_page(request, site, "month", month, page, group)
 
 
 @router.get("/papers/new")
@@ -153,29 +201,37 @@ def new_on_arxiv_page(
     day: DayPath,
     category: Annotated[str | None, Query(max_length=40, pattern=CATEGORY)] = None,
     page: PageNumber = 1,
+    group: GroupParam = None,
 ) -> Response:
     """Everything arXiv listed that day, by category, a page at a time."""
 
     def context() -> dict[str, Any]:
+        offset = (page - 1) * PAGE_SIZE
         found = community.new_on_arxiv(
-            site.store, day, category=category, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+            site.store, day, category=category, limit=PAGE_SIZE, offset=offset
         )
+        topics = _topics(site, (e.paper for e in found.entries))
+        query = {"category": found.category, "group": group}
         return {
             "title": f"New on arXiv, {day}",
             "day": day,
             "category": found.category,
-            "filter": f"?category={quote(found.category)}" if found.category else "",
+            "group": group,
+            # The filters a link to another day or page keeps.
+            "filter": urlencode({k: v for k, v in query.items() if v}),
             "entries": found.entries,
+            "topics": topics,
+            "groups": _groups(found.entries, topics, offset) if group else None,
             "total": found.total,
             "previous": found.previous,
             "following": found.following,
             "page": page,
-            "offset": (page - 1) * PAGE_SIZE,
+            "offset": offset,
             "has_more": found.total > page * PAGE_SIZE,
             "feeds": DAILY_FEEDS,
         }
 
-    return _html(request, site, ("new", day, category, page), "new.html", context)
+    return _html(request, site, ("new", day, category, page, group), "new.html", context)
 
 
 @router.get("/papers/trending", response_class=HTMLResponse)
@@ -210,6 +266,9 @@ def _browse(
         return {
             "title": title,
             "papers": [paper for paper in found[:PAGE_SIZE] if paper.id not in skip],
+            "topics": _topics(
+                site, [*found[:PAGE_SIZE], *(e.paper for e in added.get("claimed", []))]
+            ),
             "page": page,
             "offset": (page - 1) * PAGE_SIZE,
             "has_more": len(found) > PAGE_SIZE,
@@ -273,12 +332,14 @@ def search_page(
 
     def context() -> dict[str, Any]:
         base = {
-            "title": f"Search: {q}" if q else "Search",
+            "title": f"Search: {q}"
+            if q.strip()
+            else (f"Keyword: {params.keyword}" if params.keyword else "Search"),
             "query": q,
             **params.search_options(),
             "page": page,
         }
-        if not q.strip():
+        if not q.strip() and not params.keyword:
             return {**base, "result": None}
         if params.empty_range:
             return {**base, "result": None, "problem": "From is after To: no day is in that range."}
@@ -291,10 +352,13 @@ def search_page(
             )
         except PaperstandError as exc:  # e.g. search not set up: say so on the page
             return {**base, "result": None, "problem": str(exc)}
+        hits = result.hits[:SEARCH_PAGE_SIZE]
+        shown = [h.paper for h in hits] + ([result.direct.paper] if result.direct else [])
         return {
             **base,
             "result": result,
-            "hits": result.hits[:SEARCH_PAGE_SIZE],
+            "hits": hits,
+            "topics": _topics(site, shown),
             "has_more": len(result.hits) > SEARCH_PAGE_SIZE,
             "offset": (page - 1) * SEARCH_PAGE_SIZE,
             "feeds": _feeds((f"Search: {q}", "/feeds/search")),
@@ -326,6 +390,7 @@ def paper_page(request: Request, site: SiteDep, paper_id: PaperId) -> Response:
             similar = site.searcher().similar(paper.id, limit=SIMILAR)
         except PaperstandError:
             similar = []
+        topics = _topics(site, [paper, *(hit.paper for hit in similar)])
         return {
             "title": paper.title or paper.id,
             "paper": paper,
@@ -333,9 +398,11 @@ def paper_page(request: Request, site: SiteDep, paper_id: PaperId) -> Response:
             "thread": community.thread(comments),
             "render_markdown": render_markdown,
             "similar": similar,
-            "topic": site.store.topics.of_paper(paper.id),
+            "topics": topics,
+            "topic": topics.get(paper.id),
             "keywords": keywords_of(site.store, [paper])[paper.id],
             "bibtex": bibtex.entry(paper),
+            "my_lists": site.store.library.lists_of(viewer.id) if viewer else [],
             "feeds": DAILY_FEEDS,
         }
 

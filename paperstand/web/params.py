@@ -21,14 +21,14 @@ from paperstand.dates import DAY_PATTERN, MONTH_PATTERN, WEEK_PATTERN, parse_day
 # A paper id in a path: an id as stored, any arXiv spelling (old-style ids have a "/"), a
 # DOI. Never a word another route owns (/papers/date/..., /papers/new/...,
 # /papers/trending, /api/papers/search, /api/papers/submit) nor ending like another route
-# (.md, .bib, /similar, /upvote, /comments, /hide), so every URL has exactly one route,
-# whatever order the routers are included in. No spaces or control characters, spelled as
+# (.md, .bib, /similar, /upvote, /comments, /hide, /save, /lists), so every URL has exactly
+# one route, whatever order the routers are included in. No spaces or control characters, spelled as
 # ranges: "\s" means different things to different regex engines (Python's, pydantic's,
 # the fuzzer's), and the schema must mean one thing to all.
 PAPER_ID = (
     r"(?!(?:date|week|month|new)(?:/|$)|trending$|search$|submit$|add$)"
     r"[^?#\x00-\x20\x7f-\x9f]{1,300}?(?<!\.md)(?<!\.bib)(?<!/similar)"
-    r"(?<!/upvote)(?<!/comments)(?<!/hide)"
+    r"(?<!/upvote)(?<!/comments)(?<!/hide)(?<!/save)(?<!/lists)"
 )
 
 
@@ -92,6 +92,8 @@ Submitter = Annotated[
 ]
 # arXiv categories: cs.LG, hep-th, astro-ph.CO, math.AG, ...
 CATEGORY_PATTERN = r"^[A-Za-z][A-Za-z-]{0,19}(?:\.[A-Za-z-]{1,19})?$"
+# A keyword: a line of printable text, as keywords are (blank means no facet).
+KEYWORD_PATTERN = r"^[^\x00-\x1f\x7f]{1,100}$"
 PageNumber = Annotated[int, Query(ge=1, le=1000, description="Page number, from 1.")]
 # Printable ASCII, as ids are. At most 5,000 characters: even a refused value of that length
 # in 4-byte characters, percent-encoded (60 KB), must reach the app, and uvicorn accepts
@@ -126,6 +128,12 @@ class SearchFilters(BaseModel):
         None, description="An arXiv category, e.g. cs.LG.", pattern=CATEGORY_PATTERN
     )
     has_code: bool = Field(False, description="Only papers with a known GitHub repository.")
+    keyword: str | None = Field(
+        None,
+        description="Only papers with this keyword: one of the keywords extracted for a "
+        "paper (lower case) or given by its source, as a paper page shows them.",
+        pattern=KEYWORD_PATTERN,
+    )
 
     @model_validator(mode="after")
     def _days(self) -> SearchFilters:
@@ -149,6 +157,7 @@ class SearchFilters(BaseModel):
             "until": self.until,
             "category": self.category,
             "has_code": self.has_code,
+            "keyword": self.keyword,
         }
 
 
@@ -167,7 +176,7 @@ class SearchPage(SearchFilters):
     q: str = Field("", max_length=250)
     page: int = Field(1, ge=1, le=1000)
 
-    @field_validator("since", "until", "category", mode="before")
+    @field_validator("since", "until", "category", "keyword", mode="before")
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return value or None

@@ -78,9 +78,10 @@ class Site:
         version. Two requests missing together both render, cheaper than making readers
         wait for each other.
         """
-        # Both counters only grow, so their sum changes whenever either does: a vote or a
-        # comment shows on the next request as an ingest does.
-        version = self.store.data_version() + self.store.community.version()
+        # The counters only grow, so their sum changes whenever any does: a vote, a comment
+        # or a saved paper shows on the next request as an ingest does.
+        store = self.store
+        version = store.data_version() + store.community.version() + store.library.version()
         found = self.cache.get(version, key)
         if found is None:
             made = make()

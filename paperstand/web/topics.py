@@ -108,6 +108,8 @@ def cluster_page(request: Request, site: SiteDep, cluster_id: ClusterId) -> Resp
             "title": cluster.label,
             "cluster": cluster,
             "papers": site.store.get_papers(recent),
+            # Every paper here is in this cluster: the cards' badges say so.
+            "topics": dict.fromkeys(recent, cluster),
         }
 
     return _page(request, site, ("cluster", cluster_id), "topic.html", context)

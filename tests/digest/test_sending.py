@@ -180,3 +180,26 @@ def test_the_schedule_ingests_then_sends_and_catches_up_missed_days(
     subjects = sorted(m["Subject"].split(":")[0] for m in inbox.to("ada@lab.example"))
     assert subjects == ["paperstand digest, Fri 28 Mar 2025", "paperstand digest, Thu 27 Mar 2025"]
     assert store.count_on_days(DAY, "2025-03-28") > 100  # the ingest step ran
+
+
+def test_a_mark_renews_the_senders_other_leases_only_when_asked(store: Store) -> None:
+    preferences = Preferences().to_dict()
+    subscribers = [
+        store.digests.save_subscriber(f"r{n}@lab.example", "confirmed", preferences)
+        for n in range(3)
+    ]
+    ids = {s.id: f"<{s.id}@lab.example>" for s in subscribers}
+    period = f"day:{DAY}"
+    assert len(store.digests.claim(period, ids, subscribers, "w1", lease=60)) == 3
+
+    def leases() -> dict[int, str]:
+        return {row["subscriber_id"]: row["lease_until"] for row in store.digests.ledger(period)}
+
+    claimed = leases()
+    first, second, third = (s.id for s in subscribers)
+    assert store.digests.mark_sent(first, period, "w1")
+    assert leases() == claimed  # a plain mark leaves the other rows' leases alone
+    assert store.digests.mark_sent(second, period, "w1", renew=3600)
+    assert leases()[third] > claimed[third]  # renewed with the mark
+    assert not store.digests.mark_sent(third, period, "w2")  # not that sender's row
+    assert [row["status"] for row in store.digests.ledger(period)] == ["sent", "sent", "sending"]

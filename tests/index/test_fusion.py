@@ -1,10 +1,10 @@
-"""Reciprocal rank fusion: the arithmetic, weights and ties."""
+"""Reciprocal rank fusion and score fusion: the arithmetic, weights and ties."""
 
 from __future__ import annotations
 
 import pytest
 
-from paperstand.index.fusion import reciprocal_rank_fusion
+from paperstand.index.fusion import reciprocal_rank_fusion, score_fusion
 
 
 def test_a_paper_found_by_both_lists_beats_one_found_by_one() -> None:
@@ -33,3 +33,30 @@ def test_duplicates_count_once_and_empty_lists_are_fine() -> None:
 def test_one_weight_per_list() -> None:
     with pytest.raises(ValueError):
         reciprocal_rank_fusion([["a"], ["b"]], weights=[1.0])
+
+
+def test_score_fusion_keeps_how_far_ahead_a_hit_is() -> None:
+    # BM25 has "a" far ahead; dense finds "b" and "a" almost alike. Ranks alone would tie
+    # them (each first once, second once); normalised scores put "a" first.
+    bm25 = [("a", 30.0), ("b", 10.0), ("c", 9.0)]
+    dense = [("b", 0.61), ("a", 0.60), ("d", 0.20)]
+    fused = score_fusion([bm25, dense])
+    assert [pid for pid, _ in fused] == ["a", "b", "c", "d"]  # c, d tie at 0: first met
+    scores = dict(fused)
+    assert scores["a"] == pytest.approx(1.0 + 0.40 / 0.41)
+    assert scores["c"] == pytest.approx(0.0)
+    assert scores["d"] == pytest.approx(0.0)
+    assert [pid for pid, _ in reciprocal_rank_fusion([["a", "b", "c"], ["b", "a", "d"]])][:2] == [
+        "a",
+        "b",
+    ]  # a tie, broken by the first list
+
+
+def test_score_fusion_weights_one_hit_lists_and_duplicates() -> None:
+    lists = [[("a", 2.0), ("b", 1.0)], [("b", 5.0), ("a", 1.0)]]
+    assert [pid for pid, _ in score_fusion(lists, weights=[1.0, 2.0])] == ["b", "a"]
+    assert score_fusion([[("x", 3.0)]]) == [("x", 1.0)]  # one hit: it is the best
+    assert dict(score_fusion([[("a", 2.0), ("a", 1.0), ("b", 1.0)]]))["a"] == pytest.approx(1.0)
+    assert score_fusion([[], []]) == []
+    with pytest.raises(ValueError):
+        score_fusion([[("a", 1.0)]], weights=[1.0, 1.0])

@@ -110,3 +110,29 @@ def test_tiny_maps_need_no_umap():
     assert coords.shape == (3, 2) and coords.min() >= 0 and coords.max() <= 1 + 1e-6
     assert compute.fit_projection(vectors[:0]).shape == (0, 2)
     assert compute.place(vectors, vectors[:0], np.zeros((0, 2))).tolist() == [[0.5, 0.5]] * 3
+
+
+def test_a_large_map_is_fitted_on_a_sample_and_the_rest_placed_among_it():
+    vectors, gnn = real.vectors(), real.is_gnn()
+    coords = compute.fit_projection(vectors, seed=3, sample=160)
+    assert coords.shape == (480, 2)
+    assert coords.min() >= 0 and coords.max() <= 1 + 1e-6
+    fitted = np.linspace(0, 480, 160, endpoint=False).astype(int)
+    placed = np.setdiff1d(np.arange(480), fitted)
+    # A placed paper is where its fitted neighbours are, so GNN papers, fitted or
+    # placed, still sit together (less tightly than in a map of 400 fitted papers: UMAP
+    # saw only 160 here), and placed GNN papers land near the fitted ones.
+    again = compute.place(vectors[placed], vectors[fitted], coords[fitted])
+    assert np.abs(again - coords[placed]).max() < 1e-5
+    g = coords[gnn]
+    rest = coords[~gnn]
+    inside = np.linalg.norm(g[:, None] - g[None], axis=2).mean()
+    across = np.linalg.norm(g[:, None] - rest[None], axis=2).mean()
+    assert inside < 0.8 * across
+    centre = coords[fitted][gnn[fitted]].mean(axis=0)
+    placed_gnn = coords[placed][gnn[placed]]
+    assert len(placed_gnn) > 20
+    assert (
+        np.linalg.norm(placed_gnn - centre, axis=1).mean()
+        < np.linalg.norm(rest - centre, axis=1).mean()
+    )

@@ -136,6 +136,16 @@ def test_csrf_is_required(site: Site) -> None:
         forged = browser.post("/logout", data={"csrftoken": "forged"})
         assert forged.status_code == 403
         assert browser.get("/api/me").status_code == 200
+        # The same forms as multipart/form-data (what a form with a file field sends): the
+        # token is found in the parts, and a forged one is refused, not a server error.
+        page = browser.get("/")
+        parts = {"csrftoken": (None, "forged")}
+        assert browser.post("/logout", files=parts).status_code == 403
+        parts = {"csrftoken": (None, csrf_of(page)), "note": ("note.txt", b"x", "text/plain")}
+        assert browser.post("/logout", files=parts).status_code == 303
+        assert browser.get("/api/me").status_code == 401
+        back = post_form(browser, "/login", "/login", email="ada@lab.example", password=PASSWORD)
+        assert back.status_code == 303
         # A script's JSON request: the header, copied from the cookie, passes.
         body = {"name": "from a script"}
         no_header = browser.post("/api/tokens", json=body, headers={"Accept": "*/*"})

@@ -1,0 +1,386 @@
+"""Reading lists and saved papers on the web: the pages and forms (``/lists``,
+``/lists/{id}``, the Save button of every card) and a list's feeds and exports
+(``/lists/{id}.xml``, ``.atom``, ``.bib``, ``.md``, ``.csv``, ``.json``).
+
+Every form carries its CSRF token and answers with a 303 back to where it came from, so
+the pages work without JavaScript; ``app.js`` only turns the Save button into an in-place
+toggle (it posts the same form and reads the JSON answer). Reordering is a pair of Move up
+/ Move down buttons per paper: plain form buttons, so keyboard and screen readers get them
+for free. Who may see a list is ``library.visible_list``'s decision: a private list is the
+same 404 as no list, for every route here. Handlers are ``def``: store calls block.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+import orjson
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from paperstand import library
+from paperstand.web import auth, bibtex, hf, syndication
+from paperstand.web.accounts import safe_next
+from paperstand.web.api import summary
+from paperstand.web.auth import CurrentUser, RequireUser, limit
+from paperstand.web.errors import documented
+from paperstand.web.params import PaperId
+from paperstand.web.render import paper_url
+from paperstand.web.site import Site, SiteDep
+
+router = APIRouter(include_in_schema=False)
+exports = APIRouter(tags=["lists"], default_response_class=Response)
+
+ListId = Annotated[int, Path(ge=1, le=2**62, description="The list's id.")]
+Name = Annotated[str, Form(max_length=library.MAX_NAME)]
+Description = Annotated[str, Form(max_length=library.MAX_DESCRIPTION)]
+Note = Annotated[str, Form(max_length=library.MAX_NOTE)]
+PaperField = Annotated[str, Form(min_length=1, max_length=300)]
+# A BibTeX file is a Zotero library at most, not a dump (characters).
+MAX_BIBTEX = 10_000_000
+HTML = "text/html; charset=utf-8"
+# Every write counts against the limit of votes: one click's worth each.
+_LIMITED = [limit("vote")]
+
+
+def _back(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def _came_from(request: Request, fallback: str) -> str:
+    """The page a form was sent from (its ``Referer``, when on this site), else
+    ``fallback``: a Save button returns to the list it was clicked on."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc and referer.netloc != request.url.netloc:
+        return fallback
+    path = referer.path + (f"?{referer.query}" if referer.query else "")
+    return safe_next(path) if referer.path else fallback
+
+
+def _page(site: Site, request: Request, template: str, status: int = 200, **context: Any):
+    header, _ = auth.page_header(request)
+    html = site.page(template, **context, **header)
+    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+# --- Save -----------------------------------------------------------------------------------
+
+
+@router.post("/papers/{paper_id:paper_id}/save", dependencies=_LIMITED)
+def save_paper(
+    request: Request,
+    site: SiteDep,
+    user: RequireUser,
+    paper_id: PaperId,
+    saved: Annotated[int, Form(ge=0, le=1)] = 1,
+) -> Response:
+    """Save or unsave; a script asking for JSON gets the new state instead of a redirect."""
+    pid, now_saved = library.save(site.store, user.id, paper_id, saved=bool(saved))
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"id": pid, "saved": now_saved})
+    return _back(_came_from(request, paper_url(pid)))
+
+
+@router.post("/papers/{paper_id:paper_id}/lists", dependencies=_LIMITED)
+def add_to_list(
+    site: SiteDep,
+    user: RequireUser,
+    paper_id: PaperId,
+    list_id: Annotated[int, Form(ge=1, le=2**62)],
+    note: Note = "",
+) -> Response:
+    """The paper page's "Add to list" form."""
+    library.add_paper(site.store, user.id, list_id, paper_id, note)
+    return _back(f"/lists/{list_id}")
+
+
+# --- my lists -------------------------------------------------------------------------------
+
+
+@router.get("/lists", response_class=HTMLResponse)
+def my_lists_page(request: Request, site: SiteDep, user: CurrentUser) -> Response:
+    if user is None:
+        return _back("/login?next=/lists")
+    return _page(
+        site,
+        request,
+        "lists.html",
+        title="Your lists",
+        lists=site.store.library.lists_of(user.id),
+        saved=library.saved_papers(site.store, user.id),
+    )
+
+
+@router.post("/lists", dependencies=_LIMITED)
+def create_list_form(
+    site: SiteDep,
+    user: RequireUser,
+    name: Name,
+    description: Description = "",
+    public: Annotated[int, Form(ge=0, le=1)] = 0,
+) -> Response:
+    made = library.create_list(site.store, user.id, name, description, bool(public))
+    return _back(f"/lists/{made.id}")
+
+
+# --- one list -------------------------------------------------------------------------------
+
+
+@router.get("/lists/{list_id:int}", response_class=HTMLResponse)
+def list_page(request: Request, site: SiteDep, list_id: ListId) -> Response:
+    """The list: its papers in order, with the owner's controls when the owner asks.
+    Cached per viewer under the store's versions, as every page is."""
+    header, viewer_key = auth.page_header(request)
+    viewer = header["viewer"]
+    viewer_id = viewer.id if viewer else None
+    # Who may see the list is checked on every request (a private list is a 404 even when
+    # a page of it is cached); its papers are read only when the page is not in the cache.
+    library.visible_list(site.store, list_id, viewer_id)
+
+    def make() -> str:
+        view = library.list_view(site.store, list_id, viewer_id)
+        mine = viewer is not None and viewer.id == view.list.user_id
+        return site.page(
+            "reading_list.html",
+            title=view.list.name,
+            view=view,
+            mine=mine,
+            feeds=[{"title": view.list.name, "path": f"/lists/{list_id}"}]
+            if view.list.public
+            else [],
+            **header,
+        )
+
+    return site.respond(request, ("list", list_id, viewer_key), make, HTML)
+
+
+@router.post("/lists/{list_id:int}/edit", dependencies=_LIMITED)
+def edit_list_form(
+    site: SiteDep,
+    user: RequireUser,
+    list_id: ListId,
+    name: Name,
+    description: Description = "",
+    public: Annotated[int, Form(ge=0, le=1)] = 0,
+) -> Response:
+    library.update_list(
+        site.store, user.id, list_id, name=name, description=description, public=bool(public)
+    )
+    return _back(f"/lists/{list_id}")
+
+
+@router.post("/lists/{list_id:int}/delete", dependencies=_LIMITED)
+def delete_list_form(site: SiteDep, user: RequireUser, list_id: ListId) -> Response:
+    site.store.library.delete_list(list_id, user.id)
+    return _back("/lists")
+
+
+@router.post("/lists/{list_id:int}/add", dependencies=_LIMITED)
+def add_paper_form(
+    site: SiteDep, user: RequireUser, list_id: ListId, paper: PaperField, note: Note = ""
+) -> Response:
+    library.add_paper(site.store, user.id, list_id, paper, note)
+    return _back(f"/lists/{list_id}")
+
+
+@router.post("/lists/{list_id:int}/move", dependencies=_LIMITED)
+def move_paper_form(
+    site: SiteDep,
+    user: RequireUser,
+    list_id: ListId,
+    paper: PaperField,
+    to: Annotated[int, Form(ge=0, le=1_000_000)],
+) -> Response:
+    library.move_paper(site.store, user.id, list_id, paper, to)
+    return _back(f"/lists/{list_id}#item-{min(to, 1_000_000)}")
+
+
+@router.post("/lists/{list_id:int}/note", dependencies=_LIMITED)
+def note_form(
+    site: SiteDep, user: RequireUser, list_id: ListId, paper: PaperField, note: Note = ""
+) -> Response:
+    library.set_note(site.store, user.id, list_id, paper, note)
+    return _back(f"/lists/{list_id}")
+
+
+@router.post("/lists/{list_id:int}/remove", dependencies=_LIMITED)
+def remove_paper_form(
+    site: SiteDep, user: RequireUser, list_id: ListId, paper: PaperField
+) -> Response:
+    library.remove_paper(site.store, user.id, list_id, paper)
+    return _back(f"/lists/{list_id}")
+
+
+@router.post("/lists/{list_id:int}/import", response_class=HTMLResponse, dependencies=_LIMITED)
+def import_form(
+    request: Request,
+    site: SiteDep,
+    user: RequireUser,
+    list_id: ListId,
+    text: Annotated[str, Form(max_length=500_000)] = "",
+    bibtex: Annotated[str, Form(max_length=MAX_BIBTEX)] = "",
+) -> Response:
+    """Import pasted references and/or a BibTeX file's text; the page says what was added
+    and why each reference left out was. The file travels as a form field (``app.js``
+    reads the chosen file into it; without JavaScript it is pasted), not as a multipart
+    upload: the CSRF middleware (asgi-csrf 0.11) cannot read multipart bodies with the
+    pinned python-multipart."""
+    report = library.import_references(site.store, user.id, list_id, text=text, bibtex=bibtex)
+    return _page(
+        site,
+        request,
+        "import_report.html",
+        title="Import",
+        report=report,
+        reading_list=library.own_list(site.store, list_id, user.id),
+    )
+
+
+# --- feeds and exports ----------------------------------------------------------------------
+
+_ANSWERS = documented(401, 404, 422)
+
+
+def _view(site: Site, list_id: int, viewer: Any) -> library.ListView:
+    return library.list_view(site.store, list_id, viewer.id if viewer else None)
+
+
+@exports.get(
+    "/lists/{list_id:int}.{fmt:feed_format}",
+    responses={**syndication.router.responses, **_ANSWERS},
+)
+def list_feed(
+    request: Request, site: SiteDep, viewer: CurrentUser, list_id: ListId, fmt: syndication.Format
+) -> Response:
+    """The list as an RSS 2.0 or Atom feed, in the list's order (private: the owner only)."""
+    view = _view(site, list_id, viewer)
+    base = str(request.base_url).rstrip("/")
+    body = syndication.build_feed(
+        base,
+        request.url.path,
+        f"paperstand list: {view.list.name}",
+        view.list.description or f"A reading list by {view.list.owner}.",
+        view.papers,
+        fmt,
+    )
+    return Response(body, media_type=syndication.MEDIA[fmt])
+
+
+def _content(media: str) -> dict[int | str, dict[str, Any]]:
+    return {200: {"content": {media: {"schema": {"type": "string"}}}}, **_ANSWERS}
+
+
+@exports.get("/lists/{list_id:int}.bib", responses=_content("application/x-bibtex"))
+def list_bibtex(site: SiteDep, viewer: CurrentUser, list_id: ListId) -> Response:
+    """The list's papers as one BibTeX file."""
+    view = _view(site, list_id, viewer)
+    return Response(
+        bibtex.entries(view.papers),
+        media_type="application/x-bibtex; charset=utf-8",
+        headers=_attachment(view, "bib"),
+    )
+
+
+@exports.get("/lists/{list_id:int}.md", responses=_content("text/markdown"))
+def list_markdown(
+    request: Request, site: SiteDep, viewer: CurrentUser, list_id: ListId
+) -> Response:
+    """The list as Markdown: its name and description, then each paper (as
+    ``/papers/{id}.md`` has it, one heading level down) with its note."""
+    view = _view(site, list_id, viewer)
+    base = str(request.base_url).rstrip("/")
+    parts = [f"# {view.list.name}", ""]
+    if view.list.description:
+        parts += [view.list.description, ""]
+    for paper, item in view.entries:
+        text = hf.markdown(paper, base)
+        parts.append(
+            "\n".join("#" + line if line.startswith("#") else line for line in text.split("\n"))
+        )
+        if item.note:
+            parts += ["> " + line for line in item.note.splitlines()] + [""]
+    return Response("\n".join(parts), media_type="text/markdown; charset=utf-8")
+
+
+CSV_COLUMNS = ("position", "id", "title", "authors", "year", "doi", "url", "note")
+
+
+@exports.get("/lists/{list_id:int}.csv", responses=_content("text/csv"))
+def list_csv(site: SiteDep, viewer: CurrentUser, list_id: ListId) -> Response:
+    """The list as CSV, one paper a row: position, id, title, authors (``; ``), year,
+    DOI, URL, note."""
+    view = _view(site, list_id, viewer)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for number, (paper, item) in enumerate(view.entries, start=1):
+        writer.writerow(
+            [
+                number,
+                paper.id,
+                paper.title,
+                "; ".join(paper.authors),
+                bibtex.year_of(paper) or "",
+                paper.doi or "",
+                paper.abs_url or "",
+                item.note,
+            ]
+        )
+    return Response(
+        out.getvalue(), media_type="text/csv; charset=utf-8", headers=_attachment(view, "csv")
+    )
+
+
+class ListPaper(BaseModel):
+    id: str
+    title: str
+    authors: list[str]
+    note: str = Field(description="The owner's note on this paper in this list.")
+
+    model_config = {"extra": "allow"}
+
+
+class ListAnswer(BaseModel):
+    id: int
+    name: str
+    description: str
+    public: bool
+    owner: str = Field(description="The owner's public name.")
+    created: str = Field(description="ISO 8601 UTC.")
+    updated: str = Field(description="ISO 8601 UTC.")
+    papers: list[ListPaper] = Field(description="In the list's order.")
+    pending: list[str] = Field(description="Imported arXiv ids still being fetched.")
+
+
+def list_object(view: library.ListView) -> dict[str, Any]:
+    """A list as the JSON export and the API give it."""
+    found = view.list
+    return {
+        "id": found.id,
+        "name": found.name,
+        "description": found.description,
+        "public": found.public,
+        "owner": found.owner,
+        "created": found.created,
+        "updated": found.updated,
+        "papers": [{**summary(paper), "note": item.note} for paper, item in view.entries],
+        "pending": view.pending,
+    }
+
+
+@exports.get(
+    "/lists/{list_id:int}.json",
+    responses={200: {"model": ListAnswer, "description": "The list."}, **_ANSWERS},
+)
+def list_json(site: SiteDep, viewer: CurrentUser, list_id: ListId) -> Response:
+    """The list as JSON, as ``GET /api/lists/{id}`` gives it."""
+    view = _view(site, list_id, viewer)
+    return Response(orjson.dumps(list_object(view)), media_type="application/json")
+
+
+def _attachment(view: library.ListView, extension: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="list-{view.list.id}.{extension}"'}

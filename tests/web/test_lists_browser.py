@@ -1,0 +1,100 @@
+"""Saved papers and reading lists in a real browser (Debian's Chromium through Playwright),
+on both backends: save from a list page in place (JavaScript), make a list, reorder it with
+the keyboard, make it public, read its feed and its BibTeX as a visitor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import bibtexparser
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from paperstand.models import Paper
+from paperstand.settings import Settings
+from paperstand.store import Store
+from paperstand.web.app import create_app
+from tests.web.conftest import serving
+from tests.web.test_browser import browser  # noqa: F401 - the browser fixture
+
+pytestmark = pytest.mark.usefixtures("fast_passwords")
+
+DAY = "2026-04-29"
+
+
+@pytest.fixture
+def site(browser: Browser, store: Store, tmp_path: Path) -> Iterator[tuple[Page, str, list[str]]]:  # noqa: F811
+    store.upsert_papers(
+        [
+            Paper(id=f"2604.0000{n}", title=f"Paper {n}", authors=["Ada"], submitted_on=DAY)
+            for n in (1, 2, 3)
+        ]
+    )
+    settings = Settings(home=tmp_path, search_fetch_missing=False)
+    with serving(create_app(settings, store)) as url:
+        context = browser.new_context(base_url=url)
+        opened = context.new_page()
+        problems: list[str] = []
+        opened.on("console", lambda m: m.type == "error" and problems.append(m.text))
+        opened.on("pageerror", lambda exc: problems.append(str(exc)))
+        try:
+            yield opened, url, problems
+        finally:
+            context.close()
+
+
+def test_save_make_reorder_publish_and_read_a_list(
+    site: tuple[Page, str, list[str]],
+    store: Store,
+    browser: Browser,  # noqa: F811
+) -> None:
+    tab, url, problems = site
+    tab.goto("/signup")
+    tab.get_by_label("Email").fill("ada@lab.example")
+    tab.get_by_label("User name").fill("ada")
+    tab.get_by_label("Password").fill("correct horse battery")
+    tab.get_by_role("button", name="Sign up").click()
+
+    tab.goto(f"/papers/date/{DAY}")
+    save = tab.get_by_role("button", name="Save: Paper 2")
+    save.click()  # in place: the page stays, the button says so
+    expect(tab.get_by_role("button", name="Saved: Paper 2")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(tab).to_have_url(f"/papers/date/{DAY}")
+    assert [p for p in store.library.saved(1)] == ["2604.00002"]
+
+    tab.goto("/lists")
+    tab.get_by_label("Name").fill("Reading group")
+    tab.get_by_role("button", name="Make the list").click()
+    list_path = tab.url.removeprefix(url)
+    for n in (1, 2, 3):
+        tab.get_by_label("arXiv id, link or DOI").fill(f"2604.0000{n}")
+        tab.get_by_role("button", name="Add", exact=True).click()
+
+    # Reorder with the keyboard: focus "Move down" of the first paper, press Enter.
+    tab.get_by_role("button", name="Move down: Paper 1").focus()
+    tab.keyboard.press("Enter")
+    expect(tab.locator(".pid")).to_have_text(["2604.00002", "2604.00001", "2604.00003"])
+
+    tab.get_by_label("Public").check()
+    tab.get_by_role("button", name="Save changes").click()
+    expect(tab.locator(".list-head .sub")).to_contain_text("public list by ada")
+    assert problems == []
+
+    visitor = browser.new_context(base_url=url)
+    try:
+        other = visitor.new_page()
+        other.goto(list_path)
+        expect(other.locator(".pid")).to_have_text(["2604.00002", "2604.00001", "2604.00003"])
+        feed = other.request.get(f"{list_path}.xml")
+        assert feed.ok and feed.text().count("<item>") == 3
+        parsed = bibtexparser.parse_string(other.request.get(f"{list_path}.bib").text())
+        assert [e.fields_dict["eprint"].value for e in parsed.entries] == [
+            "2604.00002",
+            "2604.00001",
+            "2604.00003",
+        ]
+    finally:
+        visitor.close()
