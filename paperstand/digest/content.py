@@ -16,6 +16,7 @@ from datetime import date
 from paperstand import feeds
 from paperstand.dates import parse_week, week_label
 from paperstand.models import Paper
+from paperstand.recommend import service as recommend
 from paperstand.settings import Settings
 from paperstand.store import Store
 from paperstand.store.digests import Subscriber
@@ -23,6 +24,7 @@ from paperstand.store.digests import Subscriber
 DAILY_LIMIT = 15
 TRENDING_LIMIT = 10
 FOLLOWS_LIMIT = 25
+FOR_YOU_LIMIT = 10
 # The period's papers considered for follows (a day of arXiv cs is about a thousand).
 FOLLOW_CANDIDATES = 20000
 
@@ -105,6 +107,7 @@ class Contents:
     ) -> None:
         self.store = store
         self.period = period
+        self.model = settings.embedding_model
         self._search = search
         self._searched: dict[str, list[Paper]] = {}
         if period.kind == "day":
@@ -146,6 +149,21 @@ class Contents:
             found.update((p.id, p) for p in self.searched(query))
         return ranked[:FOLLOWS_LIMIT]
 
+    def for_you(self, subscriber: Subscriber) -> list[Paper]:
+        """The period's papers the personal model picks for the subscriber's account (none
+        without an account or any signal); the candidates are read once per period."""
+        if subscriber.user_id is None:
+            return []
+        found = recommend.between(
+            self.store,
+            self.model,
+            subscriber.user_id,
+            self.period.first,
+            self.period.last,
+            limit=FOR_YOU_LIMIT,
+        )
+        return [pick.paper for pick in found.picks]
+
     def digest_for(self, subscriber: Subscriber) -> Digest:
         """The subscriber's digest; a paper shows once, in the first section holding it."""
         seen: set[str] = set()
@@ -161,8 +179,9 @@ class Contents:
         return Digest(self.period, sections)
 
 
-# Each section: its heading and how it is drawn. Recommendations ("for you") add an entry.
+# Each section: its heading and how it is drawn.
 SECTIONS: dict[str, tuple[str, Callable[[Contents, Subscriber], list[Paper]]]] = {
+    "for_you": ("For you", Contents.for_you),
     "daily": ("The daily list", lambda contents, _: contents.daily),
     "trending": ("Trending", lambda contents, _: contents.trending),
     "follows": ("From what you follow", Contents.follows),

@@ -24,9 +24,9 @@ from paperstand.settings import Settings
 from paperstand.store import Store
 from paperstand.store.digests import Subscriber
 
-# What a digest can hold, in the order it shows them. "for you" (recommendations) joins
-# here, and as a builder in content.SECTIONS, when recommendations exist.
-SECTIONS = ("daily", "trending", "follows")
+# What a digest can hold, in the order it shows them (each has a builder in
+# content.SECTIONS). "for_you" needs an account: the personal model's picks for it.
+SECTIONS = ("for_you", "daily", "trending", "follows")
 DEFAULT_SECTIONS = ("daily", "trending")
 MAX_FOLLOWS = 50
 MAX_SEARCHES = 20

@@ -34,6 +34,7 @@ from paperstand.store.jobs import JobStore
 from paperstand.store.library import LibraryStore, library_version
 from paperstand.store.papers import PaperStore, data_version
 from paperstand.store.records import EmbeddingSource, Job, Schedule, UpsertResult
+from paperstand.store.recs import RecsStore
 from paperstand.store.topics import TopicsStore
 
 __all__ = ["EmbeddingSource", "Job", "Schedule", "Store", "UpsertResult"]
@@ -65,6 +66,7 @@ class Store(PaperStore, EmbeddingStore, JobStore, CheckpointStore):
         self.community = CommunityStore(engine, where)
         self.follows = FollowsStore(engine, where)
         self.library = LibraryStore(engine, where)
+        self.recs = RecsStore(engine, where)
 
     def cache_version(self) -> int:
         """A number that grows with every write to papers, the community or the library, by

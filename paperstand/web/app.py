@@ -36,6 +36,7 @@ from paperstand.web import (
     lists_api,
     openapi,
     pages,
+    recs,
     syndication,
     topics,
 )
@@ -52,6 +53,8 @@ ROUTERS = (
     digest.router,
     topics.router,
     community_pages.router,
+    recs.router,
+    recs.pages,
     lists.router,
     lists.exports,
     lists_api.router,

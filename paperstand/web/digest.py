@@ -36,6 +36,7 @@ from paperstand.web.site import SiteDep
 router = APIRouter()
 
 SECTION_NAMES = {
+    "for_you": "For you: new papers picked for you (subscribe while logged in)",
     "daily": "The curated daily list",
     "trending": "Trending papers",
     "follows": "Papers in the categories, by the authors and found by the searches below",
