@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import TIMESTAMP
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 
 Key = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 Stamp = sa.Text().with_variant(TIMESTAMP(timezone=True), "postgresql")
