@@ -105,13 +105,15 @@ def add_to_list(
 def my_lists_page(request: Request, site: SiteDep, user: CurrentUser) -> Response:
     if user is None:
         return _back("/login?next=/lists")
+    saved = library.saved_papers(site.store, user.id)
     return _page(
         site,
         request,
         "lists.html",
         title="Your lists",
         lists=site.store.library.lists_of(user.id),
-        saved=library.saved_papers(site.store, user.id),
+        saved=saved,
+        topics=site.store.topics.of_papers([p.id for p in saved]),
     )
 
 

@@ -19,6 +19,7 @@ from paperstand.topics.service import build_topics
 from paperstand.web.app import create_app
 from tests.topics import slice as real
 from tests.web.conftest import serving
+from tests.web.test_accounts import csrf_of, sign_up
 
 CURATED_DAY = "2026-04-01"
 LISTED_DAY = "2026-03-03"  # 11 of the slice's first 200 papers were listed that day
@@ -84,6 +85,14 @@ def test_every_card_of_every_list_has_its_cluster_badge(site):
             assert clusters[paper_id].label.split(",")[0] in card.replace("&#39;", "'")
     similar = http.get(f"/papers/{first.id}").text.split('id="h-similar"')[-1]
     assert len(BADGE.findall(similar)) == len(cards(similar)) > 0
+
+    # A reader's own pages: saved papers on /lists carry their badges too.
+    assert sign_up(http, "ada@lab.example", "ada").status_code == 303
+    token = csrf_of(http.get(f"/papers/{first.id}"))
+    saved = http.post(f"/papers/{first.id}/save", data={"csrftoken": token, "saved": "1"})
+    assert saved.status_code == 303
+    [card] = cards(http.get("/lists").text)
+    assert int(BADGE.search(card).group(1)) == clusters[first.id].id
 
     # A paper not on the map (embedded after the fit) has no badge, and the page works.
     store.upsert_papers([replace(real.papers()[300], listed=LISTED_DAY)])
