@@ -59,6 +59,16 @@ def _answer(site: Any, list_id: int, viewer_id: int | None) -> dict[str, Any]:
     return list_object(library.list_view(site.store, list_id, viewer_id))
 
 
+class SavedPapers(BaseModel):
+    ids: list[str] = Field(description="The ids of your saved papers, the latest saved first.")
+
+
+@router.get("/api/saved", responses=documented(401, 403), response_model=SavedPapers)
+def api_saved(site: SiteDep, user: RequireUser) -> dict[str, Any]:
+    """Your saved papers' ids (the topic map rings them)."""
+    return {"ids": [paper.id for paper in library.saved_papers(site.store, user.id)]}
+
+
 @router.get("/api/lists", responses=documented(401, 403), response_model=list[ListSummary])
 def api_lists(site: SiteDep, user: RequireUser) -> list[dict[str, Any]]:
     """Your lists, the latest changed first."""

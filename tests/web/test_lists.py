@@ -16,6 +16,7 @@ import httpx
 import pytest
 from lxml import etree
 
+from paperstand import library
 from paperstand.accounts.service import Accounts
 from paperstand.models import Paper
 from paperstand.settings import Settings
@@ -164,6 +165,19 @@ def test_a_private_list_is_404_to_everyone_else_everywhere(site: Site) -> None:
     # Unknown lists answer the same.
     with site.api(other) as api:
         assert api.get("/api/lists/999999").json() == {"error": "no list 999999"}
+
+
+def test_saved_papers_over_the_api(site: Site) -> None:
+    with site.api() as anonymous:
+        answer = anonymous.get("/api/saved")
+        assert answer.status_code == 401 and "error" in answer.json()
+    user = site.accounts.create("ada@lab.example", name="ada")
+    token = site.accounts.new_api_token(user, "tests")[1]
+    with site.api(token) as api:
+        assert api.get("/api/saved").json() == {"ids": []}
+        for paper_id in ("2604.00002", "2604.00004"):
+            library.save(site.store, user.id, paper_id)
+        assert sorted(api.get("/api/saved").json()["ids"]) == ["2604.00002", "2604.00004"]
 
 
 def test_the_lists_api(site: Site) -> None:

@@ -126,6 +126,7 @@ ROUTES = {
     "/lists/7.csv": "list_csv",
     "/lists/7.json": "list_json",
     "/api/lists": "api_lists",
+    "/api/saved": "api_saved",
     "/api/lists/7": "api_list",
     "/following": "following_page",
     "/settings/follows": "follows_settings",

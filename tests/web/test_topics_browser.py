@@ -108,6 +108,26 @@ def test_the_latest_day_layer_rings_that_days_papers(page: Page):
     expect(page.locator("#map-status")).to_have_text(f"{expected} papers of the latest day ringed.")
 
 
+def test_the_saved_layer_rings_a_readers_saved_papers(page: Page):
+    page.goto("/signup")
+    page.get_by_label("Email").fill("ada@lab.example")
+    page.get_by_label("User name").fill("ada")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign up").click()
+    expect(page).to_have_url(re.compile(r"/$"))
+    saved = [r["id"] for r in real.rows()][:2]
+    for paper_id in saved:
+        page.goto(f"/papers/{paper_id}")
+        page.locator(f"form[action='/papers/{paper_id}/save'] button").first.click()
+        expect(
+            page.locator(f"form[action='/papers/{paper_id}/save'] button").first
+        ).to_have_attribute("aria-pressed", "true")
+    page.goto("/map")
+    expect(page.locator("#topic-map")).to_have_attribute("data-ready", "true", timeout=30_000)
+    page.get_by_label("Highlight").select_option("saved")
+    expect(page.locator("#map-status")).to_have_text("2 of your saved papers ringed.")
+
+
 def test_trends_page_draws_its_charts(page: Page, shot: Shot):  # noqa: F811
     page.goto("/trends")
     for chart in ("#chart-clusters", "#chart-categories"):

@@ -128,6 +128,15 @@ async function drawMap(box) {
       const hits = r.ok ? await r.json() : [];
       highlight.ids = new Set(hits.map((h) => (h.paper ? h.paper.id : h.id)));
       status.textContent = `${highlight.ids.size} search results ringed.`;
+    } else if (layer.value === "saved") {
+      const r = await fetch("/api/saved", { headers: { Accept: "application/json" } });
+      if (r.ok) {
+        highlight.ids = new Set((await r.json()).ids.filter((id) => map.ids.includes(id)));
+        status.textContent = `${highlight.ids.size} of your saved papers ringed.`;
+      } else {
+        highlight.ids = new Set();
+        status.textContent = "Log in to see your saved papers on the map.";
+      }
     } else {
       highlight.ids = new Set();
       status.textContent = `${count} papers.`;
