@@ -51,7 +51,7 @@ class Inbox:
                     self.busy[address] -= 1
                     return "451 4.3.0 try again later"
             self.envelopes.append(envelope)
-            self.messages.append(email.message_from_bytes(envelope.content))
+            self.messages.append(email.message_from_bytes(envelope.original_content))
         return "250 OK"
 
     def to(self, address: str) -> list[Message]:

@@ -14,9 +14,11 @@ Python at another one).
 
 from __future__ import annotations
 
+import email
 import smtplib
 import ssl
 from collections.abc import Callable
+from email import policy
 from email.message import EmailMessage, Message
 from email.utils import make_msgid
 
@@ -63,6 +65,13 @@ def plain_message(settings: Settings, to: str, subject: str, text: str) -> Email
     message["Message-ID"] = message_id(settings)
     message.set_content(text)
     return message
+
+
+def seven_bit(data: bytes) -> bytes:
+    """A message with 8-bit parts rewritten in 7-bit transfer encodings, for a server that
+    does not take 8BITMIME."""
+    message = email.message_from_bytes(data, policy=policy.SMTP)
+    return message.as_bytes(policy=policy.SMTP.clone(cte_type="7bit"))
 
 
 class Mailer:
@@ -113,8 +122,19 @@ class Mailer:
         self._transmit(lambda client: client.send_message(message))
 
     def send_bytes(self, to: str, data: bytes) -> None:
-        """Hand a message already written out (CRLF lines, ASCII) to the server for ``to``."""
-        self._transmit(lambda client: client.sendmail(self.settings.mail_from, [to], data))
+        """Hand a message already written out (CRLF lines, UTF-8 parts marked 8-bit) to the
+        server for ``to``: as it is where the server takes 8BITMIME, which nearly all do,
+        and re-encoded to 7-bit (base64 parts) where it does not."""
+
+        def hand_over(client: smtplib.SMTP) -> None:
+            client.ehlo_or_helo_if_needed()
+            if client.has_extn("8bitmime"):
+                options = ["BODY=8BITMIME"]
+                client.sendmail(self.settings.mail_from, [to], data, mail_options=options)
+            else:
+                client.sendmail(self.settings.mail_from, [to], seven_bit(data))
+
+        self._transmit(hand_over)
 
     def _transmit(self, hand_over: Callable[[smtplib.SMTP], object]) -> None:
         try:

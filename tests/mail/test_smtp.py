@@ -3,6 +3,8 @@ implicit TLS, with and without a login; failures are one-line :class:`MailError`
 
 from __future__ import annotations
 
+import email
+import email.policy
 import ssl
 import subprocess
 from pathlib import Path
@@ -13,6 +15,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from paperstand import mail
 from paperstand.errors import InvalidInput
+from paperstand.mail.digest import text_part
 from paperstand.settings import Settings
 from tests.smtpserver import Inbox, free_port, smtp_server
 
@@ -129,3 +132,32 @@ def test_header_injection_is_refused() -> None:
         mail.send(
             settings_for(free_port(), "none"), "x@lab.example\r\nBcc: all@x.example", "s", "t"
         )
+
+
+def test_long_utf8_lines_go_8bit_or_are_reencoded_for_a_7bit_server(inbox: Inbox) -> None:
+    """Digest parts are 8-bit with lines up to 998 octets; a server that does not offer
+    8BITMIME (aiosmtpd decoding data as text offers none) gets the same message in 7-bit."""
+    text = "Überblick " + " ".join(["wörd"] * 400)  # one line of about 2,800 octets
+    part = text_part("plain", text)
+    data = (
+        "From: paperstand@lab.example\r\nTo: ada@lab.example\r\nSubject: x\r\n"
+        'MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="b"\r\n'
+        f"\r\n--b\r\n{part}\r\n--b--\r\n"
+    ).encode()
+    assert "Content-Transfer-Encoding: 8bit" in part
+    assert max(len(line.encode()) for line in part.split("\r\n")) <= 998
+    for options, eight_bit in (({}, True), ({"decode_data": True}, False)):
+        received = Inbox()
+        controller, port = smtp_server(received, **options)
+        try:
+            with mail.Mailer(settings_for(port, "none")) as mailer:
+                mailer.send_bytes("ada@lab.example", data)
+        finally:
+            controller.stop()
+        [envelope] = received.envelopes
+        assert ("BODY=8BITMIME" in envelope.mail_options) == eight_bit
+        raw = envelope.original_content
+        assert eight_bit or all(byte < 128 for byte in raw)
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        [plain] = [p for p in message.walk() if p.get_content_type() == "text/plain"]
+        assert " ".join(plain.get_content().split()) == text
