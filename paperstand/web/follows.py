@@ -96,7 +96,7 @@ def following_page(request: Request, site: SiteDep, viewer: CurrentUser) -> Resp
     if viewer is None:
         return _login_first(request)
     news = follows.following(site.store, viewer.id, site.saved_searches())
-    topics = site.store.topics.of_papers([p.id for item in news for p in item.papers])
+    topics = site.topics_of(p for item in news for p in item.papers)
     return _own_page(site, request, "following.html", title="Following", news=news, topics=topics)
 
 

@@ -113,7 +113,7 @@ def my_lists_page(request: Request, site: SiteDep, user: CurrentUser) -> Respons
         title="Your lists",
         lists=site.store.library.lists_of(user.id),
         saved=saved,
-        topics=site.store.topics.of_papers([p.id for p in saved]),
+        topics=site.topics_of(saved),
     )
 
 

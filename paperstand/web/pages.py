@@ -8,7 +8,7 @@ where store calls may block.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -70,11 +70,6 @@ GroupParam = Annotated[
 ]
 
 
-def _topics(site: Site, papers: Iterable[Paper]) -> dict[str, TopicCluster]:
-    """Each paper's topic cluster, for the cards' badges: one query for the whole page."""
-    return site.store.topics.of_papers([p.id for p in papers])
-
-
 def _groups(
     entries: Sequence[Any], topics: dict[str, TopicCluster], offset: int
 ) -> list[tuple[TopicCluster | None, list[tuple[int, Any]]]]:
@@ -93,7 +88,7 @@ def _groups(
 def _list_page(
     site: Site, listing: feeds.PaperList, page: int, title: str, group: str | None = None
 ) -> dict[str, Any]:
-    topics = _topics(site, (e.paper for e in listing.entries))
+    topics = site.topics_of(e.paper for e in listing.entries)
     offset = (page - 1) * PAGE_SIZE
     return {
         "title": title,
@@ -210,7 +205,7 @@ def new_on_arxiv_page(
         found = community.new_on_arxiv(
             site.store, day, category=category, limit=PAGE_SIZE, offset=offset
         )
-        topics = _topics(site, (e.paper for e in found.entries))
+        topics = site.topics_of(e.paper for e in found.entries)
         query = {"category": found.category, "group": group}
         return {
             "title": f"New on arXiv, {day}",
@@ -266,8 +261,8 @@ def _browse(
         return {
             "title": title,
             "papers": [paper for paper in found[:PAGE_SIZE] if paper.id not in skip],
-            "topics": _topics(
-                site, [*found[:PAGE_SIZE], *(e.paper for e in added.get("claimed", []))]
+            "topics": site.topics_of(
+                [*found[:PAGE_SIZE], *(e.paper for e in added.get("claimed", []))]
             ),
             "page": page,
             "offset": (page - 1) * PAGE_SIZE,
@@ -358,7 +353,7 @@ def search_page(
             **base,
             "result": result,
             "hits": hits,
-            "topics": _topics(site, shown),
+            "topics": site.topics_of(shown),
             "has_more": len(result.hits) > SEARCH_PAGE_SIZE,
             "offset": (page - 1) * SEARCH_PAGE_SIZE,
             "feeds": _feeds((f"Search: {q}", "/feeds/search")),
@@ -394,7 +389,7 @@ def paper_page(request: Request, site: SiteDep, paper_id: PaperId) -> Response:
             similar = site.searcher().similar(paper.id, limit=SIMILAR)
         except PaperstandError:
             similar = []
-        topics = _topics(site, [paper, *(hit.paper for hit in similar)])
+        topics = site.topics_of([paper, *(hit.paper for hit in similar)])
         return {
             "title": paper.title or paper.id,
             "paper": paper,

@@ -176,7 +176,7 @@ def _for_you_page(
         paper_url=paper_url,
         feed_url=feed_url,
         has_feed=site.store.recs.has_feed_token(viewer.id),
-        topics=site.store.topics.of_papers([pick.paper.id for pick in found.picks]),
+        topics=site.topics_of(pick.paper for pick in found.picks),
     )
 
 

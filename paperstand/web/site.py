@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 import zlib
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -28,6 +28,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from paperstand import follows
 from paperstand.errors import PaperstandError, Unavailable
+from paperstand.models import Paper, TopicCluster
 from paperstand.settings import Settings
 from paperstand.store import Store
 from paperstand.web import render
@@ -123,6 +124,10 @@ class Site:
         ttl = SEARCH_TTL if any(kind == "search" for _, _, kind in marks) else None
         self.cache.put(version, key, str(count).encode(), "", ttl)
         return count
+
+    def topics_of(self, papers: Iterable[Paper]) -> dict[str, TopicCluster]:
+        """Each paper's topic cluster, for the cards' badges: one query for the whole page."""
+        return self.store.topics.of_papers([p.id for p in papers])
 
     def saved_searches(self) -> follows.Search:
         """Saved searches (of follows) through the site's search, each answer kept for a
