@@ -108,14 +108,11 @@ class SQLiteVecIndex(VectorIndex):
         if version == self._version:
             return
         with self._lock:
-            codes_of = self.vectors.embedding_codes
-            keys, ids, blob, floats = codes_of(self.model)
-            width = len(blob) // len(keys) if keys else 1
             # Sign bits of a small model say too little (recall@10 0.31 with 64-d vectors);
             # its float vectors are small enough to hold and scan exactly.
-            small = width * 8 <= EXACT_MAX_DIM
-            if small:  # read again, vectors included (one consistent snapshot)
-                keys, ids, blob, floats = codes_of(self.model, with_vectors=True)
+            small = self.vectors.embedding_code_width(self.model) * 8 <= EXACT_MAX_DIM
+            keys, ids, blob, floats = self.vectors.embedding_codes(self.model, with_vectors=small)
+            width = len(blob) // len(keys) if keys else 1
             codes = np.frombuffer(blob, dtype=np.uint8).reshape(len(keys), width)
             if width % 8 == 0:  # popcount 8 bytes at a time
                 codes = codes.view(np.uint64)
