@@ -79,6 +79,11 @@ def summary(walls: list[float], cpus: list[float]) -> dict[str, float]:
 
 
 def peak_mb() -> float:
+    """Peak resident memory of this process (VmHWM: getrusage's maximum would include
+    the parent's, inherited across fork)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 

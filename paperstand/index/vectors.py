@@ -12,7 +12,10 @@ store's embedding methods (``Store.save_embeddings`` and friends), so SQL stays 
   and 384 dimensions: sqlite-vec's own ``vec0`` KNN took 70-85 ms per query (float32 and
   int8) and 21 ms even on bit vectors at k=50, too slow for a 20 ms "similar papers"
   budget; the bit scan in numpy takes a few ms, and re-scoring a few hundred candidates keeps recall
-  close to exact search (see docs/benchmarks.md).
+  close to exact search (see docs/benchmarks.md). A small model (at most 128 dimensions)
+  is held as float32 vectors and searched exactly instead, since its sign bits say too
+  little; past ``CLUSTER_FROM`` vectors only those of the nearest k-means clusters
+  (:class:`Clusters`), since one scan of 2.7M vectors takes 100 ms of CPU.
 - ``paperstand.index.pgvector.PgVectorIndex`` (pgvector HNSW) for the PostgreSQL store.
 
 :func:`vector_index` picks one by the type of ``store.vectors``, the search the store offers.
@@ -76,7 +79,7 @@ EXACT_MAX_DIM = 128
 # 2.7M 64-d vectors takes 100-200 ms, past the whole search's budget.
 CLUSTER_FROM = 200_000
 # Clusters a query scans (of about sqrt(n): 1,652 at 2.7M vectors).
-CLUSTER_PROBE = 48
+CLUSTER_PROBE = 64
 # Candidates of the bit-code stage re-scored exactly (at least twice k). Re-scoring costs
 # about 1 ms per 100 candidates; benchmarks/search_speed.py measures the recall it buys.
 RESCORE = 150
@@ -260,9 +263,14 @@ class Clusters:
         closeness = self.centroids @ query
         probe = min(self.probe, len(closeness))
         clusters = np.argpartition(-closeness, probe - 1)[:probe]
-        rows = np.concatenate([np.arange(self.starts[c], self.starts[c + 1]) for c in clusters])
-        # einsum, not BLAS: see SQLiteVecIndex._exact.
-        similarity = np.einsum("ij,j->i", ordered[rows], query)
+        runs = [(int(self.starts[c]), int(self.starts[c + 1])) for c in clusters]
+        rows = np.concatenate([np.arange(start, end) for start, end in runs])
+        similarity = np.empty(len(rows), dtype=np.float32)
+        at = 0
+        for start, end in runs:  # each run in place: no copy of the vectors
+            # einsum, not BLAS: see SQLiteVecIndex._exact.
+            np.einsum("ij,j->i", ordered[start:end], query, out=similarity[at : at + end - start])
+            at += end - start
         wanted = min(wanted, len(similarity))
         if wanted <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
