@@ -154,9 +154,12 @@ def test_a_large_small_model_index_searches_by_clusters(
     for row in (0, 450, 899):
         query = vectors[row] + 0.05 * unit(rng, 1, 64)[0]
         query /= np.linalg.norm(query)
-        hits = index.knn(query, 10, exclude={ids[1]})
+        hits = [pid for pid, _ in index.knn(query, 10, exclude={ids[1]})]
         truth = [ids[i] for i in exact(vectors, query, 11) if i != 1][:10]
-        assert [pid for pid, _ in hits] == truth
+        if isinstance(index, SQLiteVecIndex):  # every cluster probed: exact
+            assert hits == truth
+        else:  # HNSW is approximate, and its graph depends on the insertion order
+            assert ids[1] not in hits and len(set(hits) & set(truth)) >= 8
     # Candidates and deletions still work on the reordered rows.
     allowed = set(ids[100:110])
     assert {pid for pid, _ in index.knn(vectors[0], 20, candidates=allowed)} == allowed
