@@ -66,7 +66,7 @@ from paperstand.index.fusion import reciprocal_rank_fusion, score_fusion
 from paperstand.index.query import words
 from paperstand.ingest import ingest
 from paperstand.models import Paper
-from paperstand.search import DENSE_DEPTH, DENSE_WEIGHTS, Searcher
+from paperstand.search import DENSE_DEPTH, Searcher, dense_weight
 from paperstand.settings import Settings
 from paperstand.store import open_store
 
@@ -579,13 +579,10 @@ def main() -> None:
     )
     folders = [where] if args.bench else sorted(p for p in where.iterdir() if p.is_dir())
     settings = Settings(search_fetch_missing=False)
-    dense_weight = settings.fusion_weight_dense
-    if dense_weight is None:
-        dense_weight = DENSE_WEIGHTS[settings.fusion_method]
     print(
         f"fused default: BM25 + {settings.embedding_model}, {settings.fusion_method} fusion "
         f"(RRF k={settings.fusion_k}), weights full text {settings.fusion_weight_fulltext} / "
-        f"dense {dense_weight}"
+        f"dense {dense_weight(settings)}"
     )
     results = {
         f.name: run_set(

@@ -74,6 +74,13 @@ SIMILAR_RERANK = 100
 MAX_CATEGORIES = 3
 
 
+def dense_weight(settings: Settings) -> float:
+    """The dense list's weight in the fusion: the setting, or the method's default."""
+    if settings.fusion_weight_dense is not None:
+        return settings.fusion_weight_dense
+    return DENSE_WEIGHTS[settings.fusion_method]
+
+
 @dataclass
 class Hit:
     paper: Paper
@@ -165,10 +172,7 @@ class Searcher:
         dense = self._dense(parsed, filters, max(DENSE_DEPTH, offset + limit))
         if dense:
             scored.append(dense)
-            dense_weight = self.settings.fusion_weight_dense
-            if dense_weight is None:
-                dense_weight = DENSE_WEIGHTS[self.settings.fusion_method]
-            weights.append(dense_weight)
+            weights.append(dense_weight(self.settings))
         if self.settings.fusion_method == "score":
             fused = score_fusion(scored, weights=weights)
         else:
