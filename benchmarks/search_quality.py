@@ -9,7 +9,7 @@ goes into a real SQLite store (documents become papers: ``_id`` → id, ``title`
 ``text`` → abstract) and through ``index build``. "bm25" is paperstand's full-text index
 alone; "dense" is exact cosine search over each candidate model's vectors (the model's own
 quality, before any index shortcut); "fused" is the whole ``Searcher.search`` call (full
-text + vector index + reciprocal rank fusion with the settings' k and weights), so it
+text + vector index + the settings' fusion), so it
 measures paperstand's real search path. Prints nDCG@10 and Recall@100 (``ir-measures``)
 side by side; ``--short`` adds MiniLM with abstracts cut to 128 tokens, ``--tune`` a grid
 over the fusion constant and the dense weight (plain RRF of the bm25 and dense lists). The
@@ -66,7 +66,7 @@ from paperstand.index.fusion import reciprocal_rank_fusion, score_fusion
 from paperstand.index.query import words
 from paperstand.ingest import ingest
 from paperstand.models import Paper
-from paperstand.search import DENSE_DEPTH, Searcher
+from paperstand.search import DENSE_DEPTH, Searcher, dense_weight
 from paperstand.settings import Settings
 from paperstand.store import open_store
 
@@ -580,9 +580,9 @@ def main() -> None:
     folders = [where] if args.bench else sorted(p for p in where.iterdir() if p.is_dir())
     settings = Settings(search_fetch_missing=False)
     print(
-        f"fused default: BM25 + {settings.embedding_model}, RRF k={settings.fusion_k}, "
-        f"weights full text {settings.fusion_weight_fulltext} / dense "
-        f"{settings.fusion_weight_dense}"
+        f"fused default: BM25 + {settings.embedding_model}, {settings.fusion_method} fusion "
+        f"(RRF k={settings.fusion_k}), weights full text {settings.fusion_weight_fulltext} / "
+        f"dense {dense_weight(settings)}"
     )
     results = {
         f.name: run_set(

@@ -36,14 +36,16 @@ class Settings(BaseSettings):
     http_backoff: float = 1.0
     http_max_retry_after: float = 120.0
     arxiv_delay: float = 3.0
-    # Search (index/fusion.py): how the full-text and dense rankings are fused ("rrf":
-    # reciprocal rank fusion of the ranks; "score": min-max normalised scores, summed), the
-    # RRF constant (also used by similar papers) and the weight of each ranked list; the
-    # full-text index lives in ``fulltext_path``.
-    fusion_method: Literal["rrf", "score"] = "rrf"
+    # Search (index/fusion.py): how the full-text and dense rankings are fused ("score":
+    # min-max normalised scores, weighted and summed; "rrf": reciprocal rank fusion of the
+    # ranks), the RRF constant (also used by similar papers) and the weight of each ranked
+    # list. The dense weight, unset, is each method's measured best: 0.5 for "score", 1 for
+    # "rrf" (search.DENSE_WEIGHTS). Score fusion ranked SciFact and seed titles above RRF
+    # (docs/benchmarks.md, "Fusion"). The full-text index lives in ``fulltext_path``.
+    fusion_method: Literal["rrf", "score"] = "score"
     fusion_k: int = 60
     fusion_weight_fulltext: float = 1.0
-    fusion_weight_dense: float = 1.0
+    fusion_weight_dense: float | None = None
     # The dense model (index/embeddings.py AVAILABLE_MODELS). Changing it re-embeds every
     # paper on the next ``index build``.
     embedding_model: str = "minilm-l6-int8"

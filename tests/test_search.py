@@ -61,18 +61,35 @@ def test_paging_and_scores(corpus: Corpus) -> None:
     assert first.total is not None and first.total >= 20
 
 
-def test_score_fusion_is_a_setting(corpus: Corpus) -> None:
-    settings = corpus.settings.model_copy(update={"fusion_method": "score"})
-    searcher = Searcher(corpus.store, settings, embedder=get_embedder(TEST_MODEL))
-    by_rank = corpus.searcher.search("video generation", limit=20)
+def test_fusion_method_is_a_setting(corpus: Corpus) -> None:
+    embedder = get_embedder(TEST_MODEL)
+    by_rank = Searcher(
+        corpus.store, corpus.settings.model_copy(update={"fusion_method": "rrf"}), embedder=embedder
+    ).search("video generation", limit=20)
+    searcher = Searcher(
+        corpus.store,
+        corpus.settings.model_copy(update={"fusion_method": "score"}),
+        embedder=embedder,
+    )
     by_score = searcher.search("video generation", limit=20)
-    # Normalised scores: each list gives at most its weight, so no hit passes 1 + 1.
-    assert all(0 <= h.score <= 2 for h in by_score.hits)
+    # Normalised scores: full text gives at most 1, dense at most its default weight 0.5.
+    assert all(0 <= h.score <= 1.5 for h in by_score.hits)
     assert max(h.score for h in by_rank.hits) < 2 / 61
     assert len(by_score.hits) == 20
     assert [h.paper.id for h in by_score.hits] != [h.paper.id for h in by_rank.hits]
-    # The known-title check applies whatever the fusion.
+    # Score fusion is the default; the known-title check applies whatever the fusion.
+    assert corpus.settings.fusion_method == "score"
     assert searcher.search(corpus.paper(COLOR).title, limit=1).hits[0].paper.id == COLOR
+
+
+def test_dense_weight_setting_overrides_the_default(corpus: Corpus) -> None:
+    """An explicit dense weight replaces the method's default: at 0 the dense list adds
+    nothing, so the order is the full text's own."""
+    settings = corpus.settings.model_copy(update={"fusion_weight_dense": 0.0})
+    searcher = Searcher(corpus.store, settings, embedder=get_embedder(TEST_MODEL))
+    hits = searcher.search("video generation", limit=10).hits
+    text = corpus.searcher.fulltext.search("video generation", limit=10)
+    assert [h.paper.id for h in hits] == [pid for pid, _ in text]
 
 
 @pytest.mark.parametrize(
