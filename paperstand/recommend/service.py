@@ -25,12 +25,21 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from paperstand import follows, ids, library
 from paperstand.accounts.credentials import new_token, token_digest
 from paperstand.errors import InvalidInput
 from paperstand.models import Paper
-from paperstand.recommend.model import DEFAULT_WEIGHTS, Item, Pick, Profile, build_profile, rank
+from paperstand.recommend.model import (
+    DEFAULT_WEIGHTS,
+    Item,
+    Pick,
+    Pool,
+    Profile,
+    build_profile,
+    rank,
+)
 from paperstand.store import Store
 
 DEFAULT_DAYS = 7
@@ -104,6 +113,7 @@ class Candidates:
     papers: list[Paper]
     items: list[Item]
     vectors: np.ndarray
+    prepared: Pool  # what scoring needs of them for every reader, made once
 
 
 class _CandidateCache:
@@ -129,6 +139,16 @@ class _CandidateCache:
 
 
 _cache = _CandidateCache()
+_threads = ThreadpoolController()
+
+
+def _one_blas_thread():  # noqa: ANN202 (threadpoolctl's limiter has no public type)
+    """A context in which numpy's BLAS runs on one thread. A reader's products are small
+    (a week's papers times a few dozen liked ones): OpenBLAS's worker threads wait for work
+    by spinning, and on a loaded machine that spinning cost 5x the CPU of the arithmetic
+    itself (``docs/benchmarks.md``); one thread per feed, and two feeds in parallel, use
+    the cores better."""
+    return _threads.limit(limits=1, user_api="blas")
 
 
 def window(store: Store, days: int) -> tuple[str, str] | None:
@@ -155,7 +175,8 @@ def candidates(store: Store, model: str, first: str, last: str) -> Candidates:
         for p in store.papers_on_days(first, last, limit=MAX_CANDIDATES, recent_first=True)
         if p.id not in hidden
     ]
-    found = Candidates(papers, [Item.of(p) for p in papers], _vectors(store, model, papers))
+    items = [Item.of(p) for p in papers]
+    found = Candidates(papers, items, _vectors(store, model, papers), Pool.of(items))
     _cache.put(key, found)
     return found
 
@@ -230,7 +251,9 @@ def between(store: Store, model: str, user_id: int, first: str, last: str, *, li
     reader = profile(store, model, found, pool.vectors.shape[1])
     if reader.empty:
         return ForYou(first, last, [], onboarding=True)
-    return ForYou(first, last, recommend(reader, pool, limit, seen=found.seen), onboarding=False)
+    with _one_blas_thread():
+        picks = recommend(reader, pool, limit, seen=found.seen)
+    return ForYou(first, last, picks, onboarding=False)
 
 
 def recommend(
@@ -239,7 +262,13 @@ def recommend(
     """The reader's top ``limit`` of ``pool``, leaving out papers they have seen."""
     by_id = {p.id: p for p in pool.papers}
     picks: list[Pick] = rank(
-        reader, pool.items, pool.vectors, limit=limit, weights=DEFAULT_WEIGHTS, exclude=seen
+        reader,
+        pool.items,
+        pool.vectors,
+        limit=limit,
+        weights=DEFAULT_WEIGHTS,
+        exclude=seen,
+        pool=pool.prepared,
     )
     return [Recommendation(by_id[pick.item.id], pick.score, pick.reasons) for pick in picks]
 
@@ -257,9 +286,10 @@ def for_many(
     every = sorted({p for s in found.values() for p in s.liked + sorted(s.disliked)})
     known = ({p.id: p for p in store.get_papers(every)}, store.get_embeddings(model, every))
     out: dict[int, list[Recommendation]] = {}
-    for user, told in found.items():
-        reader = profile(store, model, told, pool.vectors.shape[1], known)
-        out[user] = [] if reader.empty else recommend(reader, pool, limit, seen=told.seen)
+    with _one_blas_thread():
+        for user, told in found.items():
+            reader = profile(store, model, told, pool.vectors.shape[1], known)
+            out[user] = [] if reader.empty else recommend(reader, pool, limit, seen=told.seen)
     return out
 
 
