@@ -7,8 +7,11 @@ rebuild than to keep fresh, so feedback counts at the next page load, with no tr
 - liked: the reader's upvotes, thumbs up (onboarding picks and pasted ids are thumbs up),
   saved papers and reading lists, and the papers of their approved authorship claims;
 - turned down: thumbs down (pushes a paper's neighbourhood down, and the paper out);
-- followed authors (each weighs like three liked papers of theirs) and categories. Saved
-  searches are not used: their results already reach the reader through Following.
+- followed authors (each weighs like three liked papers of theirs) and categories;
+- saved searches (a followed query with its filters): the new papers among a search's
+  results rank up and say "matches your saved search". The caller passes the site's search
+  (this module never loads indexes, as in ``follows``); each saved search is asked for the
+  feed's days only, so its results are the new papers it finds, not its best of all time.
 
 The candidates are the papers whose day falls within the last ``days`` days up to the
 store's latest day (so a store fed from an archive still has a feed); they and their vectors
@@ -21,7 +24,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
@@ -62,6 +65,7 @@ class Signals:
     disliked: set[str]
     followed_authors: list[str]
     followed_categories: list[str]
+    followed_searches: list[tuple[str, dict]] = field(default_factory=list)  # query, filters
 
     @property
     def seen(self) -> set[str]:
@@ -102,7 +106,26 @@ def signals(store: Store, user_id: int) -> Signals:
         disliked=disliked,
         followed_authors=[f.value for f in followed if f.kind == "author"],
         followed_categories=[f.value for f in followed if f.kind == "category"],
+        followed_searches=[(f.value, f.filters) for f in followed if f.kind == "search"],
     )
+
+
+def search_hits(
+    found: Signals, search: follows.Search | None, first: str, last: str
+) -> dict[str, str]:
+    """The papers of ``first``..``last`` that the reader's saved searches find, each with the
+    query of the first search that found it. A search's own date filters still hold."""
+    hits: dict[str, str] = {}
+    if search is None:
+        return hits
+    for query, filters in found.followed_searches:
+        since = max(filters.get("since") or first, first)
+        until = min(filters.get("until") or last, last)
+        if since > until:
+            continue
+        for paper_id in search(query, {**filters, "since": since, "until": until}):
+            hits.setdefault(paper_id, query)
+    return hits
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,9 +221,11 @@ def profile(
     found: Signals,
     dim: int,
     known: tuple[dict[str, Paper], dict[str, np.ndarray]] | None = None,
+    hits: dict[str, str] | None = None,
 ) -> Profile:
-    """The reader's model profile from their signals; ``known`` (papers and vectors read
-    beforehand for many readers) saves reading them again."""
+    """The reader's model profile from their signals (``hits``: what their saved searches
+    found, from :func:`search_hits`); ``known`` (papers and vectors read beforehand for many
+    readers) saves reading them again."""
     wanted = found.liked + sorted(found.disliked)
     if known is None:
         known = (
@@ -223,6 +248,8 @@ def profile(
         disliked_vectors=vectors(down)[: len(down)],
         followed_authors=found.followed_authors,
         followed_categories=found.followed_categories,
+        followed_searches=[query for query, _ in found.followed_searches],
+        search_hits=hits,
     )
 
 
@@ -233,22 +260,34 @@ def for_you(
     *,
     days: int = DEFAULT_DAYS,
     limit: int = DEFAULT_LIMIT,
+    search: follows.Search | None = None,
 ) -> ForYou:
     """The reader's "for you" feed: the new papers of the last ``days`` days, best first,
-    each with its reasons; ``onboarding`` (and no picks) when the reader gave no signal."""
+    each with its reasons; ``onboarding`` (and no picks) when the reader gave no signal.
+    ``search`` runs the reader's saved searches (none without it)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}")
     span = window(store, days)
     if span is None:
         return ForYou(None, None, [], onboarding=not signals(store, user_id).liked)
-    return between(store, model, user_id, *span, limit=limit)
+    return between(store, model, user_id, *span, limit=limit, search=search)
 
 
-def between(store: Store, model: str, user_id: int, first: str, last: str, *, limit: int) -> ForYou:
+def between(
+    store: Store,
+    model: str,
+    user_id: int,
+    first: str,
+    last: str,
+    *,
+    limit: int,
+    search: follows.Search | None = None,
+) -> ForYou:
     """The reader's picks among the papers of ``first``..``last`` (a digest's period)."""
     found = signals(store, user_id)
     pool = candidates(store, model, first, last)
-    reader = profile(store, model, found, pool.vectors.shape[1])
+    hits = search_hits(found, search, first, last)
+    reader = profile(store, model, found, pool.vectors.shape[1], hits=hits)
     if reader.empty:
         return ForYou(first, last, [], onboarding=True)
     with _one_blas_thread():
@@ -274,7 +313,13 @@ def recommend(
 
 
 def for_many(
-    store: Store, model: str, user_ids: Sequence[int], *, days: int, limit: int
+    store: Store,
+    model: str,
+    user_ids: Sequence[int],
+    *,
+    days: int,
+    limit: int,
+    search: follows.Search | None = None,
 ) -> dict[int, list[Recommendation]]:
     """Feeds of many readers at once (a nightly batch): the candidates, and the papers and
     vectors of everything the readers liked, are read once for all of them."""
@@ -288,7 +333,8 @@ def for_many(
     out: dict[int, list[Recommendation]] = {}
     with _one_blas_thread():
         for user, told in found.items():
-            reader = profile(store, model, told, pool.vectors.shape[1], known)
+            hits = search_hits(told, search, *span)
+            reader = profile(store, model, told, pool.vectors.shape[1], known, hits)
             out[user] = [] if reader.empty else recommend(reader, pool, limit, seen=told.seen)
     return out
 

@@ -35,11 +35,16 @@ Limit = Annotated[int, Query(ge=1, le=service.MAX_LIMIT, description="At most th
 
 
 class ReasonAnswer(BaseModel):
-    kind: str = Field(description="liked (a paper you liked near this one), author or category.")
+    kind: str = Field(
+        description="liked (a paper you liked near this one), author, category or search "
+        "(one of your saved searches finds it)."
+    )
     id: str | None = Field(None, description="The liked paper's id (kind liked).")
     title: str | None = Field(None, description="The liked paper's title (kind liked).")
-    name: str | None = Field(None, description="The author or category (kind author/category).")
-    followed: bool = Field(False, description="An author or category you follow.")
+    name: str | None = Field(
+        None, description="The author, category or saved search's query (the other kinds)."
+    )
+    followed: bool = Field(False, description="An author, category or search you follow.")
 
 
 class PickAnswer(BaseModel):
@@ -66,7 +71,12 @@ def reason_object(reason: Reason) -> dict[str, Any]:
 
 def _feed(site: Site, user: User, days: int, limit: int) -> service.ForYou:
     return service.for_you(
-        site.store, site.settings.embedding_model, user.id, days=days, limit=limit
+        site.store,
+        site.settings.embedding_model,
+        user.id,
+        days=days,
+        limit=limit,
+        search=site.saved_searches(),
     )
 
 
@@ -136,7 +146,13 @@ def for_you_feed(request: Request, site: SiteDep, token: FeedToken) -> Response:
     user_id = service.feed_owner(site.store, token)
     if user_id is None:
         raise NotFound("no such feed (was its link replaced by a new one?)")
-    found = service.for_you(site.store, site.settings.embedding_model, user_id, limit=50)
+    found = service.for_you(
+        site.store,
+        site.settings.embedding_model,
+        user_id,
+        limit=50,
+        search=site.saved_searches(),
+    )
     base = str(request.base_url).rstrip("/")
     body = build_feed(
         base,
