@@ -389,25 +389,64 @@ def onboarding_sample(store: Store, *, size: int = ONBOARDING_SIZE) -> list[Pape
 class Onboarded:
     recorded: list[str]
     unknown: list[str]
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (BibTeX entry, why)
 
 
-def onboard(store: Store, user_id: int, picks: Sequence[str], pasted: str = "") -> Onboarded:
-    """Record a new reader's picks (ids from the sample) and pasted arXiv ids (any text with
-    ids separated by spaces, commas or lines) as thumbs up. At least :data:`MIN_PICKS`
-    picks, or pasted ids of papers in the store; unknown pasted ids are reported back."""
+# One BibTeX onboarding at most: a researcher's own papers, not a library.
+MAX_BIBTEX_ENTRIES = 2_000
+
+
+def onboard(
+    store: Store, user_id: int, picks: Sequence[str], pasted: str = "", bibtex: str = ""
+) -> Onboarded:
+    """Record a new reader's picks (ids from the sample), pasted arXiv ids (any text with
+    ids separated by spaces, commas or lines) and the papers of a BibTeX file of their own
+    papers (entries naming a paper by eprint, DOI or arXiv URL, read as the library import
+    reads them) as thumbs up. At least :data:`MIN_PICKS` picks, or pasted ids or BibTeX
+    entries of papers in the store; unknown pasted ids, and each BibTeX entry not used with
+    why, are reported back."""
     chosen = list(dict.fromkeys(_paper_id(p) for p in picks if p.strip()))
     typed = list(dict.fromkeys(_paper_id(p) for p in pasted.replace(",", " ").split()))
     if len(typed) > MAX_LIMIT:
         raise InvalidInput(f"paste at most {MAX_LIMIT} ids at once")
-    if not typed and len(chosen) < MIN_PICKS:
-        raise InvalidInput(f"pick at least {MIN_PICKS} papers, or paste arXiv ids")
+    from_file, problems = _bibtex_papers(store, bibtex) if bibtex.strip() else ([], [])
+    if not typed and not bibtex.strip() and len(chosen) < MIN_PICKS:
+        raise InvalidInput(
+            f"pick at least {MIN_PICKS} papers, or paste arXiv ids, or give a BibTeX file"
+        )
     known = {p.id for p in store.get_papers(chosen + typed)}
     unknown = [p for p in typed if p not in known]
-    recorded = [p for p in chosen + typed if p in known]
+    recorded = list(dict.fromkeys([p for p in chosen + typed if p in known] + from_file))
     if not recorded:
-        raise InvalidInput("none of these papers is in this store: " + ", ".join(unknown[:10]))
-    store.recs.add_feedback([(user_id, paper, 1) for paper in dict.fromkeys(recorded)])
-    return Onboarded(recorded, unknown)
+        left_out = unknown[:10] + [f"{where}: {why}" for where, why in problems[:10]]
+        raise InvalidInput("none of these papers is in this store: " + "; ".join(left_out))
+    store.recs.add_feedback([(user_id, paper, 1) for paper in recorded])
+    return Onboarded(recorded, unknown, problems)
+
+
+def _bibtex_papers(store: Store, bibtex: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """The ids of the stored, visible papers a BibTeX file's entries name, and (entry, why)
+    for each entry that names none of them."""
+    entries, problems = library.bibtex_references(bibtex)
+    if len(entries) > MAX_BIBTEX_ENTRIES:
+        raise InvalidInput(
+            f"at most {MAX_BIBTEX_ENTRIES:,} BibTeX entries ({len(entries):,} given)"
+        )
+    parsed = [(where, ids.parse_reference(reference)) for where, reference in entries]
+    stored = {p.id: p for p in store.get_papers([found.id for _, found in parsed if found])}
+    found_ids = []
+    for where, found in parsed:
+        if found is None:
+            problems.append((where, "not an arXiv id, arXiv link or DOI"))
+            continue
+        paper = stored.get(found.id)
+        if paper is None and found.kind == "doi":
+            paper = store.find_by_doi(found.id.removeprefix("doi:"))
+        if paper is None or not paper.visible:
+            problems.append((where, f"{found.id} is not in this store"))
+            continue
+        found_ids.append(paper.id)
+    return found_ids, problems
 
 
 def new_feed_token(store: Store, user_id: int) -> str:

@@ -21,6 +21,7 @@ from paperstand.recommend.model import Reason
 from paperstand.web import auth, hf
 from paperstand.web.auth import CurrentUser, RequireUser
 from paperstand.web.errors import documented
+from paperstand.web.lists import MAX_BIBTEX
 from paperstand.web.render import paper_url
 from paperstand.web.site import Site, SiteDep
 from paperstand.web.syndication import MEDIA, build_feed
@@ -234,17 +235,25 @@ def start(
     user: RequireUser,
     pick: Annotated[list[str], Form(max_length=service.MAX_LIMIT)] = [],  # noqa: B006
     pasted: Annotated[str, Form(max_length=20_000)] = "",
+    bibtex: Annotated[str, Form(max_length=MAX_BIBTEX)] = "",
 ) -> Response:
+    """Record the picks, pasted ids and BibTeX file's papers. The file travels as a form
+    field (``app.js`` reads the chosen file into it), as on the list import form."""
     try:
-        done = service.onboard(site.store, user.id, pick, pasted)
+        done = service.onboard(site.store, user.id, pick, pasted, bibtex)
     except PaperstandError as exc:
         return _start_page(site, request, exc.http_status, problem=str(exc), pasted=pasted)
-    if done.unknown:
+    if done.unknown or done.problems:
         return _start_page(
             site,
             request,
             recorded=len(done.recorded),
-            problem="Not in this store (left out): " + ", ".join(done.unknown[:20]),
+            problem=(
+                "Not in this store (left out): " + ", ".join(done.unknown[:20])
+                if done.unknown
+                else None
+            ),
+            left_out=done.problems,
         )
     return RedirectResponse("/for-you", status_code=303)
 
