@@ -46,7 +46,8 @@ def test_onboarding_with_a_chosen_bibtex_file(
         "\n".join(
             [
                 *(
-                    f"@article{{own{n}, title={{Mine}}, eprint={{{r['id']}}}, archivePrefix={{arXiv}}}}"
+                    f"@article{{own{n}, title={{Mine}}, eprint={{{r['id']}}}, "
+                    "archivePrefix={arXiv}}"
                     for n, r in enumerate(mine)
                 ),
                 "@misc{talk, title={A talk with no identifier}}",
