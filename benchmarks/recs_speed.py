@@ -1,7 +1,7 @@
 """Speed of "for you": a week of new papers ranked for 1,000 readers, and one reader's feed.
 
     nice -n 10 python benchmarks/recs_speed.py [--data DIR] [--users 1000] [--likes 20]
-                                               [--feeds 200] [--dim 384]
+                                               [--feeds 200] [--dim 384] [--against DIR]
 
 A real SQLite store (a temporary directory) holds the last five weeks of ``DATA/arxiv``
 (listing order): the last 7 days are the new papers to rank, the four weeks before them
@@ -19,6 +19,11 @@ Measured, wall and CPU seconds (the machine is shared; CPU seconds say more):
   as a request makes it (signals, profile, ranking); the first call, which reads the
   week's candidates into the in-memory cache, is reported apart.
 
+``--against DIR`` (a checkout of another version, e.g. ``../../main``) also measures that
+version's ``recommend`` code on the same store, in a child process with ``DIR`` first on
+the import path, after this one's: the machine is shared, so the ratio of the two in one
+run says more than either figure alone.
+
 Last line: one JSON object.
 """
 
@@ -27,7 +32,10 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import random
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -74,7 +82,12 @@ def main() -> None:
     parser.add_argument("--likes", type=int, default=20)
     parser.add_argument("--feeds", type=int, default=200)
     parser.add_argument("--dim", type=int, default=384)
+    parser.add_argument("--against", type=Path, help="also measure this checkout's code")
+    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.measure:
+        measure_only(args.measure, args.feeds)
+        return
     rows = last_days(
         require(args.data, "--data", "a folder of arXiv listings"), WEEK + HISTORY_DAYS
     )
@@ -117,30 +130,28 @@ def main() -> None:
         print(
             f"{len(new)} new papers ({days[-WEEK]} .. {days[-1]}), {len(old)} earlier", flush=True
         )
-        batch, batch_wall, batch_cpu = timed(
-            "batch: for_many",
-            lambda: service.for_many(store, MODEL, users, days=WEEK, limit=50),
-        )
-        assert all(len(picks) == 50 for picks in batch.values())
-        service._cache = service._CandidateCache()  # the first request reads the week again
-        _, cold_wall, cold_cpu = timed(
-            "one reader, cold cache",
-            lambda: service.for_you(store, MODEL, users[0], days=WEEK, limit=50),
-        )
-        walls, cpus = [], []
-        for user in pick.sample(users, min(args.feeds, len(users))):
-            wall, cpu = time.perf_counter(), time.process_time()
-            found = service.for_you(store, MODEL, user, days=WEEK, limit=50)
-            walls.append((time.perf_counter() - wall) * 1000)
-            cpus.append((time.process_time() - cpu) * 1000)
-            assert len(found.picks) == 50
-        p50, p95 = np.percentile(walls, [50, 95])
-        c50, c95 = np.percentile(cpus, [50, 95])
-        print(
-            f"one reader ({len(walls)} feeds): p50 {p50:.1f} ms, p95 {p95:.1f} ms wall; "
-            f"CPU p50 {c50:.1f} ms, p95 {c95:.1f} ms",
-            flush=True,
-        )
+        ids_file = Path(home) / "users.json"
+        ids_file.write_text(json.dumps(users))
+        figures = measure(store, users, args.feeds)
+        if args.against:
+            print(f"the same with {args.against}'s code:", flush=True)
+            child = subprocess.run(
+                [sys.executable, __file__, "--measure", str(ids_file), "--feeds", str(args.feeds)],
+                env={**os.environ, "PYTHONPATH": str(args.against.resolve())},
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            print(child.stdout, end="", flush=True)
+            other = json.loads(child.stdout.splitlines()[-1])
+            figures["against"] = {
+                "code": str(args.against),
+                **other,
+                "batch_cpu_ratio": round(other["batch_cpu_s"] / figures["batch_cpu_s"], 2),
+                "feed_cpu_p95_ratio": round(
+                    other["feed_cpu_p95_ms"] / figures["feed_cpu_p95_ms"], 2
+                ),
+            }
     print(
         json.dumps(
             {
@@ -148,18 +159,59 @@ def main() -> None:
                 "likes": args.likes,
                 "new_papers": len(new),
                 "dim": args.dim,
-                "batch_s": batch_wall,
-                "batch_cpu_s": batch_cpu,
-                "batch_ms_per_user_cpu": round(batch_cpu * 1000 / args.users, 2),
-                "cold_feed_ms": round(cold_wall * 1000, 1),
-                "cold_feed_cpu_ms": round(cold_cpu * 1000, 1),
-                "feed_p50_ms": round(float(p50), 1),
-                "feed_p95_ms": round(float(p95), 1),
-                "feed_cpu_p50_ms": round(float(c50), 1),
-                "feed_cpu_p95_ms": round(float(c95), 1),
+                **figures,
+                "load_avg_1m": os.getloadavg()[0],
             }
         )
     )
+
+
+def measure(store, users: list[int], feeds: int) -> dict:
+    """The batch for every reader, then one feed at a time for ``feeds`` of them."""
+    pick = random.Random(SEED)
+    batch, batch_wall, batch_cpu = timed(
+        "batch: for_many",
+        lambda: service.for_many(store, MODEL, users, days=WEEK, limit=50),
+    )
+    assert all(len(picks) == 50 for picks in batch.values())
+    service._cache = service._CandidateCache()  # the first request reads the week again
+    _, cold_wall, cold_cpu = timed(
+        "one reader, cold cache",
+        lambda: service.for_you(store, MODEL, users[0], days=WEEK, limit=50),
+    )
+    walls, cpus = [], []
+    for user in pick.sample(users, min(feeds, len(users))):
+        wall, cpu = time.perf_counter(), time.process_time()
+        found = service.for_you(store, MODEL, user, days=WEEK, limit=50)
+        walls.append((time.perf_counter() - wall) * 1000)
+        cpus.append((time.process_time() - cpu) * 1000)
+        assert len(found.picks) == 50
+    p50, p95 = np.percentile(walls, [50, 95])
+    c50, c95 = np.percentile(cpus, [50, 95])
+    print(
+        f"one reader ({len(walls)} feeds): p50 {p50:.1f} ms, p95 {p95:.1f} ms wall; "
+        f"CPU p50 {c50:.1f} ms, p95 {c95:.1f} ms",
+        flush=True,
+    )
+    return {
+        "batch_s": batch_wall,
+        "batch_cpu_s": batch_cpu,
+        "batch_ms_per_user_cpu": round(batch_cpu * 1000 / len(users), 2),
+        "cold_feed_ms": round(cold_wall * 1000, 1),
+        "cold_feed_cpu_ms": round(cold_cpu * 1000, 1),
+        "feed_p50_ms": round(float(p50), 1),
+        "feed_p95_ms": round(float(p95), 1),
+        "feed_cpu_p50_ms": round(float(c50), 1),
+        "feed_cpu_p95_ms": round(float(c95), 1),
+    }
+
+
+def measure_only(ids_file: Path, feeds: int) -> None:
+    """The child of ``--against``: measure the code on the import path on the store beside
+    ``ids_file`` (the readers' ids)."""
+    users = json.loads(ids_file.read_text())
+    with open_store(f"sqlite:///{ids_file.parent}/bench.sqlite3") as store:
+        print(json.dumps(measure(store, users, feeds)))
 
 
 if __name__ == "__main__":

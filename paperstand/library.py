@@ -233,7 +233,7 @@ def _references(text: str) -> list[tuple[str, str]]:
     return found
 
 
-def _bibtex_references(data: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+def bibtex_references(data: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """``(where, reference)`` of each BibTeX entry naming a paper, and ``(where, reason)``
     of those that do not or could not be parsed."""
     import bibtexparser
@@ -289,7 +289,7 @@ def import_references(
     references = _references(text) if text.strip() else []
     report = ImportReport()
     if bibtex.strip():
-        entries, problems = _bibtex_references(bibtex)
+        entries, problems = bibtex_references(bibtex)
         references += entries
         report.problems += problems
     if len(references) > MAX_IMPORT:

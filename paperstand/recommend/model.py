@@ -5,7 +5,7 @@ Pure arithmetic over papers and their embeddings, with no store: the service
 ``benchmarks/recs_quality.py`` feeds it the Hugging Face daily lists, so the figures in
 ``docs/benchmarks.md`` measure this very code.
 
-A candidate's score adds four signals, each on a scale that means something on its own:
+A candidate's score adds five signals, each on a scale that means something on its own:
 
 - **authors**: ``log(1 + n)``, where ``n`` counts the reader's liked papers sharing an author
   with the candidate (a followed author counts as :data:`FOLLOW_AS_LIKES` likes). People
@@ -19,18 +19,22 @@ A candidate's score adds four signals, each on a scale that means something on i
   reader turned down, so a thumbs down pushes its neighbourhood away.
 - **categories**: the share of the reader's liked papers in the candidate's primary
   category, and a fixed bonus for a followed category.
+- **saved searches**: a fixed bonus for a candidate among the results of a search the reader
+  follows (a query with its filters): the reader asked for these in so many words. Half a
+  followed author's weight: a query matches more loosely than a name.
 - **popularity**: ``log(1 + upvotes)``, scaled small: a tie-breaker among papers the reader's
   history says nothing about.
 """
 
 from __future__ import annotations
 
-import math
+import heapq
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from scipy import sparse
 
 from paperstand.models import Paper
 from paperstand.store.papers import name_key
@@ -53,6 +57,7 @@ class Weights:
     content: float = 1.0
     categories: float = 0.2
     popularity: float = 0.02
+    searches: float = 0.5
     dislikes: float = 0.5
     # Maximal-marginal-relevance penalty when ranking a feed: each pick loses this times
     # its similarity to the picks above it, so one topic cannot fill the whole feed.
@@ -103,11 +108,18 @@ class Profile:
     category_share: dict[str, float] = field(default_factory=dict)
     followed_categories: frozenset[str] = frozenset()
     centroid: np.ndarray | None = None
+    followed_searches: tuple[str, ...] = ()  # the queries of the reader's saved searches
+    search_hits: dict[str, str] = field(default_factory=dict)  # paper id -> matching query
 
     @property
     def empty(self) -> bool:
         """True when there is nothing to go on: the reader needs onboarding."""
-        return not self.liked and not self.followed_authors and not self.followed_categories
+        return not (
+            self.liked
+            or self.followed_authors
+            or self.followed_categories
+            or self.followed_searches
+        )
 
 
 def build_profile(
@@ -118,9 +130,12 @@ def build_profile(
     disliked_vectors: np.ndarray | None = None,
     followed_authors: Iterable[str] = (),
     followed_categories: Iterable[str] = (),
+    followed_searches: Iterable[str] = (),
+    search_hits: dict[str, str] | None = None,
 ) -> Profile:
     """A reader's profile from their liked papers (with their vectors, in the same order),
-    the vectors of papers they turned down, and what they follow."""
+    the vectors of papers they turned down, and what they follow (``search_hits``: the
+    candidates their saved searches found, each with the query that found it)."""
     author_likes: Counter[str] = Counter()
     names: dict[str, str] = {}
     for item in liked:
@@ -152,6 +167,8 @@ def build_profile(
         category_share=share,
         followed_categories=frozenset(followed_categories),
         centroid=centroid,
+        followed_searches=tuple(followed_searches),
+        search_hits=dict(search_hits or {}),
     )
 
 
@@ -163,11 +180,65 @@ class Scores:
     content: np.ndarray
     categories: np.ndarray
     popularity: np.ndarray
+    searches: np.ndarray
     similarity: np.ndarray  # (candidates, liked): cosine to each liked paper, for reasons
 
     @property
     def total(self) -> np.ndarray:
-        return self.authors + self.content + self.categories + self.popularity
+        return self.authors + self.content + self.categories + self.popularity + self.searches
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    """What scoring needs of a set of candidates that does not depend on the reader,
+    computed once for every reader who is shown them: a feed's week of new papers is the
+    same for everyone, and per reader only sparse and dense products are left."""
+
+    rows: dict[str, int]  # paper id -> row (ids are unique in a pool)
+    author_columns: dict[str, int]  # author name key -> column of ``authors``
+    authors: sparse.csr_matrix  # (items, author keys): 1 where the paper has the author
+    category_columns: dict[str, int]
+    categories: sparse.csr_matrix  # (items, categories): 1 where the paper has it
+    primaries: np.ndarray  # column of each paper's primary category, -1 for none
+    log_upvotes: np.ndarray  # log(1 + upvotes), float32
+
+    @classmethod
+    def of(cls, items: Sequence[Item]) -> Pool:
+        def incidence(keys_of: list[Iterable[str]]) -> tuple[dict[str, int], sparse.csr_matrix]:
+            columns: dict[str, int] = {}
+            indptr, indices = [0], []
+            for keys in keys_of:
+                indices.extend(columns.setdefault(key, len(columns)) for key in keys)
+                indptr.append(len(indices))
+            matrix = sparse.csr_matrix(
+                (np.ones(len(indices)), indices, indptr), shape=(len(keys_of), len(columns))
+            )
+            return columns, matrix
+
+        author_columns, authors = incidence([item.author_keys for item in items])
+        category_columns, categories = incidence([set(item.categories) for item in items])
+        primaries = np.array(
+            [category_columns[i.categories[0]] if i.categories else -1 for i in items], np.intp
+        )
+        upvotes = np.fromiter((max(item.upvotes, 0) for item in items), np.float32, len(items))
+        return cls(
+            rows={item.id: row for row, item in enumerate(items)},
+            author_columns=author_columns,
+            authors=authors,
+            category_columns=category_columns,
+            categories=categories,
+            primaries=primaries,
+            log_upvotes=np.log1p(upvotes),
+        )
+
+    def weights_of(self, columns: dict[str, int], values: dict[str, float]) -> np.ndarray:
+        """``values`` (by key) as a vector over ``columns``; keys no paper has are dropped."""
+        out = np.zeros(len(columns))
+        for key, value in values.items():
+            column = columns.get(key)
+            if column is not None:
+                out[column] = value
+        return out
 
 
 def score(
@@ -175,17 +246,20 @@ def score(
     items: Sequence[Item],
     vectors: np.ndarray,
     weights: Weights = DEFAULT_WEIGHTS,
+    pool: Pool | None = None,
 ) -> Scores:
-    """Score ``items`` (their vectors row by row, L2-normalised) for the reader."""
+    """Score ``items`` (their vectors row by row, L2-normalised) for the reader; ``pool``
+    is :meth:`Pool.of` the items, made once when many readers are scored."""
     n = len(items)
+    pool = Pool.of(items) if pool is None else pool
     vectors = np.asarray(vectors, dtype=np.float32).reshape(n, -1)
     authors = np.zeros(n, np.float32)
     if weights.authors and profile.author_likes:
-        likes = profile.author_likes
-        for i, item in enumerate(items):
-            shared = sum(likes.get(key, 0) for key in item.author_keys)
-            if shared:
-                authors[i] = weights.authors * math.log1p(shared)
+        # Each paper's count of liked papers sharing an author with it, summed over its
+        # authors: a sparse product (counts are whole numbers, exact in float64).
+        shared = pool.authors @ pool.weights_of(pool.author_columns, profile.author_likes)
+        found = shared > 0
+        authors[found] = weights.authors * np.log1p(shared[found])
     similarity = (
         vectors @ profile.liked_vectors.T
         if len(profile.liked_vectors)
@@ -201,26 +275,31 @@ def score(
         content -= weights.dislikes * (vectors @ profile.disliked_vectors.T).max(axis=1)
     categories = np.zeros(n, np.float32)
     if weights.categories and (profile.category_share or profile.followed_categories):
-        for i, item in enumerate(items):
-            if item.categories:
-                value = profile.category_share.get(item.categories[0], 0.0)
-                if profile.followed_categories.intersection(item.categories):
-                    value += 1.0
-                categories[i] = weights.categories * value
-    popularity = weights.popularity * np.log1p(
-        np.fromiter((max(item.upvotes, 0) for item in items), np.float32, n)
-    )
-    return Scores(authors, content, categories, popularity, similarity)
+        # The share of liked papers in the paper's primary category (the extra last
+        # entry, 0, is what papers without a category read), plus 1 for a followed one.
+        share = np.append(pool.weights_of(pool.category_columns, profile.category_share), 0.0)
+        value = share[pool.primaries]
+        if profile.followed_categories:
+            followed = dict.fromkeys(profile.followed_categories, 1.0)
+            value += pool.categories @ pool.weights_of(pool.category_columns, followed) > 0
+        categories[:] = weights.categories * value
+    popularity = weights.popularity * pool.log_upvotes
+    searches = np.zeros(n, np.float32)
+    if weights.searches and profile.search_hits:
+        rows = [pool.rows[paper] for paper in profile.search_hits if paper in pool.rows]
+        searches[rows] = weights.searches
+    return Scores(authors, content, categories, popularity, searches, similarity)
 
 
 @dataclass(frozen=True, slots=True)
 class Reason:
-    """Why a paper was picked: a liked paper near it, an author, or a category."""
+    """Why a paper was picked: a liked paper near it, an author, a category, or a saved
+    search."""
 
-    kind: str  # "liked", "author" or "category"
-    value: str  # the liked paper's id, the author's name, the category
+    kind: str  # "liked", "author", "category" or "search"
+    value: str  # the liked paper's id, the author's name, the category, the search's query
     title: str = ""  # the liked paper's title
-    followed: bool = False  # an author or category the reader follows
+    followed: bool = False  # an author, category or search the reader follows
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +311,8 @@ class Pick:
 
 def reasons_for(profile: Profile, item: Item, similarity: np.ndarray) -> tuple[Reason, ...]:
     """The one to three liked papers nearest to ``item`` (``similarity``: its cosine to each
-    liked paper), then the authors and categories it shares with the reader."""
+    liked paper), then the authors and categories it shares with the reader and the saved
+    search that found it."""
     found: list[Reason] = []
     # A liked paper without a vector (similarity 0) or pointing away explains nothing.
     if len(similarity) and float(similarity.max()) > 0:
@@ -252,7 +332,11 @@ def reasons_for(profile: Profile, item: Item, similarity: np.ndarray) -> tuple[R
         if category in profile.followed_categories:
             found.append(Reason("category", category, followed=True))
             break
-    # A followed author or category explains a pick better than a distant liked paper.
+    query = profile.search_hits.get(item.id)
+    if query is not None:
+        found.append(Reason("search", query, followed=True))
+    # A followed author, category or search explains a pick better than a distant liked
+    # paper.
     found.sort(key=lambda reason: not reason.followed)
     return tuple(found)
 
@@ -265,46 +349,61 @@ def rank(
     limit: int,
     weights: Weights = DEFAULT_WEIGHTS,
     exclude: Iterable[str] = (),
+    pool: Pool | None = None,
 ) -> list[Pick]:
-    """The reader's top ``limit`` of ``items``, best first, each with its reasons.
+    """The reader's top ``limit`` of ``items``, best first, each with its reasons
+    (``pool``: :meth:`Pool.of` the items, made once for many readers).
 
     Greedy maximal marginal relevance: after the first pick, each next one is the best
     score minus ``weights.diversity`` times its similarity to the nearest pick already
     made, a little exploration that keeps a feed from collapsing into one topic."""
-    skip = set(exclude)
-    keep = [i for i, item in enumerate(items) if item.id not in skip]
-    if not keep or limit <= 0:
+    pool = Pool.of(items) if pool is None else pool
+    vectors = np.asarray(vectors, dtype=np.float32)
+    scores = score(profile, items, vectors, weights, pool)
+    keep = np.ones(len(items), bool)
+    keep[[pool.rows[paper] for paper in set(exclude) if paper in pool.rows]] = False
+    rows = np.flatnonzero(keep)
+    if not len(rows) or limit <= 0:
         return []
-    chosen_items = [items[i] for i in keep]
-    chosen_vectors = np.asarray(vectors, dtype=np.float32)[keep]
-    scores = score(profile, chosen_items, chosen_vectors, weights)
-    total = scores.total.astype(np.float64)
+    total = scores.total.astype(np.float64)[rows]
     # Only papers within ``diversity`` of the limit-th best score can ever be picked (a
     # penalty never exceeds it), so the greedy loop looks at those alone.
     if len(total) > limit:
         floor = np.partition(total, len(total) - limit)[len(total) - limit] - weights.diversity
         near = np.flatnonzero(total >= floor)
-        chosen_items = [chosen_items[i] for i in near]
-        chosen_vectors, total = chosen_vectors[near], total[near]
-        scores = replace(scores, similarity=scores.similarity[near])
-    picked: list[int] = []
-    nearest = np.full(len(total), -np.inf)
-    available = np.ones(len(total), bool)
-    for _ in range(min(limit, len(total))):
-        adjusted = total - weights.diversity * np.maximum(nearest, 0.0)
-        adjusted[~available] = -np.inf
-        best = int(np.argmax(adjusted))
-        picked.append(best)
-        available[best] = False
-        nearest = np.maximum(nearest, chosen_vectors @ chosen_vectors[best])
+        rows, total = rows[near], total[near]
+    picked = _diverse(total, vectors[rows], min(limit, len(total)), weights.diversity)
     return [
         Pick(
-            chosen_items[i],
+            items[rows[i]],
             float(total[i]),
-            reasons_for(profile, chosen_items[i], scores.similarity[i]),
+            reasons_for(profile, items[rows[i]], scores.similarity[rows[i]]),
         )
         for i in picked
     ]
+
+
+def _diverse(total: np.ndarray, vectors: np.ndarray, count: int, diversity: float) -> list[int]:
+    """The greedy maximal-marginal-relevance order of the first ``count`` of ``total``
+    (ties to the lower index), computed lazily: a paper's adjusted score only falls as
+    picks are made, so its last computed value bounds it from above; the best bound is
+    brought up to date against the picks made since, and taken when it still beats every
+    other bound. The same picks as recomputing every score after each pick, with a few
+    dot products per pick instead of a product over all the papers."""
+    heap = [(-float(value), i, 0) for i, value in enumerate(total)]  # (-bound, index, picks seen)
+    heapq.heapify(heap)
+    nearest = np.zeros(len(total))  # similarity to the nearest pick so far, at least 0
+    picked: list[int] = []
+    while len(picked) < count:
+        _, i, seen = heapq.heappop(heap)
+        if seen < len(picked):
+            nearest[i] = max(nearest[i], float((vectors[picked[seen:]] @ vectors[i]).max()))
+            fresh = (-(float(total[i]) - diversity * nearest[i]), i, len(picked))
+            if heap and fresh > heap[0]:
+                heapq.heappush(heap, fresh)
+                continue
+        picked.append(i)
+    return picked
 
 
 def without(weights: Weights, signal: str) -> Weights:

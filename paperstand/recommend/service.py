@@ -7,8 +7,11 @@ rebuild than to keep fresh, so feedback counts at the next page load, with no tr
 - liked: the reader's upvotes, thumbs up (onboarding picks and pasted ids are thumbs up),
   saved papers and reading lists, and the papers of their approved authorship claims;
 - turned down: thumbs down (pushes a paper's neighbourhood down, and the paper out);
-- followed authors (each weighs like three liked papers of theirs) and categories. Saved
-  searches are not used: their results already reach the reader through Following.
+- followed authors (each weighs like three liked papers of theirs) and categories;
+- saved searches (a followed query with its filters): the new papers among a search's
+  results rank up and say "matches your saved search". The caller passes the site's search
+  (this module never loads indexes, as in ``follows``); each saved search is asked for the
+  feed's days only, so its results are the new papers it finds, not its best of all time.
 
 The candidates are the papers whose day falls within the last ``days`` days up to the
 store's latest day (so a store fed from an archive still has a feed); they and their vectors
@@ -21,16 +24,25 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from paperstand import follows, ids, library
 from paperstand.accounts.credentials import new_token, token_digest
 from paperstand.errors import InvalidInput
 from paperstand.models import Paper
-from paperstand.recommend.model import DEFAULT_WEIGHTS, Item, Pick, Profile, build_profile, rank
+from paperstand.recommend.model import (
+    DEFAULT_WEIGHTS,
+    Item,
+    Pick,
+    Pool,
+    Profile,
+    build_profile,
+    rank,
+)
 from paperstand.store import Store
 
 DEFAULT_DAYS = 7
@@ -53,6 +65,7 @@ class Signals:
     disliked: set[str]
     followed_authors: list[str]
     followed_categories: list[str]
+    followed_searches: list[tuple[str, dict]] = field(default_factory=list)  # query, filters
 
     @property
     def seen(self) -> set[str]:
@@ -93,7 +106,26 @@ def signals(store: Store, user_id: int) -> Signals:
         disliked=disliked,
         followed_authors=[f.value for f in followed if f.kind == "author"],
         followed_categories=[f.value for f in followed if f.kind == "category"],
+        followed_searches=[(f.value, f.filters) for f in followed if f.kind == "search"],
     )
+
+
+def search_hits(
+    found: Signals, search: follows.Search | None, first: str, last: str
+) -> dict[str, str]:
+    """The papers of ``first``..``last`` that the reader's saved searches find, each with the
+    query of the first search that found it. A search's own date filters still hold."""
+    hits: dict[str, str] = {}
+    if search is None:
+        return hits
+    for query, filters in found.followed_searches:
+        since = max(filters.get("since") or first, first)
+        until = min(filters.get("until") or last, last)
+        if since > until:
+            continue
+        for paper_id in search(query, {**filters, "since": since, "until": until}):
+            hits.setdefault(paper_id, query)
+    return hits
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +136,7 @@ class Candidates:
     papers: list[Paper]
     items: list[Item]
     vectors: np.ndarray
+    prepared: Pool  # what scoring needs of them for every reader, made once
 
 
 class _CandidateCache:
@@ -129,6 +162,16 @@ class _CandidateCache:
 
 
 _cache = _CandidateCache()
+_threads = ThreadpoolController()
+
+
+def _one_blas_thread():  # noqa: ANN202 (threadpoolctl's limiter has no public type)
+    """A context in which numpy's BLAS runs on one thread. A reader's products are small
+    (a week's papers times a few dozen liked ones): OpenBLAS's worker threads wait for work
+    by spinning, and on a loaded machine that spinning cost 5x the CPU of the arithmetic
+    itself (``docs/benchmarks.md``); one thread per feed, and two feeds in parallel, use
+    the cores better."""
+    return _threads.limit(limits=1, user_api="blas")
 
 
 def window(store: Store, days: int) -> tuple[str, str] | None:
@@ -155,7 +198,8 @@ def candidates(store: Store, model: str, first: str, last: str) -> Candidates:
         for p in store.papers_on_days(first, last, limit=MAX_CANDIDATES, recent_first=True)
         if p.id not in hidden
     ]
-    found = Candidates(papers, [Item.of(p) for p in papers], _vectors(store, model, papers))
+    items = [Item.of(p) for p in papers]
+    found = Candidates(papers, items, _vectors(store, model, papers), Pool.of(items))
     _cache.put(key, found)
     return found
 
@@ -177,9 +221,11 @@ def profile(
     found: Signals,
     dim: int,
     known: tuple[dict[str, Paper], dict[str, np.ndarray]] | None = None,
+    hits: dict[str, str] | None = None,
 ) -> Profile:
-    """The reader's model profile from their signals; ``known`` (papers and vectors read
-    beforehand for many readers) saves reading them again."""
+    """The reader's model profile from their signals (``hits``: what their saved searches
+    found, from :func:`search_hits`); ``known`` (papers and vectors read beforehand for many
+    readers) saves reading them again."""
     wanted = found.liked + sorted(found.disliked)
     if known is None:
         known = (
@@ -202,6 +248,8 @@ def profile(
         disliked_vectors=vectors(down)[: len(down)],
         followed_authors=found.followed_authors,
         followed_categories=found.followed_categories,
+        followed_searches=[query for query, _ in found.followed_searches],
+        search_hits=hits,
     )
 
 
@@ -212,25 +260,39 @@ def for_you(
     *,
     days: int = DEFAULT_DAYS,
     limit: int = DEFAULT_LIMIT,
+    search: follows.Search | None = None,
 ) -> ForYou:
     """The reader's "for you" feed: the new papers of the last ``days`` days, best first,
-    each with its reasons; ``onboarding`` (and no picks) when the reader gave no signal."""
+    each with its reasons; ``onboarding`` (and no picks) when the reader gave no signal.
+    ``search`` runs the reader's saved searches (none without it)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}")
     span = window(store, days)
     if span is None:
         return ForYou(None, None, [], onboarding=not signals(store, user_id).liked)
-    return between(store, model, user_id, *span, limit=limit)
+    return between(store, model, user_id, *span, limit=limit, search=search)
 
 
-def between(store: Store, model: str, user_id: int, first: str, last: str, *, limit: int) -> ForYou:
+def between(
+    store: Store,
+    model: str,
+    user_id: int,
+    first: str,
+    last: str,
+    *,
+    limit: int,
+    search: follows.Search | None = None,
+) -> ForYou:
     """The reader's picks among the papers of ``first``..``last`` (a digest's period)."""
     found = signals(store, user_id)
     pool = candidates(store, model, first, last)
-    reader = profile(store, model, found, pool.vectors.shape[1])
+    hits = search_hits(found, search, first, last)
+    reader = profile(store, model, found, pool.vectors.shape[1], hits=hits)
     if reader.empty:
         return ForYou(first, last, [], onboarding=True)
-    return ForYou(first, last, recommend(reader, pool, limit, seen=found.seen), onboarding=False)
+    with _one_blas_thread():
+        picks = recommend(reader, pool, limit, seen=found.seen)
+    return ForYou(first, last, picks, onboarding=False)
 
 
 def recommend(
@@ -239,13 +301,25 @@ def recommend(
     """The reader's top ``limit`` of ``pool``, leaving out papers they have seen."""
     by_id = {p.id: p for p in pool.papers}
     picks: list[Pick] = rank(
-        reader, pool.items, pool.vectors, limit=limit, weights=DEFAULT_WEIGHTS, exclude=seen
+        reader,
+        pool.items,
+        pool.vectors,
+        limit=limit,
+        weights=DEFAULT_WEIGHTS,
+        exclude=seen,
+        pool=pool.prepared,
     )
     return [Recommendation(by_id[pick.item.id], pick.score, pick.reasons) for pick in picks]
 
 
 def for_many(
-    store: Store, model: str, user_ids: Sequence[int], *, days: int, limit: int
+    store: Store,
+    model: str,
+    user_ids: Sequence[int],
+    *,
+    days: int,
+    limit: int,
+    search: follows.Search | None = None,
 ) -> dict[int, list[Recommendation]]:
     """Feeds of many readers at once (a nightly batch): the candidates, and the papers and
     vectors of everything the readers liked, are read once for all of them."""
@@ -257,9 +331,11 @@ def for_many(
     every = sorted({p for s in found.values() for p in s.liked + sorted(s.disliked)})
     known = ({p.id: p for p in store.get_papers(every)}, store.get_embeddings(model, every))
     out: dict[int, list[Recommendation]] = {}
-    for user, told in found.items():
-        reader = profile(store, model, told, pool.vectors.shape[1], known)
-        out[user] = [] if reader.empty else recommend(reader, pool, limit, seen=told.seen)
+    with _one_blas_thread():
+        for user, told in found.items():
+            hits = search_hits(told, search, *span)
+            reader = profile(store, model, told, pool.vectors.shape[1], known, hits)
+            out[user] = [] if reader.empty else recommend(reader, pool, limit, seen=told.seen)
     return out
 
 
@@ -313,25 +389,64 @@ def onboarding_sample(store: Store, *, size: int = ONBOARDING_SIZE) -> list[Pape
 class Onboarded:
     recorded: list[str]
     unknown: list[str]
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (BibTeX entry, why)
 
 
-def onboard(store: Store, user_id: int, picks: Sequence[str], pasted: str = "") -> Onboarded:
-    """Record a new reader's picks (ids from the sample) and pasted arXiv ids (any text with
-    ids separated by spaces, commas or lines) as thumbs up. At least :data:`MIN_PICKS`
-    picks, or pasted ids of papers in the store; unknown pasted ids are reported back."""
+# One BibTeX onboarding at most: a researcher's own papers, not a library.
+MAX_BIBTEX_ENTRIES = 2_000
+
+
+def onboard(
+    store: Store, user_id: int, picks: Sequence[str], pasted: str = "", bibtex: str = ""
+) -> Onboarded:
+    """Record a new reader's picks (ids from the sample), pasted arXiv ids (any text with
+    ids separated by spaces, commas or lines) and the papers of a BibTeX file of their own
+    papers (entries naming a paper by eprint, DOI or arXiv URL, read as the library import
+    reads them) as thumbs up. At least :data:`MIN_PICKS` picks, or pasted ids or BibTeX
+    entries of papers in the store; unknown pasted ids, and each BibTeX entry not used with
+    why, are reported back."""
     chosen = list(dict.fromkeys(_paper_id(p) for p in picks if p.strip()))
     typed = list(dict.fromkeys(_paper_id(p) for p in pasted.replace(",", " ").split()))
     if len(typed) > MAX_LIMIT:
         raise InvalidInput(f"paste at most {MAX_LIMIT} ids at once")
-    if not typed and len(chosen) < MIN_PICKS:
-        raise InvalidInput(f"pick at least {MIN_PICKS} papers, or paste arXiv ids")
+    from_file, problems = _bibtex_papers(store, bibtex) if bibtex.strip() else ([], [])
+    if not typed and not bibtex.strip() and len(chosen) < MIN_PICKS:
+        raise InvalidInput(
+            f"pick at least {MIN_PICKS} papers, or paste arXiv ids, or give a BibTeX file"
+        )
     known = {p.id for p in store.get_papers(chosen + typed)}
     unknown = [p for p in typed if p not in known]
-    recorded = [p for p in chosen + typed if p in known]
+    recorded = list(dict.fromkeys([p for p in chosen + typed if p in known] + from_file))
     if not recorded:
-        raise InvalidInput("none of these papers is in this store: " + ", ".join(unknown[:10]))
-    store.recs.add_feedback([(user_id, paper, 1) for paper in dict.fromkeys(recorded)])
-    return Onboarded(recorded, unknown)
+        left_out = unknown[:10] + [f"{where}: {why}" for where, why in problems[:10]]
+        raise InvalidInput("none of these papers is in this store: " + "; ".join(left_out))
+    store.recs.add_feedback([(user_id, paper, 1) for paper in recorded])
+    return Onboarded(recorded, unknown, problems)
+
+
+def _bibtex_papers(store: Store, bibtex: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """The ids of the stored, visible papers a BibTeX file's entries name, and (entry, why)
+    for each entry that names none of them."""
+    entries, problems = library.bibtex_references(bibtex)
+    if len(entries) > MAX_BIBTEX_ENTRIES:
+        raise InvalidInput(
+            f"at most {MAX_BIBTEX_ENTRIES:,} BibTeX entries ({len(entries):,} given)"
+        )
+    parsed = [(where, ids.parse_reference(reference)) for where, reference in entries]
+    stored = {p.id: p for p in store.get_papers([found.id for _, found in parsed if found])}
+    found_ids = []
+    for where, found in parsed:
+        if found is None:
+            problems.append((where, "not an arXiv id, arXiv link or DOI"))
+            continue
+        paper = stored.get(found.id)
+        if paper is None and found.kind == "doi":
+            paper = store.find_by_doi(found.id.removeprefix("doi:"))
+        if paper is None or not paper.visible:
+            problems.append((where, f"{found.id} is not in this store"))
+            continue
+        found_ids.append(paper.id)
+    return found_ids, problems
 
 
 def new_feed_token(store: Store, user_id: int) -> str:

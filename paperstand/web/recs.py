@@ -21,6 +21,7 @@ from paperstand.recommend.model import Reason
 from paperstand.web import auth, hf
 from paperstand.web.auth import CurrentUser, RequireUser
 from paperstand.web.errors import documented
+from paperstand.web.lists import MAX_BIBTEX
 from paperstand.web.render import paper_url
 from paperstand.web.site import Site, SiteDep
 from paperstand.web.syndication import MEDIA, build_feed
@@ -35,11 +36,16 @@ Limit = Annotated[int, Query(ge=1, le=service.MAX_LIMIT, description="At most th
 
 
 class ReasonAnswer(BaseModel):
-    kind: str = Field(description="liked (a paper you liked near this one), author or category.")
+    kind: str = Field(
+        description="liked (a paper you liked near this one), author, category or search "
+        "(one of your saved searches finds it)."
+    )
     id: str | None = Field(None, description="The liked paper's id (kind liked).")
     title: str | None = Field(None, description="The liked paper's title (kind liked).")
-    name: str | None = Field(None, description="The author or category (kind author/category).")
-    followed: bool = Field(False, description="An author or category you follow.")
+    name: str | None = Field(
+        None, description="The author, category or saved search's query (the other kinds)."
+    )
+    followed: bool = Field(False, description="An author, category or search you follow.")
 
 
 class PickAnswer(BaseModel):
@@ -66,7 +72,12 @@ def reason_object(reason: Reason) -> dict[str, Any]:
 
 def _feed(site: Site, user: User, days: int, limit: int) -> service.ForYou:
     return service.for_you(
-        site.store, site.settings.embedding_model, user.id, days=days, limit=limit
+        site.store,
+        site.settings.embedding_model,
+        user.id,
+        days=days,
+        limit=limit,
+        search=site.saved_searches(),
     )
 
 
@@ -136,7 +147,13 @@ def for_you_feed(request: Request, site: SiteDep, token: FeedToken) -> Response:
     user_id = service.feed_owner(site.store, token)
     if user_id is None:
         raise NotFound("no such feed (was its link replaced by a new one?)")
-    found = service.for_you(site.store, site.settings.embedding_model, user_id, limit=50)
+    found = service.for_you(
+        site.store,
+        site.settings.embedding_model,
+        user_id,
+        limit=50,
+        search=site.saved_searches(),
+    )
     base = str(request.base_url).rstrip("/")
     body = build_feed(
         base,
@@ -218,17 +235,25 @@ def start(
     user: RequireUser,
     pick: Annotated[list[str], Form(max_length=service.MAX_LIMIT)] = [],  # noqa: B006
     pasted: Annotated[str, Form(max_length=20_000)] = "",
+    bibtex: Annotated[str, Form(max_length=MAX_BIBTEX)] = "",
 ) -> Response:
+    """Record the picks, pasted ids and BibTeX file's papers. The file travels as a form
+    field (``app.js`` reads the chosen file into it), as on the list import form."""
     try:
-        done = service.onboard(site.store, user.id, pick, pasted)
+        done = service.onboard(site.store, user.id, pick, pasted, bibtex)
     except PaperstandError as exc:
         return _start_page(site, request, exc.http_status, problem=str(exc), pasted=pasted)
-    if done.unknown:
+    if done.unknown or done.problems:
         return _start_page(
             site,
             request,
             recorded=len(done.recorded),
-            problem="Not in this store (left out): " + ", ".join(done.unknown[:20]),
+            problem=(
+                "Not in this store (left out): " + ", ".join(done.unknown[:20])
+                if done.unknown
+                else None
+            ),
+            left_out=done.problems,
         )
     return RedirectResponse("/for-you", status_code=303)
 

@@ -185,3 +185,42 @@ def test_a_followed_category_alone_is_enough_to_start(loaded: Store) -> None:
     assert not found.onboarding and found.picks
     assert found.picks[0].paper.categories[0] == "physics.chem-ph"
     assert Reason("category", "physics.chem-ph", followed=True) in found.picks[0].reasons
+
+
+def test_a_saved_search_ranks_its_new_papers_up_and_says_so(loaded: Store) -> None:
+    like(loaded, early(gnn_ids(), 6))
+    target = next(
+        r for r in data.rows() if r["listed"] >= "2026-03-18" and r["id"] not in gnn_ids()
+    )
+    asked = []
+
+    def search(query: str, filters: dict) -> list[str]:
+        """Titles holding every word of the query, among the papers of the filters' days."""
+        asked.append(filters)
+        words = query.lower().split()
+        days = loaded.papers_on_days(filters["since"], filters["until"], limit=1000)
+        return [p.id for p in days if all(w in p.title.lower() for w in words)]
+
+    def position(found: service.ForYou) -> int:
+        order = [pick.paper.id for pick in found.picks]
+        return order.index(target["id"]) if target["id"] in order else len(order)
+
+    before = service.for_you(loaded, data.MODEL, READER, days=DAYS, limit=60, search=search)
+    follows.follow(loaded, READER, "search", target["title"], {"since": "2026-01-01"})
+    after = service.for_you(loaded, data.MODEL, READER, days=DAYS, limit=60, search=search)
+    assert position(after) < position(before)
+    pick = next(p for p in after.picks if p.paper.id == target["id"])
+    assert Reason("search", target["title"], followed=True) in pick.reasons
+    # The search was asked for the feed's days only (its own "since" is older).
+    assert asked[-1]["since"] == "2026-03-18" and asked[-1]["until"] == "2026-03-31"
+    together = service.for_many(loaded, data.MODEL, [READER], days=DAYS, limit=60, search=search)
+    assert [r.paper.id for r in together[READER]] == [p.paper.id for p in after.picks]
+    # Without the search (a digest, say) the follow is no reason, and no error.
+    plain = service.for_you(loaded, data.MODEL, READER, days=DAYS, limit=60)
+    assert all(r.kind != "search" for p in plain.picks for r in p.reasons)
+
+
+def test_a_saved_search_alone_is_enough_to_start(loaded: Store) -> None:
+    follows.follow(loaded, OTHER, "search", "graph")
+    found = feed(loaded, OTHER)
+    assert not found.onboarding

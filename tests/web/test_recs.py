@@ -108,3 +108,40 @@ def test_the_api_needs_a_token_and_onboards_a_reader_without_signals(site) -> No
         assert unknown.status_code == 404 and "error" in unknown.json()
         bad = api.get("/api/recommendations", params={"days": 0})
         assert bad.status_code == 422 and "error" in bad.json()
+
+
+def test_a_bibtex_file_of_ones_own_papers_onboards_and_reports_unusable_entries(site) -> None:
+    url, store, _ = site
+    mine = [r for r in data.rows() if r["listed"] < "2026-03-18"][:2]
+    bib = "\n".join(
+        [
+            *(
+                f"@article{{own{n}, title={{{r['title']}}}, eprint={{{r['id']}}}, "
+                "archivePrefix={arXiv}}"
+                for n, r in enumerate(mine)
+            ),
+            "@article{elsewhere, title={Not here}, eprint={2401.99999}, archivePrefix={arXiv}}",
+            "@book{noid, title={A book without any identifier}}",
+            "@article{broken, title={unclosed",
+        ]
+    )
+    with httpx.Client(base_url=url, headers=HTML, timeout=60) as browser:
+        assert sign_up(browser, "ada@lab.example", "ada").status_code == 303
+        start = browser.get("/for-you/start")
+        assert 'name="bibtex"' in start.text
+        done = browser.post("/for-you/start", data={"csrftoken": csrf_of(start), "bibtex": bib})
+        assert done.status_code == 200, done.text
+        assert "2 papers recorded" in done.text
+        assert "entry elsewhere: 2401.99999 is not in this store" in done.text
+        assert "entry noid: names no paper" in done.text
+        feed = browser.get("/for-you")
+        assert feed.status_code == 200 and "Why is this here" in feed.text
+        shown = re.findall(r'name="paper" value="([^"]+)"', feed.text)
+        assert shown and set(shown).isdisjoint(r["id"] for r in mine)
+        only_bad = browser.post(
+            "/for-you/start", data={"csrftoken": csrf_of(start), "bibtex": "@book{x, title={y}}"}
+        )
+        assert only_bad.status_code == 400 and "entry x: names no paper" in only_bad.text
+    ada = store.accounts.user_by_email("ada@lab.example")
+    assert ada is not None
+    assert set(store.recs.feedback(ada.id)) == {r["id"] for r in mine}
