@@ -164,18 +164,13 @@ CurrentUser = Annotated[User | None, Depends(_current_user)]
 """The signed-in user (session cookie or API token), or None."""
 
 
-def signed_in(user: User | None) -> User:
-    """``user``, when there is one and it is not banned; else 401 (nobody) or 403."""
+async def _require_user(user: CurrentUser) -> User:
+    # async: no I/O here, and a plain def would cost every request a thread-pool trip.
     if user is None:
         raise Unauthorized("log in first, or send an API token ('Authorization: Bearer ...')")
     if user.banned:
         raise Forbidden("this account is banned")
     return user
-
-
-async def _require_user(user: CurrentUser) -> User:
-    # async: no I/O here, and a plain def would cost every request a thread-pool trip.
-    return signed_in(user)
 
 
 RequireUser = Annotated[User, Depends(_require_user)]
