@@ -24,6 +24,7 @@ are stored apart; pages show both and the API's ``upvotes`` is their sum.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -31,6 +32,7 @@ from paperstand import ids
 from paperstand.dates import parse_day
 from paperstand.errors import InvalidInput, NotFound, RuleBroken
 from paperstand.models import Paper
+from paperstand.ratelimit import Counting
 from paperstand.settings import Settings
 from paperstand.sources import arxiv_api
 from paperstand.sources.http import Fetcher
@@ -300,9 +302,23 @@ def paper_standing(
 # --- votes --------------------------------------------------------------------------------
 
 
-def vote(community: CommunityStore, user_id: int, reference: str, *, up: bool) -> Standing:
-    """Upvote (``up``) or take the upvote back; idempotent both ways."""
-    return community.vote(user_id, paper_id(reference), up=up)
+def vote(
+    community: CommunityStore,
+    user_id: int,
+    reference: str,
+    *,
+    up: bool,
+    counting: Counting | None = None,
+) -> Standing:
+    """Upvote (``up``) or take the upvote back; idempotent both ways. ``counting`` (from
+    ``Limiter.counting``) is counted in the vote's own transaction; past the limit,
+    :class:`RateLimited` and no vote."""
+    hits = counting.hits() if counting is not None else []
+    standing = community.vote(user_id, paper_id(reference), up=up, rate_hits=hits, now=time.time())
+    if standing is None:
+        assert counting is not None  # only a counted window refuses
+        counting.refuse()
+    return standing
 
 
 # --- comments -----------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import itertools
 import math
 import time
 from dataclasses import dataclass
+from typing import NoReturn
 
 from limits import RateLimitItem, parse_many
 from limits.errors import ConfigurationError
@@ -53,10 +54,15 @@ class StoreCounters(Storage):
 
     def incr_many(self, hits: list[tuple[str, int, int]]) -> list[int]:
         """Several :meth:`incr` in one store transaction (see :meth:`Limiter.hit`)."""
-        now = time.time()
+        self.maybe_purge()
+        return self.part.rate_hits(
+            [(key, float(e), amount) for key, e, amount in hits], time.time()
+        )
+
+    def maybe_purge(self) -> None:
+        """Delete the expired counters, once every :data:`PURGE_EVERY` hits."""
         if next(self._hits) % PURGE_EVERY == 0:
-            self.part.rate_purge(now)
-        return self.part.rate_hits([(key, float(e), amount) for key, e, amount in hits], now)
+            self.part.rate_purge(time.time())
 
     def get(self, key: str) -> int:
         return self.part.rate_count(key, time.time())
@@ -113,6 +119,19 @@ class Limiter:
                 raise InvalidInput(f"PAPERSTAND_RATE_STORAGE: {exc}") from exc
         self.strategy = FixedWindowRateLimiter(storage)
 
+    def _counted(
+        self, name: str, account: str | None, address: str | None
+    ) -> list[tuple[RateLimitItem, tuple[str, str, str]]]:
+        """The windows one ``name`` action by ``account`` from ``address`` counts in."""
+        if name not in NAMES:
+            raise ValueError(f"unknown rate limit {name!r}: one of {', '.join(NAMES)}")
+        return [
+            (item, (name, per, who))
+            for per, who in (("account", account), ("ip", address))
+            if who and (rule := self.rules.get((name, per))) is not None
+            for item in rule.items
+        ]
+
     def hit(self, name: str, *, account: str | None = None, address: str | None = None) -> None:
         """Count one ``name`` action by ``account`` (a user id or, for log-in, the email
         tried) from ``address``; :class:`RateLimited` (429) when a limit is past, with the
@@ -121,14 +140,7 @@ class Limiter:
         Every rule is counted even when an earlier one already refused: a client that keeps
         hammering keeps its windows full.
         """
-        if name not in NAMES:
-            raise ValueError(f"unknown rate limit {name!r}: one of {', '.join(NAMES)}")
-        counted = [
-            (item, (name, per, who))
-            for per, who in (("account", account), ("ip", address))
-            if who and (rule := self.rules.get((name, per))) is not None
-            for item in rule.items
-        ]
+        counted = self._counted(name, account, address)
         if not counted:
             return
         storage = self.strategy.storage
@@ -139,14 +151,62 @@ class Limiter:
             allowed = [count <= item.amount for count, (item, _) in zip(hits, counted, strict=True)]
         else:
             allowed = [self.strategy.hit(item, *who) for item, who in counted]
-        refused = [
-            self.strategy.get_window_stats(item, *who).reset_time
-            for ok, (item, who) in zip(allowed, counted, strict=True)
-            if not ok
-        ]
+        self._refuse(name, [c for ok, c in zip(allowed, counted, strict=True) if not ok])
+
+    def counting(
+        self, name: str, *, account: str | None = None, address: str | None = None
+    ) -> Counting | None:
+        """:meth:`hit`, left for the store to count in the transaction of the action it
+        limits (``CommunityStore.vote``): a vote then costs one commit, not two. None when
+        there is nothing left to count: no rule applies, or the counters are not in the
+        store (then they were counted here, as :meth:`hit` does)."""
+        counted = self._counted(name, account, address)
+        if not counted:
+            return None
+        storage = self.strategy.storage
+        if not isinstance(storage, StoreCounters):
+            self.hit(name, account=account, address=address)
+            return None
+        storage.maybe_purge()
+        return Counting(self, name, counted)
+
+    def _refuse(self, name: str, refused: list[tuple[RateLimitItem, tuple[str, str, str]]]) -> None:
         if refused:
-            wait = max(1, math.ceil(max(refused) - time.time()))
+            reset = max(
+                self.strategy.get_window_stats(item, *who).reset_time for item, who in refused
+            )
+            wait = max(1, math.ceil(reset - time.time()))
             raise RateLimited(f"too many {_NOUNS[name]}: try again in {wait} s", wait)
+
+
+@dataclass(frozen=True)
+class Counting:
+    """One request's windows of a named limit, to be counted by the store in the same
+    transaction as the action they limit (see :meth:`Limiter.counting`)."""
+
+    limiter: Limiter
+    name: str
+    counted: list[tuple[RateLimitItem, tuple[str, str, str]]]
+
+    def hits(self) -> list[tuple[str, float, int, int]]:
+        """(key, window seconds, amount, most allowed) per window, as the store takes them."""
+        return [
+            (item.key_for(*who), float(item.get_expiry()), 1, item.amount)
+            for item, who in self.counted
+        ]
+
+    def refuse(self) -> NoReturn:
+        """:class:`RateLimited`, with the wait until the windows past their limit free up
+        (call it when the store said one is past)."""
+        storage = self.limiter.strategy.storage
+        past = [
+            (item, who)
+            for item, who in self.counted
+            if storage.get(item.key_for(*who)) > item.amount
+        ]
+        self.limiter._refuse(self.name, past)
+        # The window ended between the count and now: the next try may pass.
+        raise RateLimited(f"too many {_NOUNS[self.name]}: try again in 1 s", 1)
 
 
 _NOUNS = {

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from paperstand import community
-from paperstand.errors import Conflict, InvalidInput, NotFound, RuleBroken
+from paperstand.errors import Conflict, InvalidInput, NotFound, RateLimited, RuleBroken
 from paperstand.jobs import Worker
 from paperstand.models import Paper
+from paperstand.ratelimit import Limiter
 from paperstand.settings import Settings
 from paperstand.store import Store
 from tests.replay import ATOM_PATH, Reply
@@ -206,6 +207,49 @@ def test_one_vote_per_account_kept_apart_from_hugging_face_upvotes(store: Store)
     assert store.get_paper("2604.00030").upvotes == 30  # the imported count is untouched
     with pytest.raises(NotFound):
         community.vote(part, ALICE, "2604.99999", up=True)
+
+
+def test_the_vote_limit_is_counted_in_the_votes_own_transaction(
+    store: Store, tmp_path: Path
+) -> None:
+    store.upsert_papers([paper("2604.00032", submitted_on="2026-04-30")])
+    settings = Settings(
+        home=tmp_path, rate_vote="3/minute", rate_vote_ip="", rate_follow="", rate_follow_ip=""
+    )
+    limits = Limiter(settings, store)
+
+    def vote(reference: str, up: bool = True) -> community.Standing:
+        counting = limits.counting("vote", account=str(ALICE), address="10.0.0.1")
+        return community.vote(store.community, ALICE, reference, up=up, counting=counting)
+
+    assert vote("2604.00032").local_votes == 1
+    # An unknown paper is still a hit: probing costs what voting does.
+    with pytest.raises(NotFound):
+        vote("2604.99999")
+    assert vote("2604.00032", up=False).local_votes == 0
+    with pytest.raises(RateLimited) as refused:
+        vote("2604.00032")
+    assert 1 <= refused.value.retry_after <= 60 and "too many votes" in str(refused.value)
+    # Refused: the vote was not made, and the window it filled is the one Limiter.hit sees.
+    assert store.community.vote_counts() == {}
+    with pytest.raises(RateLimited):
+        limits.hit("vote", account=str(ALICE), address="10.0.0.1")
+    # Other accounts have their own windows; no rule at all leaves nothing to count.
+    counting = limits.counting("vote", account=str(BOB), address="10.0.0.1")
+    assert community.vote(store.community, BOB, "2604.00032", up=True, counting=counting).upvoted
+    assert limits.counting("follow", account=str(BOB), address="10.0.0.1") is None
+
+
+def test_a_vote_limit_kept_in_memory_is_counted_by_the_limiter(
+    store: Store, tmp_path: Path
+) -> None:
+    store.upsert_papers([paper("2604.00033", submitted_on="2026-04-30")])
+    settings = Settings(home=tmp_path, rate_vote="1/minute", rate_storage="memory://")
+    limits = Limiter(settings, store)
+    assert limits.counting("vote", account=str(ALICE)) is None  # counted already
+    with pytest.raises(RateLimited):
+        limits.counting("vote", account=str(ALICE))
+    assert store.community.vote_counts() == {}
 
 
 def test_votes_are_exact_under_concurrent_clicking(store: Store) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     Column,
+    Connection,
     Engine,
     Float,
     ForeignKey,
@@ -118,6 +119,42 @@ _USER_COLUMNS = tuple(
 )
 
 
+def rate_hit_statement(dialect_name: str) -> Any:
+    """Add ``amount`` to the window of ``key`` (a new window of ``expiry`` seconds if the
+    last one ended before ``now``), returning the window's hits: one upsert, atomic on both
+    backends."""
+    ended = rate_limits.c.expires_at <= bindparam("now")
+    fresh_end = bindparam("now") + bindparam("expiry")
+    return (
+        dialect.insert(dialect_name, rate_limits)
+        .values(key=bindparam("key"), hits=bindparam("amount"), expires_at=fresh_end)
+        .on_conflict_do_update(
+            index_elements=[rate_limits.c.key],
+            set_={
+                "hits": case(
+                    (ended, bindparam("amount")),
+                    else_=rate_limits.c.hits + bindparam("amount"),
+                ),
+                "expires_at": case((ended, fresh_end), else_=rate_limits.c.expires_at),
+            },
+        )
+        .returning(rate_limits.c.hits)
+    )
+
+
+def count_rate_hits(
+    conn: Connection, statement: Any, hits: Sequence[tuple[str, float, int]], now: float
+) -> list[int]:
+    """Run :func:`rate_hit_statement` for each (key, expiry, amount) in the caller's
+    transaction; the windows' hits."""
+    return [
+        conn.execute(
+            statement, {"key": key, "amount": amount, "now": now, "expiry": expiry}
+        ).scalar_one()
+        for key, expiry, amount in hits
+    ]
+
+
 class AccountsStore(Part):
     """The store's ``accounts`` part.
 
@@ -145,23 +182,7 @@ class AccountsStore(Part):
             .join(api_tokens, api_tokens.c.user_id == users.c.id)
             .where(api_tokens.c.digest == bindparam("digest"))
         )
-        ended = rate_limits.c.expires_at <= bindparam("now")
-        fresh_end = bindparam("now") + bindparam("expiry")
-        self._rate_hit = (
-            dialect.insert(self.dialect, rate_limits)
-            .values(key=bindparam("key"), hits=bindparam("amount"), expires_at=fresh_end)
-            .on_conflict_do_update(
-                index_elements=[rate_limits.c.key],
-                set_={
-                    "hits": case(
-                        (ended, bindparam("amount")),
-                        else_=rate_limits.c.hits + bindparam("amount"),
-                    ),
-                    "expires_at": case((ended, fresh_end), else_=rate_limits.c.expires_at),
-                },
-            )
-            .returning(rate_limits.c.hits)
-        )
+        self._rate_hit = rate_hit_statement(self.dialect)
 
     # --- users --------------------------------------------------------------------------
 
@@ -375,12 +396,7 @@ class AccountsStore(Part):
         a request counted against its account's and its address's windows pays for one
         commit, not one per window."""
         with self.write() as conn:
-            return [
-                conn.execute(
-                    self._rate_hit, {"key": key, "amount": amount, "now": now, "expiry": expiry}
-                ).scalar_one()
-                for key, expiry, amount in hits
-            ]
+            return count_rate_hits(conn, self._rate_hit, hits, now)
 
     def rate_count(self, key: str, now: float) -> int:
         with self.read() as conn:

@@ -21,11 +21,13 @@ Times are the database's clock (``dialect.now``) and come back as ISO 8601 UTC t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    BindParameter,
     Boolean,
     CheckConstraint,
     Column,
@@ -52,7 +54,7 @@ from sqlalchemy import (
 
 from paperstand.errors import Conflict, InvalidInput, NotFound, RuleBroken
 from paperstand.store import dialect
-from paperstand.store.accounts import users
+from paperstand.store.accounts import count_rate_hits, rate_hit_statement, users
 from paperstand.store.part import Part
 from paperstand.store.schema import Key, Stamp, hidden_papers, metadata, papers
 from paperstand.store.schema import stamp_text as iso
@@ -241,7 +243,7 @@ def _comment_count() -> ColumnElement[int]:
     )
 
 
-def _upvoted(user_id: int | None) -> ColumnElement[bool]:
+def _upvoted(user_id: int | BindParameter[int] | None) -> ColumnElement[bool]:
     if user_id is None:
         return false()
     return (
@@ -254,13 +256,15 @@ def _upvoted(user_id: int | None) -> ColumnElement[bool]:
 class CommunityStore(Part):
     """The store's ``community`` part."""
 
-    _vote_sql: tuple[Any, Any, Any] | None = None
+    _vote_sql: tuple[Any, Any, Any, Any] | None = None
+    # One paper's standing, by (with a user, with hidden papers): built on first use.
+    _standing_sql: dict[tuple[bool, bool], Select[Any]] | None = None
 
     # --- lists --------------------------------------------------------------------------
 
-    def _listed(self, query: Select[Any]) -> list[Listed]:
+    def _listed(self, query: Select[Any], params: dict[str, Any] | None = None) -> list[Listed]:
         with self.read() as conn:
-            rows = conn.execute(query).all()
+            rows = conn.execute(query, params).all()
         return [
             Listed(
                 row.id,
@@ -275,7 +279,7 @@ class CommunityStore(Part):
 
     def _select(
         self,
-        user_id: int | None,
+        user_id: int | BindParameter[int] | None,
         *,
         ready_only: bool = True,
         stars_since: str | None = None,
@@ -440,11 +444,21 @@ class CommunityStore(Part):
         self, paper_id: str, user_id: int | None = None, *, with_hidden: bool = False
     ) -> Listed | None:
         """One paper (visible, or also hidden ones for admins: ``with_hidden``) with its
-        numbers and submission, any status."""
-        query = self._select(user_id, ready_only=False, with_hidden=with_hidden).where(
-            papers.c.id == paper_id
-        )
-        found = self._listed(query)
+        numbers and submission, any status. Every read of a paper asks for this, so its
+        statements are built once, with bound parameters: building one costs several
+        times what SQLite takes to run it."""
+        shapes = self._standing_sql
+        if shapes is None:
+            shapes = self._standing_sql = {}
+        shape = (user_id is not None, with_hidden)
+        query = shapes.get(shape)
+        if query is None:
+            who = bindparam("user_id") if user_id is not None else None
+            query = self._select(who, ready_only=False, with_hidden=with_hidden).where(
+                papers.c.id == bindparam("paper_id")
+            )
+            shapes[shape] = query
+        found = self._listed(query, {"paper_id": paper_id, "user_id": user_id})
         return found[0] if found else None
 
     def version(self) -> int:
@@ -454,23 +468,49 @@ class CommunityStore(Part):
 
     # --- votes --------------------------------------------------------------------------
 
-    def vote(self, user_id: int, paper_id: str, *, up: bool) -> Standing:
+    def vote(
+        self,
+        user_id: int,
+        paper_id: str,
+        *,
+        up: bool,
+        rate_hits: Sequence[tuple[str, float, int, int]] = (),
+        now: float = 0.0,
+    ) -> Standing | None:
         """Give (``up``) or take back the user's one vote on the paper, in one transaction
-        that also counts the votes; repeating either changes nothing. The statements are
-        built once (:meth:`_vote_statements`): building Core statements costs more CPU
-        than SQLite takes to run them, and votes come by the hundred a second."""
-        add, take, count = self._vote_statements()
-        with self.write() as conn:
-            _bump(conn)
-            pk, hf = _paper_pk(conn, paper_id, with_upvotes=True)
-            params = {"user_id": user_id, "pk": pk}
-            conn.execute(add if up else take, params)
-            local, comment_count = conn.execute(count, params).one()
-        return Standing(local, hf or 0, comment_count, up)
+        that also counts the votes; repeating either changes nothing.
 
-    def _vote_statements(self) -> tuple[Any, Any, Any]:
-        """Add a vote, take it back, and count the paper's votes and comments, with bound
-        parameters ``user_id`` and ``pk``; built on first use, then reused."""
+        ``rate_hits`` are rate-limit windows (key, expiry, amount, most allowed) counted at
+        ``now`` in the same transaction (``ratelimit.Limiter.counting``): one commit per
+        vote instead of two. When a window goes past its most, the hits are committed
+        but the vote is not made, and the answer is None. An unknown paper is
+        :class:`NotFound`, its hits counted all the same.
+
+        The statements are built once (:meth:`_vote_statements`): building Core
+        statements costs more CPU than SQLite takes to run them, and votes come by the
+        hundred a second."""
+        add, take, count, hit = self._vote_statements()
+        with self.write() as conn:
+            if rate_hits:
+                counts = count_rate_hits(
+                    conn, hit, [(key, expiry, amount) for key, expiry, amount, _ in rate_hits], now
+                )
+                if any(n > most for n, (*_, most) in zip(counts, rate_hits, strict=True)):
+                    return None
+            row = conn.execute(_PAPER_PK, {"paper_id": paper_id}).first()
+            if row is not None:
+                _bump(conn)
+                params = {"user_id": user_id, "pk": row.pk}
+                conn.execute(add if up else take, params)
+                local, comment_count = conn.execute(count, params).one()
+        if row is None:
+            raise NotFound(f"{paper_id} is not in this store")
+        return Standing(local, row.upvotes or 0, comment_count, up)
+
+    def _vote_statements(self) -> tuple[Any, Any, Any, Any]:
+        """Add a vote, take it back, count the paper's votes and comments (bound parameters
+        ``user_id`` and ``pk``), and count a rate-limit hit; built on first use, then
+        reused."""
         if self._vote_sql is None:
             pk = bindparam("pk")
             add = (
@@ -493,7 +533,12 @@ class CommunityStore(Part):
                     comments.c.hidden == false(),
                 )
             )
-            self._vote_sql = (add, take, select(local.scalar_subquery(), shown.scalar_subquery()))
+            self._vote_sql = (
+                add,
+                take,
+                select(local.scalar_subquery(), shown.scalar_subquery()),
+                rate_hit_statement(self.dialect),
+            )
         return self._vote_sql
 
     def vote_counts(self) -> dict[str, int]:
@@ -582,7 +627,7 @@ class CommunityStore(Part):
         threads stay one level deep."""
         with self.write() as conn:
             _bump(conn)
-            pk, _ = _paper_pk(conn, paper_id)
+            pk = _paper_pk(conn, paper_id)
             if parent_id is not None:
                 parent = conn.execute(
                     select(comments.c.paper_pk, comments.c.parent_id).where(
@@ -712,12 +757,12 @@ def _bump(conn: Connection) -> None:
     conn.execute(_BUMP)
 
 
-def _paper_pk(conn: Connection, paper_id: str, *, with_upvotes: bool = False) -> tuple[int, Any]:
-    """The surrogate key of a visible paper (and its imported upvotes); NotFound else."""
+def _paper_pk(conn: Connection, paper_id: str) -> int:
+    """The surrogate key of a visible paper; NotFound else."""
     row = conn.execute(_PAPER_PK, {"paper_id": paper_id}).first()
     if row is None:
         raise NotFound(f"{paper_id} is not in this store")
-    return row.pk, row.upvotes if with_upvotes else None
+    return row.pk
 
 
 def _comments_query(*where: ColumnElement[bool]) -> Select[Any]:

@@ -14,7 +14,9 @@ revision and then upgraded in place.
 
 from __future__ import annotations
 
+import os
 import threading
+import weakref
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,11 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
+
+try:  # the writer lock across processes; elsewhere, SQLite's busy_timeout alone
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 from paperstand.errors import StoreError
 
@@ -66,19 +73,58 @@ def _fast_binding() -> None:
     sqlean.register_adapter(bool, int)
 
 
-# The in-process writer lock of each SQLite engine (see :func:`write_lock`).
-_WRITE_LOCKS: WeakKeyDictionary[Engine, threading.RLock] = WeakKeyDictionary()
+class WriterLock:
+    """SQLite's one writer slot, queued for in this process and across processes.
+
+    SQLite has one writer at a time. A writer that finds it taken waits inside SQLite, in
+    its busy handler, which sleeps in growing steps (up to 100 ms) and wakes late: under
+    many concurrent writes (votes, rate-limit counters) the slot then sits idle while the
+    writers sleep. Queued here instead, the next writer starts the moment the last one
+    commits: threads of one process on a re-entrant lock, processes (``serve --workers
+    N``, a worker beside the web server) on an exclusive ``flock`` of a file beside the
+    database, which the kernel hands to the next waiter at once. Where that file cannot
+    be made (a read-only directory, a system without ``flock``), processes still wait
+    through ``busy_timeout``, as before."""
+
+    def __init__(self, lock_file: Path) -> None:
+        self._threads = threading.RLock()
+        self._depth = 0  # only changed by the thread holding ``_threads``
+        self._fd: int | None = None
+        if fcntl is not None:
+            try:
+                self._fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError:
+                self._fd = None
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        if self._depth == 0 and self._fd is not None:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            except BaseException:
+                self._threads.release()
+                raise
+        self._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._threads.release()
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+# The writer lock of each SQLite engine (see :func:`write_lock`).
+_WRITE_LOCKS: WeakKeyDictionary[Engine, WriterLock] = WeakKeyDictionary()
 
 
 def write_lock(engine: Engine) -> AbstractContextManager[Any]:
-    """What a writer of this process holds around a write transaction: on SQLite a lock
-    shared by the engine's threads, on PostgreSQL nothing (row locks do the work).
-
-    SQLite has one writer at a time. Threads of one process waiting for it inside SQLite
-    sleep in its busy handler, in growing steps (up to 100 ms), and wake late: under many
-    concurrent writes (votes, rate-limit counters) the writer lock then sits idle while
-    they sleep. Queued on a Python lock instead, the next writer starts the moment the last
-    one commits. Other processes still wait through ``busy_timeout``."""
+    """What a writer holds around a write transaction: on SQLite the engine's
+    :class:`WriterLock`, on PostgreSQL nothing (row locks do the work)."""
     lock = _WRITE_LOCKS.get(engine)
     return lock if lock is not None else nullcontext()
 
@@ -126,7 +172,9 @@ def sqlite_engine(path: Path) -> Engine:
 
     # Re-entrant: a writer that (wrongly) nests a second write fails on SQLite's own lock
     # after busy_timeout, as it would without this one, instead of hanging.
-    _WRITE_LOCKS[engine] = threading.RLock()
+    lock = WriterLock(path.with_name(path.name + "-writer"))
+    _WRITE_LOCKS[engine] = lock
+    weakref.finalize(engine, lock.close)
     return engine
 
 

@@ -34,6 +34,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     delete,
     func,
     select,
@@ -115,6 +116,7 @@ def _deferred_indexes() -> list[Index]:
 _COLUMNS = [papers.c[name] for name in COLUMNS]
 # Reads of whole papers carry whether an admin hid each one, after the columns.
 _SELECT = select(*_COLUMNS, is_hidden())
+_ONE = _SELECT.where(papers.c.id == bindparam("paper_id"))
 
 
 @lru_cache(maxsize=1 << 16)
@@ -340,8 +342,11 @@ class PaperStore(Part):
         return [by_id[i] for i in paper_ids if i in by_id]
 
     def get_paper(self, paper_id: str) -> Paper | None:
-        found = self.get_papers([paper_id])
-        return found[0] if found else None
+        """One paper (deleted and hidden ones marked, as :meth:`get_papers`), by a
+        statement built once: every read of a paper's page or API object starts here."""
+        with self.read() as conn:
+            row = conn.execute(_ONE, {"paper_id": paper_id}).first()
+        return _read_paper(row) if row is not None else None
 
     def find_by_doi(self, doi: str) -> Paper | None:
         found = self._papers(

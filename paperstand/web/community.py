@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path
-from fastapi.responses import JSONResponse
+import orjson
+from fastapi import APIRouter, Body, Path, Request
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from paperstand import community
@@ -25,7 +26,14 @@ from paperstand.markdown import render_markdown
 from paperstand.models import User
 from paperstand.store.community import Comment, Standing, Submission
 from paperstand.web import hf
-from paperstand.web.auth import CurrentUser, RequireAdmin, RequireUser, limit
+from paperstand.web.auth import (
+    CurrentUser,
+    RequireAdmin,
+    RequireUser,
+    auth_of,
+    client_address,
+    limit,
+)
 from paperstand.web.errors import ErrorBody, documented
 from paperstand.web.params import PaperId
 from paperstand.web.site import SiteDep
@@ -111,28 +119,45 @@ def comment_object(item: Comment) -> dict[str, Any]:
     }
 
 
-def _vote(site: Any, user: User, paper_id: str, up: bool) -> dict[str, Any]:
-    standing = community.vote(site.store.community, user.id, paper_id, up=up)
-    return {**numbers(standing), "upvoted": standing.upvoted}
+def _vote(request: Request, site: Any, user: User, paper_id: str, up: bool) -> Response:
+    # The vote limit is counted in the vote's own transaction (one commit, not two), and
+    # the answer is encoded here: FastAPI's validation of a returned dict against
+    # ``VoteAnswer`` (still the documented schema) cost a twentieth of a vote's CPU.
+    counting = auth_of(request).limiter.counting(
+        "vote", account=str(user.id), address=client_address(request)
+    )
+    standing = community.vote(site.store.community, user.id, paper_id, up=up, counting=counting)
+    return Response(
+        orjson.dumps(
+            {
+                "upvotes": standing.upvotes,
+                "upvoted": standing.upvoted,
+                "localUpvotes": standing.local_votes,
+                "hfUpvotes": standing.hf_votes,
+            }
+        ),
+        media_type="application/json",
+    )
 
 
 _VOTE = {
     "responses": documented(401, 403, 404, 422, 429),
     "response_model": VoteAnswer,
-    "dependencies": [limit("vote")],
 }
 
 
 @router.post("/api/papers/{paper_id:paper_id}/upvote", **_VOTE)
-def upvote(site: SiteDep, user: RequireUser, paper_id: PaperId) -> dict[str, Any]:
+def upvote(request: Request, site: SiteDep, user: RequireUser, paper_id: PaperId) -> Response:
     """Upvote the paper; a second upvote changes nothing."""
-    return _vote(site, user, paper_id, True)
+    return _vote(request, site, user, paper_id, True)
 
 
 @router.delete("/api/papers/{paper_id:paper_id}/upvote", **_VOTE)
-def take_back_upvote(site: SiteDep, user: RequireUser, paper_id: PaperId) -> dict[str, Any]:
+def take_back_upvote(
+    request: Request, site: SiteDep, user: RequireUser, paper_id: PaperId
+) -> Response:
     """Take the upvote back; without one, nothing changes."""
-    return _vote(site, user, paper_id, False)
+    return _vote(request, site, user, paper_id, False)
 
 
 @router.get(
