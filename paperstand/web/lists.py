@@ -3,11 +3,14 @@
 (``/lists/{id}.xml``, ``.atom``, ``.bib``, ``.md``, ``.csv``, ``.json``).
 
 Every form carries its CSRF token and answers with a 303 back to where it came from, so
-the pages work without JavaScript; ``app.js`` only turns the Save button into an in-place
-toggle (it posts the same form and reads the JSON answer). Reordering is a pair of Move up
-/ Move down buttons per paper: plain form buttons, so keyboard and screen readers get them
-for free. Who may see a list is ``library.visible_list``'s decision: a private list is the
-same 404 as no list, for every route here. Handlers are ``def``: store calls block.
+the pages work without JavaScript; ``app.js`` turns the Save button into an in-place
+toggle (it posts the same form and reads the JSON answer) and adds drag handles to the
+owner's list (a drop posts the new place to ``/lists/{id}/move``). Reordering without a
+mouse is a pair of Move up / Move down buttons per paper: plain buttons of the page's one
+``item-actions`` form, so keyboards and screen readers get them for free. A BibTeX file is
+uploaded as a multipart form. Who may see a list is ``library.visible_list``'s decision: a
+private list is the same 404 as no list, for every route here. Handlers are ``def``: store
+calls block.
 """
 
 from __future__ import annotations
