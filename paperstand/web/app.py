@@ -110,8 +110,9 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         # What start-up made (routes, templates, the schema, imported modules) lives as
         # long as the app: frozen out of the collector's generations, so the collections
-        # a large page's many short-lived objects trigger stop scanning it (a third of the
-        # slowest renders of a 2,000-paper list were such collections).
+        # a large page's many short-lived objects trigger do not scan it again each time
+        # (cheap; on the 2,000-paper list page it trimmed the owner's CPU p95 from 153 to
+        # 138 ms in one loaded run, the lean rows having removed most allocations).
         gc.collect()
         gc.freeze()
         try:
