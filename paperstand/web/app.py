@@ -111,8 +111,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         # What start-up made (routes, templates, the schema, imported modules) lives as
         # long as the app: frozen out of the collector's generations, so the collections
         # a large page's many short-lived objects trigger do not scan it again each time
-        # (cheap; on the 2,000-paper list page it trimmed the owner's CPU p95 from 153 to
-        # 138 ms in one loaded run, the lean rows having removed most allocations).
+        # (cheap; on the 2,000-paper list page its effect was within the noise of loaded
+        # runs, once the page stopped building whole papers: see docs/benchmarks.md).
         gc.collect()
         gc.freeze()
         try:
