@@ -12,7 +12,6 @@ own ``router``, included in ``ROUTERS`` below; its templates go in ``templates/`
 
 from __future__ import annotations
 
-import gc
 from contextlib import asynccontextmanager
 from importlib import resources
 
@@ -108,19 +107,9 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        # What start-up made (routes, templates, the schema, imported modules) lives as
-        # long as the app: frozen out of the collector's generations, so the collections
-        # a large page's many short-lived objects trigger do not scan it again each time
-        # (cheap; on the 2,000-paper list page its effect was within the noise of loaded
-        # runs, once the page stopped building whole papers: see docs/benchmarks.md).
-        gc.collect()
-        gc.freeze()
-        try:
-            yield
-        finally:
-            gc.unfreeze()
-            if own_store:
-                store.close()
+        yield
+        if own_store:
+            store.close()
 
     app = FastAPI(
         title="paperstand",
