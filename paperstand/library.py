@@ -33,7 +33,7 @@ from paperstand.settings import Settings
 from paperstand.sources import arxiv_api
 from paperstand.sources.http import Fetcher
 from paperstand.store import Store
-from paperstand.store.library import ListItem, ReadingList
+from paperstand.store.library import ListItem, ListRow, ReadingList
 
 # The background job fetching imported arXiv papers the store lacks (registered in jobs.py).
 FETCH_JOB = "library-fetch"
@@ -72,6 +72,11 @@ def save(store: Store, user_id: int, reference: str, *, saved: bool = True) -> t
 def saved_papers(store: Store, user_id: int) -> list[Paper]:
     """The user's saved papers that are stored and visible, latest saved first."""
     return _visible(store, store.library.saved(user_id))
+
+
+def saved_ids(store: Store, user_id: int) -> list[str]:
+    """The ids of :func:`saved_papers`, read without the papers."""
+    return store.library.visible_saved(user_id)
 
 
 def saved_among(store: Store, user_id: int | None, papers: Iterable[Any]) -> set[str]:
@@ -175,6 +180,30 @@ def list_view(store: Store, list_id: int, viewer_id: int | None) -> ListView:
     return ListView(found, entries, pending)
 
 
+@dataclass(frozen=True, slots=True)
+class ListPage:
+    """What the list's own page shows: the rows of its stored, visible papers in order
+    (only the columns a row shows, with each paper's topic cluster) and the ids still
+    being fetched. The page of a 2,000-paper list reads no abstracts; feeds and exports
+    read whole papers through :func:`list_view`."""
+
+    list: ReadingList
+    rows: list[ListRow]
+    pending: list[str]
+
+
+def list_page(store: Store, list_id: int, viewer_id: int | None) -> ListPage:
+    """The list's page for the viewer (:func:`visible_list`)."""
+    found = visible_list(store, list_id, viewer_id)
+    rows, pending = [], []
+    for row in store.library.rows(list_id):
+        if row.title is None:
+            pending.append(row.paper_id)
+        else:
+            rows.append(row)
+    return ListPage(found, rows, pending)
+
+
 def add_paper(store: Store, user_id: int, list_id: int, reference: str, note: str = "") -> str:
     """Put a stored paper at the end of the user's list (a paper on it already keeps its
     place; a note given replaces its note). Returns the paper's id."""
@@ -189,10 +218,13 @@ def remove_paper(store: Store, user_id: int, list_id: int, reference: str) -> No
         raise NotFound(f"{paper_id} is not on list {list_id}")
 
 
-def move_paper(store: Store, user_id: int, list_id: int, reference: str, to: int) -> None:
-    """Put a paper of the user's list at position ``to`` (0 is first), or as far as the
-    list goes."""
-    store.library.move_item(list_id, user_id, ids.normalise_id(reference), to)
+def move_paper(
+    store: Store, user_id: int, list_id: int, reference: str, to: int | None = None, by: int = 0
+) -> int:
+    """Put a paper of the user's list at position ``to`` (0 is first), or ``by`` places
+    up (negative) or down from where it is, as far as the list goes. Returns its new
+    position."""
+    return store.library.move_item(list_id, user_id, ids.normalise_id(reference), to, by)
 
 
 def set_note(store: Store, user_id: int, list_id: int, reference: str, note: str) -> None:

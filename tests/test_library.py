@@ -93,6 +93,71 @@ def test_a_list_keeps_its_order_through_moves_and_removals(store: Store) -> None
     assert store.library.get_list(made.id).size == 3
 
 
+def test_up_and_down_steps_move_from_where_the_paper_is_now(store: Store) -> None:
+    made = library.create_list(store, ALICE, "Steps")
+    for n in (1, 2, 3):
+        library.add_paper(store, ALICE, made.id, f"2604.0000{n}")
+    assert library.move_paper(store, ALICE, made.id, "2604.00003", by=-1) == 1
+    assert library.move_paper(store, ALICE, made.id, "2604.00003", by=-1) == 0
+    assert library.move_paper(store, ALICE, made.id, "2604.00003", by=-1) == 0  # stays first
+    assert library.move_paper(store, ALICE, made.id, "2604.00001", by=1) == 2
+    assert library.move_paper(store, ALICE, made.id, "2604.00001", by=1) == 2  # stays last
+    assert order(store, made.id) == ["2604.00003", "2604.00002", "2604.00001"]
+    with pytest.raises(NotFound):
+        library.move_paper(store, ALICE, made.id, "2604.00005", by=1)
+    with pytest.raises(NotFound):
+        library.move_paper(store, BOB, made.id, "2604.00001", by=-1)
+
+
+def test_a_list_page_reads_the_rows_in_order_like_the_full_view(store: Store) -> None:
+    """The page's lean rows show what the whole papers would, in the same order, leaving
+    out withdrawn and hidden papers and counting those still being fetched."""
+    store.upsert_papers(
+        [
+            paper(
+                "2604.00006",
+                title="Many authors",
+                authors=["A", "B", "C", "D", "E"],
+                listed="2026-04-27",
+                submitted_on="2026-04-29",
+            )
+        ]
+    )
+    made = library.create_list(store, ALICE, "Page", public=True)
+    library.add_paper(store, ALICE, made.id, "2604.00006", note="five authors")
+    for n in (3, 1, 2):
+        library.add_paper(store, ALICE, made.id, f"2604.0000{n}")
+    store.library.add_items(made.id, ALICE, [("2604.00008", ""), ("1707.08567", "")])
+    admin = store.accounts.add_user("admin@lab.example", "admin", None)
+    store.community.set_paper_hidden("2604.00001", admin.id, True)
+    page = library.list_page(store, made.id, BOB)
+    view = library.list_view(store, made.id, BOB)
+    assert [row.paper_id for row in page.rows] == [p.id for p in view.papers]
+    assert [row.paper_id for row in page.rows] == ["2604.00006", "2604.00003", "2604.00002"]
+    assert page.pending == view.pending == ["1707.08567"]
+    first = page.rows[0]
+    assert (first.title, first.authors, first.day, first.note) == (
+        "Many authors",
+        ["A", "B", "C", "D", "E"],
+        "2026-04-29",  # the Hugging Face day before the listing, as Paper.day
+        "five authors",
+    )
+    assert (first.topic_id, first.topic_label) == (None, None)  # no topic map yet
+    with pytest.raises(NotFound):
+        library.list_page(store, library.create_list(store, ALICE, "Private").id, BOB)
+
+
+def test_saved_ids_are_those_of_the_visible_saved_papers(store: Store) -> None:
+    for n in (1, 2, 3):
+        library.save(store, ALICE, f"2604.0000{n}")
+    store.library.set_saved(ALICE, "2699.00001", True)  # saved, not stored (a race)
+    admin = store.accounts.add_user("admin@lab.example", "admin", None)
+    store.community.set_paper_hidden("2604.00002", admin.id, True)
+    assert library.saved_ids(store, ALICE) == [p.id for p in library.saved_papers(store, ALICE)]
+    assert sorted(library.saved_ids(store, ALICE)) == ["2604.00001", "2604.00003"]
+    assert library.saved_ids(store, BOB) == []
+
+
 def test_a_private_list_is_not_found_by_anyone_else(store: Store) -> None:
     made = library.create_list(store, ALICE, "Mine")
     library.add_paper(store, ALICE, made.id, "2604.00001")

@@ -9,6 +9,7 @@ from paperstand.cli import (  # noqa: F401 - registers commands
     db,
     digest,
     ingest,
+    lists,
     search,
     serve,
     topics,

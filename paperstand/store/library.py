@@ -43,6 +43,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
+    or_,
     select,
     union,
     update,
@@ -53,8 +54,9 @@ from paperstand.store import dialect
 from paperstand.store.accounts import users
 from paperstand.store.jobs import enqueue_statement
 from paperstand.store.part import Part
-from paperstand.store.schema import Key, Stamp, metadata
+from paperstand.store.schema import Key, Stamp, metadata, papers, visible
 from paperstand.store.schema import stamp_text as iso
+from paperstand.store.topics import topic_clusters, topic_points
 
 saved_papers = Table(
     "saved_papers",
@@ -120,6 +122,21 @@ class ListItem:
     added: str
 
 
+@dataclass(frozen=True, slots=True)
+class ListRow:
+    """One item of a list as the list's page shows it: only the columns a row needs, read
+    in the list's order by one query (no abstracts, categories or extras decoded). A paper
+    not stored yet (being fetched) has ``title`` None."""
+
+    paper_id: str
+    note: str
+    title: str | None
+    authors: list[str]
+    day: str | None
+    topic_id: int | None
+    topic_label: str | None
+
+
 def _list_query() -> Any:
     size = (
         select(func.count())
@@ -180,6 +197,18 @@ class LibraryStore(Part):
         query = (
             select(saved_papers.c.paper_id)
             .where(saved_papers.c.user_id == user_id)
+            .order_by(saved_papers.c.created.desc(), saved_papers.c.paper_id)
+        )
+        with self.read() as conn:
+            return list(conn.execute(query).scalars())
+
+    def visible_saved(self, user_id: int) -> list[str]:
+        """The ids the user saved whose papers are stored and visible, latest first: what
+        answers with ids alone need, without reading the papers."""
+        query = (
+            select(saved_papers.c.paper_id)
+            .select_from(saved_papers.join(papers, papers.c.id == saved_papers.c.paper_id))
+            .where(saved_papers.c.user_id == user_id, visible())
             .order_by(saved_papers.c.created.desc(), saved_papers.c.paper_id)
         )
         with self.read() as conn:
@@ -280,6 +309,35 @@ class LibraryStore(Part):
                 for row in conn.execute(query)
             ]
 
+    def rows(self, list_id: int) -> list[ListRow]:
+        """The list's items in order with what its page shows of each paper and its topic
+        cluster, in one query; withdrawn and hidden papers are left out, papers not stored
+        yet are kept (with ``title`` None)."""
+        query = (
+            select(
+                list_items.c.paper_id,
+                list_items.c.note,
+                papers.c.title,
+                papers.c.authors,
+                func.coalesce(papers.c.submitted_on, papers.c.listed),
+                topic_clusters.c.id,
+                topic_clusters.c.label,
+            )
+            .select_from(
+                list_items.outerjoin(papers, papers.c.id == list_items.c.paper_id)
+                .outerjoin(topic_points, topic_points.c.paper_pk == papers.c.pk)
+                .outerjoin(topic_clusters, topic_clusters.c.id == topic_points.c.cluster)
+            )
+            .where(list_items.c.list_id == list_id, or_(papers.c.pk.is_(None), visible()))
+            .order_by(list_items.c.position)
+        )
+        with self.read() as conn:
+            found = conn.execute(query).all()  # one fetchall, not a fetch per row
+        return [
+            ListRow(pid, note, title, authors or [], day, topic, label)
+            for pid, note, title, authors, day, topic, label in found
+        ]
+
     def add_items(
         self,
         list_id: int,
@@ -343,9 +401,13 @@ class LibraryStore(Part):
             _renumber(conn, list_id)
             return True
 
-    def move_item(self, list_id: int, user_id: int, paper_id: str, to: int) -> list[ListItem]:
-        """Put a paper of the user's list at position ``to`` (clamped to the list), the
-        others keeping their order; returns the list's items."""
+    def move_item(
+        self, list_id: int, user_id: int, paper_id: str, to: int | None = None, by: int = 0
+    ) -> int:
+        """Put a paper of the user's list at position ``to``, or ``by`` places from where it
+        is now (clamped to the list), the others keeping their order; returns its new
+        position. A step is read in the write's transaction, so an Up button on a page
+        older than a drag elsewhere still moves the paper one place from where it is."""
         with self.write() as conn:
             _bump(conn)
             _touch(conn, self.dialect, list_id, user_id)
@@ -358,10 +420,12 @@ class LibraryStore(Part):
             )
             if paper_id not in order:
                 raise NotFound(f"{paper_id} is not on list {list_id}")
+            target = order.index(paper_id) + by if to is None else to
             order.remove(paper_id)
-            order.insert(max(0, min(to, len(order))), paper_id)
+            target = max(0, min(target, len(order)))
+            order.insert(target, paper_id)
             _write_order(conn, list_id, order)
-        return self.items(list_id)
+        return target
 
     def set_note(self, list_id: int, user_id: int, paper_id: str, note: str) -> None:
         with self.write() as conn:

@@ -3,26 +3,32 @@
 (``/lists/{id}.xml``, ``.atom``, ``.bib``, ``.md``, ``.csv``, ``.json``).
 
 Every form carries its CSRF token and answers with a 303 back to where it came from, so
-the pages work without JavaScript; ``app.js`` only turns the Save button into an in-place
-toggle (it posts the same form and reads the JSON answer). Reordering is a pair of Move up
-/ Move down buttons per paper: plain form buttons, so keyboard and screen readers get them
-for free. Who may see a list is ``library.visible_list``'s decision: a private list is the
-same 404 as no list, for every route here. Handlers are ``def``: store calls block.
+the pages work without JavaScript; ``app.js`` turns the Save button into an in-place
+toggle (it posts the same form and reads the JSON answer) and adds drag handles to the
+owner's list (a drop posts the new place to ``/lists/{id}/move``). Reordering without a
+mouse is a pair of Move up / Move down buttons per paper: plain buttons of the page's one
+``item-actions`` form, so keyboards and screen readers get them for free. A BibTeX file is
+uploaded as a multipart form. Who may see a list is ``library.visible_list``'s decision: a
+private list is the same 404 as no list, for every route here. Handlers are ``def``: store
+calls block.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from html import escape
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import orjson
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, File, Form, Path, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from markupsafe import Markup
 from pydantic import BaseModel, Field
 
 from paperstand import library
+from paperstand.errors import InvalidInput
 from paperstand.web import auth, bibtex, hf, syndication
 from paperstand.web.accounts import safe_next
 from paperstand.web.api import summary
@@ -40,7 +46,7 @@ Name = Annotated[str, Form(max_length=library.MAX_NAME)]
 Description = Annotated[str, Form(max_length=library.MAX_DESCRIPTION)]
 Note = Annotated[str, Form(max_length=library.MAX_NOTE)]
 PaperField = Annotated[str, Form(min_length=1, max_length=300)]
-# A BibTeX file is a Zotero library at most, not a dump (characters).
+# A BibTeX file is a Zotero library at most, not a dump (bytes).
 MAX_BIBTEX = 10_000_000
 HTML = "text/html; charset=utf-8"
 # Every write counts against the limit of votes: one click's worth each.
@@ -132,6 +138,76 @@ def create_list_form(
 # --- one list -------------------------------------------------------------------------------
 
 
+def list_rows(page: library.ListPage, mine: bool, csrf: str) -> Markup:
+    """The ``<li>`` rows of a list's page, written here rather than in the template: a
+    2,000-paper list is 2,000 rows, and Jinja's per-expression work (attribute lookups,
+    filters, the loop object, an escape per value) cost about 40 ms of CPU for them, the
+    page's largest part. Here each value is escaped once (``html.escape``: markupsafe's
+    ``escape`` makes a ``Markup`` object per call, twice the cost) and put in place by
+    plain formatting. The owner gets a note form per row and Up, Down and Remove buttons
+    that belong to the page's one ``item-actions`` form (``csrf``: its token field,
+    already markup)."""
+    action = f"/lists/{page.list.id}"
+    last = len(page.rows) - 1
+    badges: dict[int, str] = {}  # a few topics, on many rows
+    out = []
+    for n, row in enumerate(page.rows):
+        pid = escape(row.paper_id)
+        title = escape(row.title)
+        authors = escape(", ".join(row.authors[:3]))
+        if len(row.authors) > 3:
+            authors += " et al."
+        meta = f'<span class="pid">{pid}</span>'
+        if row.day:
+            day = escape(row.day)
+            meta += f' <time datetime="{day}">{day}</time>'
+        if row.topic_id is not None:
+            badge = badges.get(row.topic_id)
+            if badge is None:
+                label = escape(row.topic_label or "")
+                badge = badges[row.topic_id] = (
+                    f' <a class="topic-badge" href="/topics/{row.topic_id}" '
+                    f'title="Topic: {label}">{label}</a>'
+                )
+            meta += badge
+        # paper_url percent-encodes all but letters, digits and "/:_.-~": safe in HTML.
+        mark = f' data-paper="{pid}"' if mine else ""
+        head = (
+            f'<li id="item-{n}" class="item"{mark}>'
+            f'<article class="card" aria-labelledby="t-{n}"><div class="body">'
+            f'<h2 class="title math"><span class="rank">{n + 1}.</span> '
+            f'<a id="t-{n}" href="{paper_url(row.paper_id)}">{title}</a></h2>'
+            f'<p class="authors">{authors}</p><p class="meta">{meta}</p>'
+        )
+        if not mine:
+            note = f'<p class="note">{escape(row.note)}</p>' if row.note else ""
+            out.append(f"{head}{note}</div></article></li>\n")
+            continue
+        # The buttons are named by the page's hidden "Move up:" (...) and the row's title.
+        buttons = ""
+        if n:
+            buttons += (
+                f'<button form="item-actions" name="up" value="{pid}" class="move-up" '
+                f'aria-labelledby="name-up t-{n}">↑ Up</button>'
+            )
+        if n < last:
+            buttons += (
+                f'<button form="item-actions" name="down" value="{pid}" class="move-down" '
+                f'aria-labelledby="name-down t-{n}">↓ Down</button>'
+            )
+        # The note form's button names the paper (Enter in the field presses it too).
+        out.append(
+            f'{head}<form class="note-form" method="post" action="{action}/note">{csrf}'
+            f'<label for="note-{n}">Note</label> '
+            f'<input id="note-{n}" name="note" value="{escape(row.note)}" maxlength="2000"> '
+            f'<button name="paper" value="{pid}">Save note</button></form></div>'
+            f'<div class="order">{buttons}<button form="item-actions" name="remove" '
+            f'value="{pid}" class="remove" aria-labelledby="name-remove t-{n}">Remove</button>'
+            "</div></article></li>\n"
+        )
+    return Markup("".join(out))
+
+
 @router.get("/lists/{list_id:int}", response_class=HTMLResponse)
 def list_page(request: Request, site: SiteDep, list_id: ListId) -> Response:
     """The list: its papers in order, with the owner's controls when the owner asks.
@@ -144,12 +220,13 @@ def list_page(request: Request, site: SiteDep, list_id: ListId) -> Response:
     library.visible_list(site.store, list_id, viewer_id)
 
     def make() -> str:
-        view = library.list_view(site.store, list_id, viewer_id)
+        view = library.list_page(site.store, list_id, viewer_id)
         mine = viewer is not None and viewer.id == view.list.user_id
         return site.page(
             "reading_list.html",
             title=view.list.name,
             view=view,
+            rows=list_rows(view, mine, header["csrf_field"]() if mine else ""),
             mine=mine,
             feeds=[{"title": view.list.name, "path": f"/lists/{list_id}"}]
             if view.list.public
@@ -191,14 +268,45 @@ def add_paper_form(
 
 @router.post("/lists/{list_id:int}/move", dependencies=_LIMITED)
 def move_paper_form(
+    request: Request,
     site: SiteDep,
     user: RequireUser,
     list_id: ListId,
     paper: PaperField,
     to: Annotated[int, Form(ge=0, le=1_000_000)],
 ) -> Response:
-    library.move_paper(site.store, user.id, list_id, paper, to)
-    return _back(f"/lists/{list_id}#item-{min(to, 1_000_000)}")
+    """Put a paper at a place: what a drag and drop posts (asking for JSON, it gets the
+    paper's new place instead of a redirect)."""
+    place = library.move_paper(site.store, user.id, list_id, paper, to)
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"id": paper, "position": place})
+    return _back(f"/lists/{list_id}#item-{place}")
+
+
+ItemButton = Annotated[str | None, Form(min_length=1, max_length=300)]
+
+
+@router.post("/lists/{list_id:int}/items", dependencies=_LIMITED)
+def item_buttons_form(
+    site: SiteDep,
+    user: RequireUser,
+    list_id: ListId,
+    up: ItemButton = None,
+    down: ItemButton = None,
+    remove: ItemButton = None,
+) -> Response:
+    """The Up, Down and Remove buttons of every row of the owner's page: one form, the
+    pressed button names the paper (a field ``up``, ``down`` or ``remove``). Steps are
+    relative, so they stay right after a drag and drop moved rows in the open page."""
+    if remove is not None:
+        library.remove_paper(site.store, user.id, list_id, remove)
+        return _back(f"/lists/{list_id}")
+    if up is None and down is None:
+        raise InvalidInput("press Up, Down or Remove of a paper")
+    place = library.move_paper(
+        site.store, user.id, list_id, up or down or "", by=-1 if up is not None else 1
+    )
+    return _back(f"/lists/{list_id}#item-{place}")
 
 
 @router.post("/lists/{list_id:int}/note", dependencies=_LIMITED)
@@ -209,14 +317,6 @@ def note_form(
     return _back(f"/lists/{list_id}")
 
 
-@router.post("/lists/{list_id:int}/remove", dependencies=_LIMITED)
-def remove_paper_form(
-    site: SiteDep, user: RequireUser, list_id: ListId, paper: PaperField
-) -> Response:
-    library.remove_paper(site.store, user.id, list_id, paper)
-    return _back(f"/lists/{list_id}")
-
-
 @router.post("/lists/{list_id:int}/import", response_class=HTMLResponse, dependencies=_LIMITED)
 def import_form(
     request: Request,
@@ -224,14 +324,14 @@ def import_form(
     user: RequireUser,
     list_id: ListId,
     text: Annotated[str, Form(max_length=500_000)] = "",
-    bibtex: Annotated[str, Form(max_length=MAX_BIBTEX)] = "",
+    bibtex: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    """Import pasted references and/or a BibTeX file's text; the page says what was added
-    and why each reference left out was. The file travels as a form field (``app.js``
-    reads the chosen file into it; without JavaScript it is pasted), not as a multipart
-    upload: the CSRF middleware (asgi-csrf 0.11) cannot read multipart bodies with the
-    pinned python-multipart."""
-    report = library.import_references(site.store, user.id, list_id, text=text, bibtex=bibtex)
+    """Import pasted references and/or an uploaded BibTeX file (a multipart form, the
+    ``csrftoken`` field first, as the CSRF check reads it before any file); the page says
+    what was added and why each reference left out was."""
+    report = library.import_references(
+        site.store, user.id, list_id, text=text, bibtex=_bibtex_text(bibtex)
+    )
     return _page(
         site,
         request,
@@ -240,6 +340,20 @@ def import_form(
         report=report,
         reading_list=library.own_list(site.store, list_id, user.id),
     )
+
+
+def _bibtex_text(upload: UploadFile | None) -> str:
+    """An uploaded BibTeX file's text (none chosen: empty), refused when it is larger than
+    :data:`MAX_BIBTEX` or not UTF-8 text."""
+    if upload is None:
+        return ""
+    data = upload.file.read(MAX_BIBTEX + 1)
+    if len(data) > MAX_BIBTEX:
+        raise InvalidInput(f"a BibTeX file is at most {MAX_BIBTEX // 1_000_000} MB")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("the chosen file is not UTF-8 text (a BibTeX file)") from None
 
 
 # --- feeds and exports ----------------------------------------------------------------------

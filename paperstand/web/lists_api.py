@@ -66,7 +66,7 @@ class SavedPapers(BaseModel):
 @router.get("/api/saved", responses=documented(401, 403), response_model=SavedPapers)
 def api_saved(site: SiteDep, user: RequireUser) -> dict[str, Any]:
     """Your saved papers' ids (the topic map rings them)."""
-    return {"ids": [paper.id for paper in library.saved_papers(site.store, user.id)]}
+    return {"ids": library.saved_ids(site.store, user.id)}
 
 
 @router.get("/api/lists", responses=documented(401, 403), response_model=list[ListSummary])

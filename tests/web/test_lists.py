@@ -22,6 +22,7 @@ from paperstand.models import Paper
 from paperstand.settings import Settings
 from paperstand.store import Store
 from paperstand.web.app import create_app
+from paperstand.web.lists import MAX_BIBTEX
 from tests.web.conftest import serving
 from tests.web.test_accounts import HTML, csrf_of, post_form, sign_up
 
@@ -103,6 +104,32 @@ def test_save_from_a_list_page_then_make_reorder_publish_and_export_a_list(site:
         page = browser.get(path)
         assert list_order(page) == ["2604.00003", "2604.00001", "2604.00002"]
         assert 'value="read §2 first"' in page.text
+        # The rows' Up, Down and Remove buttons share one form: the button names the paper.
+        rows = page.text.split('<ol class="papers reading"')[1].split("</ol>")[0]
+        assert rows.count("<form") == rows.count('class="item"') == 3  # a note form each
+        assert 'form="item-actions" name="down" value="2604.00001"' in page.text
+        down = post_form(browser, f"{path}/items", path, down="2604.00003")
+        assert (down.status_code, down.headers["location"]) == (303, f"{path}#item-1")
+        post_form(browser, f"{path}/items", path, up="2604.00003")
+        post_form(browser, f"{path}/items", path, remove="2604.00002")
+        assert list_order(browser.get(path)) == ["2604.00003", "2604.00001"]
+        post_form(browser, f"{path}/add", path, paper="2604.00002")
+        # A drag and drop posts the new place and asks for JSON.
+        dropped = browser.post(
+            f"{path}/move",
+            data={"csrftoken": csrf_of(page), "paper": "2604.00002", "to": "0"},
+            headers={"Accept": "application/json"},
+        )
+        assert dropped.json() == {"id": "2604.00002", "position": 0}
+        browser.post(
+            f"{path}/move",
+            data={"csrftoken": csrf_of(page), "paper": "2604.00002", "to": "2"},
+            headers={"Accept": "application/json"},
+        )
+        assert list_order(browser.get(path)) == ["2604.00003", "2604.00001", "2604.00002"]
+        for bad in ({}, {"up": ""}, {"remove": "2699.99999"}, {"down": "2604.00005"}):
+            answer = post_form(browser, f"{path}/items", path, **bad)
+            assert answer.status_code in (400, 404, 422), bad
 
         # Private: nobody else sees it, the owner does.
         with site.browser() as stranger:
@@ -234,9 +261,11 @@ def test_an_import_reports_each_reference_it_could_not_use(site: Site) -> None:
         made = post_form(browser, "/lists", "/lists", name="Imported")
         path = made.headers["location"]
         token = csrf_of(browser.get(path))
+        # A multipart form, as a browser uploads the chosen file (the token first).
         report = browser.post(
             f"{path}/import",
-            data={"csrftoken": token, "text": "2604.00004\nnot-a-paper", "bibtex": BIBTEX},
+            data={"csrftoken": token, "text": "2604.00004\nnot-a-paper"},
+            files={"bibtex": ("zotero.bib", BIBTEX.encode(), "application/x-bibtex")},
         )
         assert report.status_code == 200
         assert "3 papers added" in report.text
@@ -246,6 +275,30 @@ def test_an_import_reports_each_reference_it_could_not_use(site: Site) -> None:
         assert "line 2: not-a-paper" in wheres
         assert any("well-formed" in why for _, why in problems)
         assert list_order(browser.get(path)) == ["2604.00004", "2604.00001", "2604.00002"]
+
+
+def test_an_uploaded_file_that_is_not_utf8_text_or_too_large_is_refused(site: Site) -> None:
+    with site.browser() as browser:
+        sign_up(browser, "di@lab.example", "di")
+        path = post_form(browser, "/lists", "/lists", name="Uploads").headers["location"]
+        token = csrf_of(browser.get(path))
+        for content, why in (
+            (b"\xff\xfe@misc{x, eprint={2604.00001}}", "not UTF-8"),
+            (b" " * (MAX_BIBTEX + 1), "at most 10 MB"),
+        ):
+            answer = browser.post(
+                f"{path}/import",
+                data={"csrftoken": token},
+                files={"bibtex": ("x.bib", content, "application/octet-stream")},
+            )
+            assert answer.status_code == 400 and why in answer.text
+        # Without the token first, the CSRF check refuses the upload.
+        refused = browser.post(
+            f"{path}/import",
+            files={"bibtex": ("x.bib", BIBTEX.encode()), "csrftoken": (None, token)},
+        )
+        assert refused.status_code == 403
+        assert list_order(browser.get(path)) == []
 
 
 def test_forms_need_a_session_and_a_csrf_token(site: Site) -> None:

@@ -1,6 +1,7 @@
 """Saved papers and reading lists in a real browser (Debian's Chromium through Playwright),
 on both backends: save from a list page in place (JavaScript), make a list, reorder it with
-the keyboard, make it public, read its feed and its BibTeX as a visitor."""
+the keyboard and by drag and drop, make it public, upload a BibTeX file, read its feed and
+its BibTeX as a visitor."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def site(browser: Browser, store: Store, tmp_path: Path) -> Iterator[tuple[Page,
     store.upsert_papers(
         [
             Paper(id=f"2604.0000{n}", title=f"Paper {n}", authors=["Ada"], submitted_on=DAY)
-            for n in (1, 2, 3)
+            for n in (1, 2, 3, 4)
         ]
     )
     settings = Settings(home=tmp_path, search_fetch_missing=False)
@@ -78,23 +79,55 @@ def test_save_make_reorder_publish_and_read_a_list(
     tab.keyboard.press("Enter")
     expect(tab.locator(".pid")).to_have_text(["2604.00002", "2604.00001", "2604.00003"])
 
+    # And by dragging a row's handle: the third paper dropped on the top of the first.
+    tab.set_viewport_size({"width": 1280, "height": 1200})  # every row in view
+    tab.evaluate("window.scrollTo(0, 0)")
+    rows = tab.locator("ol.reading > li")
+    handle = rows.nth(2).locator(".drag-handle").bounding_box()
+    top = rows.nth(0).bounding_box()
+    tab.mouse.move(handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2)
+    tab.mouse.down()
+    tab.mouse.move(top["x"] + 40, top["y"] + 20, steps=8)  # over the top half of row 1
+    tab.mouse.move(top["x"] + 40, top["y"] + 5, steps=2)
+    tab.mouse.up()
+    expect(tab.locator("ol.reading")).to_have_attribute("data-moved", "1")
+    expect(tab.locator(".rank")).to_have_text(["1.", "2.", "3."])
+    assert [i.paper_id for i in store.library.items(1)] == [
+        "2604.00003",
+        "2604.00002",
+        "2604.00001",
+    ]
+    tab.reload()
+    expect(tab.locator(".pid")).to_have_text(["2604.00003", "2604.00002", "2604.00001"])
+
     tab.get_by_label("Public").check()
     tab.get_by_role("button", name="Save changes").click()
     expect(tab.locator(".list-head .sub")).to_contain_text("public list by ada")
+
+    # Import a BibTeX file: the browser uploads it as a multipart form.
+    tab.get_by_label("and/or choose a BibTeX file").set_input_files(
+        files=[
+            {
+                "name": "zotero.bib",
+                "mimeType": "application/x-bibtex",
+                "buffer": b"@misc{a, eprint={2604.00004}}\n@article{b, title={No id}}\n",
+            }
+        ]
+    )
+    tab.get_by_role("button", name="Import").click()
+    expect(tab.locator("main")).to_contain_text("1 paper added")
+    expect(tab.locator(".problems")).to_contain_text("entry b")
     assert problems == []
 
     visitor = browser.new_context(base_url=url)
     try:
         other = visitor.new_page()
         other.goto(list_path)
-        expect(other.locator(".pid")).to_have_text(["2604.00002", "2604.00001", "2604.00003"])
+        order = ["2604.00003", "2604.00002", "2604.00001", "2604.00004"]
+        expect(other.locator(".pid")).to_have_text(order)
         feed = other.request.get(f"{list_path}.xml")
-        assert feed.ok and feed.text().count("<item>") == 3
+        assert feed.ok and feed.text().count("<item>") == 4
         parsed = bibtexparser.parse_string(other.request.get(f"{list_path}.bib").text())
-        assert [e.fields_dict["eprint"].value for e in parsed.entries] == [
-            "2604.00002",
-            "2604.00001",
-            "2604.00003",
-        ]
+        assert [e.fields_dict["eprint"].value for e in parsed.entries] == order
     finally:
         visitor.close()

@@ -13,6 +13,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from paperstand import library
 from paperstand.settings import Settings
 from paperstand.store import Store
 from paperstand.topics.service import build_topics
@@ -93,6 +94,16 @@ def test_every_card_of_every_list_has_its_cluster_badge(site):
     assert saved.status_code == 303
     [card] = cards(http.get("/lists").text)
     assert int(BADGE.search(card).group(1)) == clusters[first.id].id
+    # A reading list's own page: every row carries its paper's badge.
+    user = store.accounts.user_by_name("ada")
+    made = library.create_list(store, user.id, "Graphs", public=True)
+    for paper in real.papers()[:20]:
+        library.add_paper(store, user.id, made.id, paper.id)
+    rows = http.get(f"/lists/{made.id}").text.split('class="item"')[1:]
+    assert len(rows) == 20
+    for row in rows:
+        paper_id = re.search(r'<span class="pid">([^<]+)</span>', row).group(1)
+        assert int(BADGE.search(row).group(1)) == clusters[paper_id].id, paper_id
 
     # A paper not on the map (embedded after the fit) has no badge, and the page works.
     store.upsert_papers([replace(real.papers()[300], listed=LISTED_DAY)])

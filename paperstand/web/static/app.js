@@ -70,24 +70,75 @@ function setUpSaveButtons() {
   });
 }
 
-// A chosen BibTeX file is read into the import form's text field (which works without
-// JavaScript too: paste the file's text there).
-function setUpFileFields() {
-  document.querySelectorAll("input[type=file][data-into]").forEach((input) => {
-    const target = document.getElementById(input.dataset.into);
-    if (!target) return;
-    input.hidden = false;
-    document.querySelectorAll(`label[for="${input.id}"]`).forEach((label) => (label.hidden = false));
-    input.addEventListener("change", async () => {
-      const file = input.files[0];
-      if (file) target.value = await file.text();
+// The owner's list can be reordered by dragging a row's handle (the native HTML5 drag and
+// drop API); the new place is posted as the Move form would, with the page's CSRF token.
+// The Up and Down buttons stay for keyboards and screen readers, and the page works
+// without this. A failed move reloads the page, which shows the order the server kept.
+function setUpReordering() {
+  const list = document.querySelector("ol[data-reorder]");
+  const token = document.querySelector("#item-actions input[name=csrftoken]");
+  if (!list || !token) return;
+  let dragged = null;
+  let from = -1;
+  const rows = () => Array.from(list.children);
+  for (const item of rows()) {
+    const handle = document.createElement("span");
+    handle.className = "drag-handle";
+    handle.draggable = true;
+    handle.title = "Drag to move";
+    handle.setAttribute("aria-hidden", "true"); // keyboards use the Up and Down buttons
+    handle.textContent = "⠿";
+    item.prepend(handle);
+  }
+  list.addEventListener("dragstart", (event) => {
+    if (!event.target.classList || !event.target.classList.contains("drag-handle")) return;
+    dragged = event.target.closest("li");
+    from = rows().indexOf(dragged);
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", dragged.dataset.paper);
+    event.dataTransfer.setDragImage(dragged, 16, 16);
+    dragged.classList.add("dragging");
+  });
+  list.addEventListener("dragover", (event) => {
+    if (!dragged) return;
+    event.preventDefault();
+    const over = event.target.closest && event.target.closest("ol[data-reorder] > li");
+    if (!over || over === dragged) return;
+    const box = over.getBoundingClientRect();
+    list.insertBefore(dragged, event.clientY > box.top + box.height / 2 ? over.nextSibling : over);
+  });
+  list.addEventListener("drop", (event) => {
+    if (dragged) event.preventDefault();
+  });
+  list.addEventListener("dragend", async () => {
+    if (!dragged) return;
+    const item = dragged;
+    dragged = null;
+    item.classList.remove("dragging");
+    const to = rows().indexOf(item);
+    if (to === from) return;
+    rows().forEach((row, index) => {
+      const rank = row.querySelector(".rank");
+      if (rank) rank.textContent = `${index + 1}.`;
     });
+    try {
+      const response = await fetch(list.dataset.reorder, {
+        method: "POST",
+        body: new URLSearchParams({ csrftoken: token.value, paper: item.dataset.paper, to: String(to) }),
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      if (!response.ok) throw new Error(String(response.status));
+      list.dataset.moved = String(Number(list.dataset.moved || 0) + 1); // tests wait on it
+    } catch (error) {
+      window.location.reload();
+    }
   });
 }
 
 document.addEventListener("DOMContentLoaded", () => {
   renderMath();
-  setUpFileFields();
+  setUpReordering();
   setUpCopyButtons();
   setUpSaveButtons();
 });
