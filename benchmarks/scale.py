@@ -144,8 +144,8 @@ def sample(url: str, rng: random.Random, count: int) -> dict[str, object]:
         "embeddings": vectors,
         "ids": [r[0] for r in picked],
         "titles": [r[1] for r in picked if r[1]],
-        "authors": [a for r in picked for a in json.loads(r[2])[:3]],
-        "categories": [c for r in picked for c in json.loads(r[3])],
+        "authors": [a for r in picked for a in (r[2] or [])[:3]],
+        "categories": [c for r in picked for c in r[3] or []],
         "days": days,
     }
 
