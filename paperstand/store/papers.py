@@ -528,8 +528,10 @@ class PaperStore(Part):
             if cursor.day is None:
                 return keys(conn, and_(dayless, pid < cursor.paper_id), (pid.desc(),), count)
             found = keys(
-                conn, and_(shown, tuple_(day, pid) < tuple_(cursor.day, cursor.paper_id)),
-                newest_first, count,
+                conn,
+                and_(shown, tuple_(day, pid) < tuple_(cursor.day, cursor.paper_id)),
+                newest_first,
+                count,
             )
             if len(found) < count:
                 found += keys(conn, dayless, (pid.desc(),), count - len(found))

@@ -284,9 +284,7 @@ def _browse(
         return {
             "title": title,
             "papers": [paper for paper in found.papers if paper.id not in skip],
-            "topics": site.topics_of(
-                [*found.papers, *(e.paper for e in added.get("claimed", []))]
-            ),
+            "topics": site.topics_of([*found.papers, *(e.paper for e in added.get("claimed", []))]),
             "older": found.older.text() if found.older else None,
             "newer": found.newer.text() if found.newer else None,
             "first": first,
