@@ -99,12 +99,13 @@ def load(home: Path, files: list[Path], env: dict[str, str]) -> dict[str, float]
     }
 
 
-def start_postgres(directory: Path) -> tuple[object, str]:
-    """A pgserver cluster in ``directory`` (kept), with a ``scale`` database."""
+def start_postgres(directory: Path, keep: bool) -> tuple[object, str]:
+    """A pgserver cluster in ``directory`` with a ``scale`` database; stopped at the end,
+    and its files kept when ``keep`` (a loaded cluster is reused by the next run)."""
     import pgserver
     import psycopg
 
-    server = pgserver.get_server(directory, cleanup_mode=None)
+    server = pgserver.get_server(directory, cleanup_mode="stop" if keep else "delete")
     with psycopg.connect(server.get_uri(), autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'scale'").fetchone():
             conn.execute("CREATE DATABASE scale")
@@ -332,7 +333,7 @@ def main() -> None:
     pg = None
     try:
         if args.postgres:
-            pg, url = start_postgres(args.pg_dir or args.home / "pg")
+            pg, url = start_postgres(args.pg_dir or args.home / "pg", keep=scratch is None)
             env["PAPERSTAND_DATABASE_URL"] = url
         else:
             url = f"sqlite:///{args.home / 'paperstand.sqlite3'}"
@@ -366,7 +367,7 @@ def main() -> None:
         summary["rows"] = serve_and_measure(args.home, env, picks, args.requests, rng)
         summary["load_average_1min_after"] = round(os.getloadavg()[0], 2)
     finally:
-        if pg is not None and scratch is not None:
+        if pg is not None:
             pg.cleanup()  # type: ignore[attr-defined]
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
