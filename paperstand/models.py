@@ -199,3 +199,33 @@ class ApiToken:
     name: str
     created: str
     last_used: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """A place in a list ordered by (day, id), latest first: an author's or a category's
+    papers. A page is the papers strictly older (or newer) than a cursor, so a link to it
+    shows the same papers however many arrive above them, and reading it costs one index
+    range whatever its depth. ``day`` is None for a paper without one (they come last)."""
+
+    day: str | None
+    paper_id: str
+
+    def text(self) -> str:
+        """The cursor as a URL carries it: ``YYYY-MM-DD_id`` (``_id`` without a day)."""
+        return f"{self.day or ''}_{self.paper_id}"
+
+    @classmethod
+    def of(cls, paper: Paper) -> Cursor:
+        return cls(paper.day, paper.id)
+
+
+@dataclass(slots=True)
+class Window:
+    """One page of a list in (day, id) order, latest first, with the cursors of the pages
+    beside it: ``older`` (after its last paper) and ``newer`` (before its first), None when
+    there is no such page."""
+
+    papers: list[Paper]
+    older: Cursor | None = None
+    newer: Cursor | None = None

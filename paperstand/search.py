@@ -178,9 +178,13 @@ class Searcher:
         else:
             rankings = [[pid for pid, _ in hits] for hits in scored]
             fused = reciprocal_rank_fusion(rankings, k=self.settings.fusion_k, weights=weights)
-        fused = self._title_first(query, [pid for pid, _ in text_hits], fused)
+        # One read of the papers the page can show: the known-title check moves at most
+        # TITLE_CHECK full-text hits to the top, pushing the others down as many places.
+        checked = [pid for pid, _ in text_hits[:TITLE_CHECK]]
+        near = [pid for pid, _ in fused[max(0, offset - TITLE_CHECK) : offset + limit]]
+        papers = {p.id: p for p in self.store.get_papers([*checked, *near])}
+        fused = self._title_first(query, [papers[pid] for pid in checked if pid in papers], fused)
         page = fused[offset : offset + limit]
-        papers = {p.id: p for p in self.store.get_papers([pid for pid, _ in page])}
         hits = [
             Hit(papers[pid], score) for pid, score in page if pid in papers and papers[pid].visible
         ]
@@ -224,7 +228,7 @@ class Searcher:
         return not (text_hits and full > 0 and text_hits[0][1] >= TEXT_MATCH_SHARE * full)
 
     def _title_first(
-        self, query: str, fulltext: list[str], fused: list[tuple[str, float]]
+        self, query: str, best: list[Paper], fused: list[tuple[str, float]]
     ) -> list[tuple[str, float]]:
         """A query that is (nearly) a paper's whole title puts that paper first.
 
@@ -235,7 +239,7 @@ class Searcher:
         if not fused or len(typed) < TITLE_MIN_CHARS:
             return fused
         close = []
-        for paper in self.store.get_papers(fulltext[:TITLE_CHECK]):
+        for paper in best:
             matcher = SequenceMatcher(None, typed, " ".join(words(paper.title)))
             # The quick upper bounds skip most candidates before the costly ratio.
             if (

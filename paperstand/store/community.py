@@ -373,13 +373,35 @@ class CommunityStore(Part):
             return conn.execute(select(func.max(days.c.day))).scalar()
 
     def curated_neighbours(self, first: str, last: str) -> tuple[str | None, str | None]:
-        """The nearest curated days before ``first`` and after ``last``."""
-        days = self._curated_days()
-        before = select(func.max(days.c.day)).where(days.c.day < first).scalar_subquery()
-        after = select(func.min(days.c.day)).where(days.c.day > last).scalar_subquery()
+        """The nearest curated days before ``first`` and after ``last``: for each kind of
+        curated day, the first day past the bound that passes, walking its index away from
+        the bound (a max() over every earlier day read them all)."""
+        featured = papers.c.submitted_on
+        submitted = submissions.c.day
+        live_featured = and_(_visible(), ~_submitted_here())
+        live_submitted = and_(
+            submissions.c.status == "ready",
+            select(papers.c.pk)
+            .where(papers.c.id == submissions.c.paper_id, _visible())
+            .correlate_except(papers)
+            .exists(),
+        )
+
+        def nearest(column: Any, where: Any, bound: Any, order: Any) -> Any:
+            return select(column).where(where, bound).order_by(order).limit(1).scalar_subquery()
+
         with self.read() as conn:
-            row = conn.execute(select(before, after)).one()
-        return row[0], row[1]
+            row = conn.execute(
+                select(
+                    nearest(featured, live_featured, featured < first, featured.desc()),
+                    nearest(submitted, live_submitted, submitted < first, submitted.desc()),
+                    nearest(featured, live_featured, featured > last, featured.asc()),
+                    nearest(submitted, live_submitted, submitted > last, submitted.asc()),
+                )
+            ).one()
+        before = max((day for day in row[:2] if day is not None), default=None)
+        after = min((day for day in row[2:] if day is not None), default=None)
+        return before, after
 
     def trending_candidates(
         self, first: str, last: str, *, stars_since: str, user_id: int | None = None
@@ -788,12 +810,29 @@ def _curated_filter(first: str, last: str, submitter: str | None) -> list[Column
     return where
 
 
+def _submitted_here() -> Any:
+    """Whether the paper of the row has a ready submission here (which sets its day)."""
+    return (
+        select(submissions.c.paper_id)
+        .where(_ready_submission())
+        .correlate_except(submissions)
+        .exists()
+    )
+
+
 def _on_curated_days(first: str, last: str) -> ColumnElement[bool]:
     """On a curated list of ``first``..``last``: submitted here then, or (never submitted
-    here) featured by Hugging Face then."""
+    here) featured by Hugging Face then. Both halves are conditions on ``papers`` alone,
+    each with an index (the submissions' day, the papers' ``submitted_on``), so the
+    databases answer the OR as two index ranges instead of scanning every paper joined to
+    its submission (seconds at 2.7 million papers)."""
     return or_(
-        submissions.c.day.between(first, last),
-        and_(submissions.c.day.is_(None), papers.c.submitted_on.between(first, last)),
+        papers.c.id.in_(
+            select(submissions.c.paper_id)
+            .where(submissions.c.day.between(first, last), submissions.c.status == "ready")
+            .correlate(None)
+        ),
+        and_(papers.c.submitted_on.between(first, last), ~_submitted_here()),
     )
 
 

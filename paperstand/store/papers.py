@@ -38,10 +38,11 @@ from sqlalchemy import (
     delete,
     func,
     select,
+    tuple_,
     update,
 )
 
-from paperstand.models import Paper
+from paperstand.models import Cursor, Paper, Window
 from paperstand.sources.base import Checkpoint
 from paperstand.sources.text import squash
 from paperstand.store.checkpoints import write_checkpoint
@@ -467,6 +468,111 @@ class PaperStore(Part):
             return []
         return self._listed(
             paper_categories, paper_categories.c.category == category, limit, offset
+        )
+
+    def author_window(
+        self,
+        name: str,
+        *,
+        limit: int,
+        before: Cursor | None = None,
+        after: Cursor | None = None,
+    ) -> Window:
+        """A page of :meth:`papers_by_author`: the first, or the one older than ``before``
+        or newer than ``after``, each one index range however deep it is."""
+        key = name_key(name)
+        if matches_nothing(key):
+            return Window([])
+        return self._window(paper_authors, paper_authors.c.name_key == key, limit, before, after)
+
+    def category_window(
+        self,
+        category: str,
+        *,
+        limit: int,
+        before: Cursor | None = None,
+        after: Cursor | None = None,
+    ) -> Window:
+        """A page of :meth:`papers_in_category`, as :meth:`author_window` pages."""
+        if matches_nothing(category):
+            return Window([])
+        where = paper_categories.c.category == category
+        return self._window(paper_categories, where, limit, before, after)
+
+    def _window(
+        self,
+        table: Table,
+        where: Any,
+        limit: int,
+        before: Cursor | None,
+        after: Cursor | None,
+    ) -> Window:
+        """One page of the papers an index table lists in (day, id) order, latest first,
+        by keyset: the keys strictly past a cursor are read from the index range, then
+        the papers by key. One more key each way says whether there is a page beside it.
+        Papers without a day come last; row-value comparisons skip them (NULL compares to
+        nothing), so they are read by a second range when a page reaches them."""
+        day, pid = table.c.day, table.c.paper_id
+        shown = and_(
+            where,
+            ~select(hidden_papers.c.paper_pk)
+            .where(hidden_papers.c.paper_pk == table.c.pk)
+            .exists(),
+        )
+        newest_first = (day.desc().nulls_last(), pid.desc())
+        oldest_first = (day.asc().nulls_first(), pid.asc())
+        dayless = and_(shown, day.is_(None))
+
+        def keys(conn: Connection, condition: Any, order: tuple, count: int) -> list[Cursor]:
+            query = select(day, pid).where(condition).order_by(*order).limit(count)
+            return [Cursor(d, i) for d, i in conn.execute(query)]
+
+        def older(conn: Connection, cursor: Cursor | None, count: int) -> list[Cursor]:
+            if cursor is None:
+                return keys(conn, shown, newest_first, count)
+            if cursor.day is None:
+                return keys(conn, and_(dayless, pid < cursor.paper_id), (pid.desc(),), count)
+            found = keys(
+                conn,
+                and_(shown, tuple_(day, pid) < tuple_(cursor.day, cursor.paper_id)),
+                newest_first,
+                count,
+            )
+            if len(found) < count:
+                found += keys(conn, dayless, (pid.desc(),), count - len(found))
+            return found
+
+        def newer(conn: Connection, cursor: Cursor, count: int) -> list[Cursor]:
+            if cursor.day is not None:
+                condition = and_(shown, tuple_(day, pid) > tuple_(cursor.day, cursor.paper_id))
+                return keys(conn, condition, (day.asc(), pid.asc()), count)
+            found = keys(conn, and_(dayless, pid > cursor.paper_id), (pid.asc(),), count)
+            if len(found) < count:
+                found += keys(conn, and_(shown, day.is_not(None)), oldest_first, count - len(found))
+            return found
+
+        with self.read() as conn:
+            if after is not None:
+                found = newer(conn, after, limit + 1)
+                more_newer = len(found) > limit
+                page = found[:limit][::-1]
+                more_older = bool(page) and bool(older(conn, page[-1], 1))
+            else:
+                found = older(conn, before, limit + 1)
+                more_older = len(found) > limit
+                page = found[:limit]
+                more_newer = bool(page) and before is not None and bool(newer(conn, page[0], 1))
+            by_id = {
+                p.id: p
+                for p in map(
+                    _read_paper,
+                    conn.execute(_SELECT.where(papers.c.id.in_([c.paper_id for c in page]))),
+                )
+            }
+        return Window(
+            [by_id[c.paper_id] for c in page if c.paper_id in by_id],
+            older=page[-1] if more_older else None,
+            newer=page[0] if more_newer else None,
         )
 
     def _listed(self, table: Table, where: Any, limit: int, offset: int) -> list[Paper]:

@@ -2,7 +2,8 @@
 
 Hugging Face-compatible: ``/api/daily_papers``, ``/api/papers/{id}``,
 ``/api/papers/search``, ``/papers/{id}.md``. Ours: ``/api/search`` (scores, filters),
-``/api/papers/{id}/similar``, ``/papers/{id}.bib`` and ``/bibtex?ids=``.
+``/api/papers/{id}/similar``, ``/papers/{id}.bib``, ``/bibtex?ids=``, and an author's or a
+category's papers by cursor (``/api/authors/{name}``, ``/api/categories/{category}``).
 
 Handlers are ``def``: they run in the thread pool, where store calls may block.
 """
@@ -12,16 +13,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from paperstand import community, feeds
 from paperstand.lookup import find_paper, find_papers
-from paperstand.models import Paper
+from paperstand.models import Paper, Window
 from paperstand.web import bibtex, hf
 from paperstand.web.errors import documented
 from paperstand.web.params import (
+    CATEGORY_PATTERN,
     BibtexIds,
+    Cursors,
     DayParam,
     MonthParam,
     PaperId,
@@ -211,3 +214,58 @@ def paper_bibtex(site: SiteDep, paper_id: PaperId) -> Response:
 def papers_bibtex(site: SiteDep, ids: BibtexIds) -> Response:
     """BibTeX entries for a list of papers (at most 500)."""
     return Response(bibtex.entries(find_papers(site.store, ids.split(","))), media_type=BIBTEX)
+
+
+def _window(found: Window) -> bytes:
+    return orjson.dumps(
+        {
+            "papers": [summary(p) for p in found.papers],
+            "older": found.older.text() if found.older else None,
+            "newer": found.newer.text() if found.newer else None,
+        }
+    )
+
+
+PageSize = Annotated[int, Query(ge=1, le=100, description="Papers per page.")]
+
+
+@router.get("/api/authors/{name:path}", tags=["paperstand"], responses=documented(400, 422))
+def author_papers(
+    request: Request,
+    site: SiteDep,
+    name: Annotated[
+        str,
+        Path(
+            description="An author's name as readers type it (case and accents do not matter).",
+            pattern=r"^[^\x00-\x1f\x7f]{1,200}$",
+        ),
+    ],
+    cursors: Annotated[Cursors, Query()],
+    limit: PageSize = 50,
+) -> Response:
+    """An author's papers, latest day first, a page at a time: ``older`` and ``newer`` are
+    the cursors of the pages beside this one (pass them as ``before`` and ``after``)."""
+
+    def make() -> bytes:
+        return _window(site.store.author_window(name, limit=limit, **cursors.window()))
+
+    key = ("author_papers", name, limit, cursors.before, cursors.after)
+    return site.respond(request, key, make, JSON)
+
+
+@router.get("/api/categories/{category}", tags=["paperstand"], responses=documented(400, 422))
+def category_papers(
+    request: Request,
+    site: SiteDep,
+    category: Annotated[str, Path(description="An arXiv category.", pattern=CATEGORY_PATTERN)],
+    cursors: Annotated[Cursors, Query()],
+    limit: PageSize = 50,
+) -> Response:
+    """A category's papers (primary or cross-listed), latest day first, paged by cursor as
+    ``/api/authors/{name}`` is."""
+
+    def make() -> bytes:
+        return _window(site.store.category_window(category, limit=limit, **cursors.window()))
+
+    key = ("category_papers", category, limit, cursors.before, cursors.after)
+    return site.respond(request, key, make, JSON)

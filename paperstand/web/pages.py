@@ -20,10 +20,18 @@ from paperstand.dates import parse_day
 from paperstand.errors import NotFound, PaperstandError
 from paperstand.lookup import find_paper
 from paperstand.markdown import render_markdown
-from paperstand.models import Paper, TopicCluster
+from paperstand.models import Cursor, Paper, TopicCluster, Window
 from paperstand.topics.service import keywords_of
 from paperstand.web import auth, bibtex
-from paperstand.web.params import DayPath, MonthPath, PageNumber, PaperId, SearchPage, WeekPath
+from paperstand.web.params import (
+    BrowsePage,
+    DayPath,
+    MonthPath,
+    PageNumber,
+    PaperId,
+    SearchPage,
+    WeekPath,
+)
 from paperstand.web.render import author_url, category_url
 from paperstand.web.site import SEARCH_TTL, Site, SiteDep
 
@@ -245,48 +253,65 @@ def _browse(
     site: Site,
     key: Hashable,
     title: str,
-    fetch: Callable[..., list[Paper]],
-    page: int,
+    params: BrowsePage,
+    window: Callable[..., Window],
+    numbered: Callable[..., list[Paper]],
+    self_url: str,
     claims: Callable[[], dict[str, Any]] | None = None,
     **more: Any,
 ) -> Response:
-    """An author's or a category's papers, a page at a time (one extra row tells if more).
-    ``claims`` adds an author page's claimed papers, which the list then leaves out, as it
-    does the papers the claimed author hid."""
+    """An author's or a category's papers, a page at a time by cursor (``window``), so a
+    page costs one index range however deep it is and its link shows the same papers
+    while new ones arrive. ``claims`` adds an author page's claimed papers (on its first
+    page), which the list then leaves out, as it does the papers the claimed author hid.
+
+    Links of the numbered pages there were before (``?page=N``) are redirected to the
+    cursor of that page as it stands (``numbered`` reads the one paper before it)."""
+    if params.page is not None:
+        target = self_url
+        if params.page > 1:
+            last = numbered(limit=1, offset=(params.page - 1) * PAGE_SIZE - 1)
+            if last:
+                target += "?" + urlencode({"before": Cursor.of(last[0]).text()})
+        return RedirectResponse(target, status_code=302)
+    cursors = params.window()
+    first = cursors["before"] is None and cursors["after"] is None
 
     def context() -> dict[str, Any]:
-        added = claims() if claims else {}
+        added = claims() if claims and first else {}
         skip = added.get("skip", set())
-        found = fetch(limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+        found = window(limit=PAGE_SIZE, **cursors)
         return {
             "title": title,
-            "papers": [paper for paper in found[:PAGE_SIZE] if paper.id not in skip],
-            "topics": site.topics_of(
-                [*found[:PAGE_SIZE], *(e.paper for e in added.get("claimed", []))]
-            ),
-            "page": page,
-            "offset": (page - 1) * PAGE_SIZE,
-            "has_more": len(found) > PAGE_SIZE,
+            "papers": [paper for paper in found.papers if paper.id not in skip],
+            "topics": site.topics_of([*found.papers, *(e.paper for e in added.get("claimed", []))]),
+            "older": found.older.text() if found.older else None,
+            "newer": found.newer.text() if found.newer else None,
+            "first": first,
+            "self_url": self_url,
             **added,
             **more,
         }
 
-    return _html(request, site, key, "browse.html", context)
+    return _html(request, site, (*key, params.before, params.after), "browse.html", context)
 
 
 @router.get("/authors/{name:path}", response_class=HTMLResponse)
-def author_page(request: Request, site: SiteDep, name: str, page: PageNumber = 1) -> Response:
+def author_page(
+    request: Request, site: SiteDep, name: str, params: Annotated[BrowsePage, Query()]
+) -> Response:
     return _browse(
         request,
         site,
-        ("author", name, page),
+        ("author", name),
         f"Papers by {name}",
+        params,
+        lambda **kw: site.store.author_window(name, **kw),
         lambda **kw: site.store.papers_by_author(name, **kw),
-        page,
+        author_url(name),
         claims=lambda: _author_claims(site, name),
         heading=name,
         kind="author",
-        self_url=author_url(name),
     )
 
 
@@ -304,17 +329,20 @@ def _author_claims(site: Site, name: str) -> dict[str, Any]:
 
 
 @router.get("/categories/{category}", response_class=HTMLResponse)
-def category_page(request: Request, site: SiteDep, category: str, page: PageNumber = 1) -> Response:
+def category_page(
+    request: Request, site: SiteDep, category: str, params: Annotated[BrowsePage, Query()]
+) -> Response:
     return _browse(
         request,
         site,
-        ("category", category, page),
+        ("category", category),
         f"Papers in {category}",
+        params,
+        lambda **kw: site.store.category_window(category, **kw),
         lambda **kw: site.store.papers_in_category(category, **kw),
-        page,
+        category_url(category),
         heading=category,
         kind="category",
-        self_url=category_url(category),
         feeds=_feeds((f"Papers in {category}", f"/feeds/categories/{category}")),
     )
 

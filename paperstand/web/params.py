@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from starlette.convertors import Convertor, register_url_convertor
 
 from paperstand.dates import DAY_PATTERN, MONTH_PATTERN, WEEK_PATTERN, parse_day
+from paperstand.errors import InvalidInput
+from paperstand.models import Cursor
 
 # A paper id in a path: an id as stored, any arXiv spelling (old-style ids have a "/"), a
 # DOI. Never a word another route owns (/papers/date/..., /papers/new/...,
@@ -180,3 +182,53 @@ class SearchPage(SearchFilters):
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return value or None
+
+
+# A place in an author's or a category's list: the day of a paper (none for a paper without
+# one) and its id as stored (printable ASCII), "2025-03-24_2503.00001". Digits spelled as a
+# range: "\d" matches other scripts' digits in some regex engines.
+CURSOR_PATTERN = r"^(?:[0-9]{4}-[0-9]{2}-[0-9]{2})?_[!-~]{1,300}$"
+
+
+def _cursor_field(description: str) -> Any:
+    return Field(None, description=description, pattern=CURSOR_PATTERN, max_length=311)
+
+
+class Cursors(BaseModel):
+    """Where a page of an author's or a category's papers starts: after ``before`` (the
+    older page) or before ``after`` (the newer one), as the page's own links say. Neither:
+    the latest papers. Both at once, or a cursor whose day does not exist, is a 400."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    before: str | None = _cursor_field("The papers older than this cursor (a page's 'older').")
+    after: str | None = _cursor_field("The papers newer than this cursor (a page's 'newer').")
+
+    @model_validator(mode="after")
+    def _one(self) -> Cursors:
+        if self.before and self.after:
+            raise InvalidInput("give before or after, not both")
+        for name in ("before", "after"):
+            value = getattr(self, name)
+            if value and value[0] != "_":
+                parse_day(value[:10], name)
+        return self
+
+    @staticmethod
+    def _parse(value: str | None) -> Cursor | None:
+        if not value:
+            return None
+        day, _, paper_id = value.partition("_")
+        return Cursor(day or None, paper_id)
+
+    def window(self) -> dict[str, Cursor | None]:
+        """The keyword arguments of ``Store.author_window`` / ``category_window``."""
+        return {"before": self._parse(self.before), "after": self._parse(self.after)}
+
+
+class BrowsePage(Cursors):
+    """An author or category page: cursors, and the page numbers older links carried."""
+
+    page: int | None = Field(
+        None, ge=1, le=1000, description="Page number of older links: redirected to a cursor."
+    )

@@ -72,6 +72,9 @@ def api_url(store: Store, tmp_path: Path) -> Iterator[tuple[str, str]]:
     accounts = Accounts(store, settings)
     _, token = accounts.new_api_token(accounts.create("fuzz@lab.example"), "schemathesis")
     with serving(create_app(settings, store=store)) as url:
+        # FastAPI builds the schema on its first request and keeps it: built here, without
+        # the fuzzer's 10-second read timeout, which a busy machine can exceed.
+        httpx.get(f"{url}/openapi.json", timeout=300).raise_for_status()
         yield url, token
 
 

@@ -93,6 +93,8 @@ ROUTES = {
     "/bibtex": "papers_bibtex",
     "/authors/Ada Example": "author_page",
     "/categories/cs.CL": "category_page",
+    "/api/authors/Ada Example": "author_papers",
+    "/api/categories/cs.CL": "category_papers",
     "/feeds/daily.xml": "daily_feed",
     "/feeds/trending.atom": "trending_feed",
     "/feeds/categories/cs.CL.atom": "category_feed",

@@ -1,0 +1,378 @@
+"""The whole arXiv (2.73 million papers) on one box: load time, store size, and every page's
+latency through the real server, one request at a time.
+
+Steps, each skippable:
+
+1. The corpus: ``--corpus DIR`` holding ``scale-NN.jsonl.gz`` (made by
+   ``../shared/tools/make_arxiv_scale.py``: replica 0 is the 118,620 real papers, replicas
+   1..22 copies with new ids and days). When DIR has none, the tool writes them there
+   (about 3 minutes); the default DIR is under the system temp directory.
+2. The store: ``--home DIR`` that already holds papers is reused as it is (nothing is
+   written to it); otherwise ``paperstand ingest jsonl`` loads replicas 0..``--replicas``
+   into it (a temporary directory without ``--home``), timed in wall and CPU seconds, and
+   its size on disk is measured.
+3. ``paperstand serve`` in its own process; every row of the table is requested one at a
+   time over keep-alive HTTP, each request a URL no earlier request asked (the pages are
+   cached per URL): search queries are 2-4 word runs of random titles, papers, authors and
+   days are drawn from random papers, and category pages follow their "older" links from
+   the first page down. Each row prints p50/p95 wall milliseconds and the server's CPU
+   milliseconds per request (from ``/proc``: the machine may be shared, CPU time says what
+   a request costs whatever else ran), then the server's memory.
+
+``--postgres`` does the same on PostgreSQL (``pgserver``, a cluster in ``--pg-dir``, kept
+beside the home so a loaded one can be reused).
+
+Usage: ``python benchmarks/scale.py --corpus DIR [--home DIR] [--replicas 22] [--postgres]``.
+To re-run on a loaded store: ``python benchmarks/scale.py --home DIR`` (no corpus needed).
+Running this script with another checkout's interpreter measures that checkout's code: it
+starts the ``paperstand`` beside ``sys.executable``. The last line printed is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from html import unescape
+from pathlib import Path
+from urllib.parse import quote, quote_plus, urljoin
+
+import httpx
+
+from _shared_data import SHARED_DATA, require
+
+TOOL = Path(__file__).resolve().parents[1].parent / "shared" / "tools" / "make_arxiv_scale.py"
+DEFAULT_CORPUS = Path(tempfile.gettempdir()) / "paperstand-scale-corpus"
+PAPERSTAND = Path(sys.executable).parent / "paperstand"
+NEXT_LINK = re.compile(r'<a rel="next" href="([^"]+)"')
+
+
+# --- corpus and store ---------------------------------------------------------------------
+
+
+def corpus_files(corpus: Path, source: Path, replicas: int) -> list[Path]:
+    """Replicas 0..``replicas`` of the corpus, written by the shared tool when missing."""
+    files = [corpus / f"scale-{k:02d}.jsonl.gz" for k in range(replicas + 1)]
+    if not all(f.exists() for f in files):
+        require(TOOL, "--corpus DIR", "a folder of scale-NN.jsonl.gz (make_arxiv_scale.py)")
+        require(source, "--source DIR", "the shared arXiv listings (listings-*.jsonl.gz)")
+        print(f"writing the corpus into {corpus} ...", flush=True)
+        subprocess.run(
+            [sys.executable, str(TOOL), str(source), str(corpus), "--replicas", str(replicas)],
+            check=True,
+        )
+    return files
+
+
+def disk_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def load(home: Path, files: list[Path], env: dict[str, str]) -> dict[str, float]:
+    """``paperstand ingest jsonl`` of ``files`` into ``home``: wall and CPU seconds."""
+    print(f"loading {len(files)} files into {home} ...", flush=True)
+    wall, cpu = time.perf_counter(), children_cpu()
+    subprocess.run(
+        [str(PAPERSTAND), "--home", str(home), "ingest", "jsonl", *map(str, files)],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return {
+        "ingest_wall_s": round(time.perf_counter() - wall, 1),
+        "ingest_cpu_s": round(children_cpu() - cpu, 1),
+    }
+
+
+def start_postgres(directory: Path, keep: bool) -> tuple[object, str]:
+    """A pgserver cluster in ``directory`` with a ``scale`` database; stopped at the end,
+    and its files kept when ``keep`` (a loaded cluster is reused by the next run)."""
+    import pgserver
+    import psycopg
+
+    server = pgserver.get_server(directory, cleanup_mode="stop" if keep else "delete")
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'scale'").fetchone():
+            conn.execute("CREATE DATABASE scale")
+    return server, server.get_uri("scale")
+
+
+# --- what to ask for ----------------------------------------------------------------------
+
+
+def sample(url: str, rng: random.Random, count: int) -> dict[str, object]:
+    """Random papers of the store (visible ones), read with the store's own tables."""
+    from sqlalchemy import func, select
+
+    from paperstand.store import open_store
+    from paperstand.store.schema import papers, visible
+
+    store = open_store(url)
+    try:
+        with store.read() as conn:
+            top = conn.execute(select(func.max(papers.c.pk))).scalar_one()
+            picked: list = []
+            while len(picked) < count * 4:
+                pks = rng.sample(range(1, top + 1), min(count * 4, top))
+                query = select(
+                    papers.c.id, papers.c.title, papers.c.authors, papers.c.categories
+                ).where(papers.c.pk.in_(pks[:900]), visible())
+                picked += conn.execute(query).all()
+        stats = store.stats()
+        vectors = store.embedding_counts()
+        days = sorted({p.day for p in store.get_papers([r[0] for r in picked[:900]]) if p.day})
+    finally:
+        store.close()
+    rng.shuffle(picked)
+    return {
+        "papers": stats["papers"],
+        "embeddings": vectors,
+        "ids": [r[0] for r in picked],
+        "titles": [r[1] for r in picked if r[1]],
+        "authors": [a for r in picked for a in (r[2] or [])[:3]],
+        "categories": [c for r in picked for c in r[3] or []],
+        "days": days,
+    }
+
+
+def queries(titles: list[str], rng: random.Random, count: int) -> list[str]:
+    """Distinct 2-4 word runs of titles, as people type them."""
+    found: dict[str, None] = {}
+    for title in titles:
+        words = re.findall(r"[A-Za-z][A-Za-z\-]+", title)
+        if len(words) >= 2:
+            size = rng.randint(2, min(4, len(words)))
+            start = rng.randint(0, len(words) - size)
+            found[" ".join(words[start : start + size]).lower()] = None
+        if len(found) >= count:
+            break
+    return list(found)
+
+
+def distinct(values: list[str], count: int) -> list[str]:
+    return list(dict.fromkeys(values))[:count]
+
+
+# --- measuring ----------------------------------------------------------------------------
+
+
+def server_cpu_ns(pid: int) -> int:
+    """CPU time of every thread of the server so far, in nanoseconds (``schedstat``)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass  # a thread that ended meanwhile
+    return total
+
+
+def memory_mb(pid: int) -> dict[str, float]:
+    status = Path(f"/proc/{pid}/status").read_text()
+    found = dict(re.findall(r"^(VmRSS|VmHWM):\s+(\d+) kB", status, re.M))
+    return {"rss_mb": int(found["VmRSS"]) // 1024, "peak_rss_mb": int(found["VmHWM"]) // 1024}
+
+
+def percentile(values: list[float], share: float) -> float:
+    return round(sorted(values)[int(share * (len(values) - 1))], 2)
+
+
+def measure(client: httpx.Client, pid: int, urls: Iterator[str], count: int) -> dict:
+    """Wall and server CPU per request over ``count`` URLs, one request at a time."""
+    walls, cpus, errors, done = [], [], 0, 0
+    for url in urls:
+        cpu, wall = server_cpu_ns(pid), time.perf_counter()
+        response = client.get(url)
+        walls.append((time.perf_counter() - wall) * 1000)
+        cpus.append((server_cpu_ns(pid) - cpu) / 1e6)
+        if response.status_code != 200:
+            errors += 1
+            if errors <= 3:
+                print(f"  {response.status_code} for {url}", flush=True)
+        done += 1
+        if done >= count:
+            break
+    return {
+        "requests": done,
+        "errors": errors,
+        "p50_ms": percentile(walls, 0.5),
+        "p95_ms": percentile(walls, 0.95),
+        "cpu_p50_ms": percentile(cpus, 0.5),
+        "cpu_p95_ms": percentile(cpus, 0.95),
+    }
+
+
+def following(client: httpx.Client, firsts: list[str], depth: int) -> Iterator[str]:
+    """Each first page, then up to ``depth`` pages down its "next" links (whatever the
+    links look like: page numbers or cursors)."""
+    for first in firsts:
+        url: str | None = first
+        for _ in range(depth + 1):
+            if url is None:
+                break
+            yield url
+            found = NEXT_LINK.search(client.get(url).text)  # cached now: cheap
+            url = urljoin(first, unescape(found.group(1))) if found else None
+
+
+def wait_until_up(base: str, server: subprocess.Popen, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"server exited with {server.returncode}")
+        try:
+            if httpx.get(base + "/openapi.json", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    raise SystemExit(f"server did not start within {timeout:.0f} s")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def serve_and_measure(home: Path, env: dict[str, str], picks: dict, count: int, rng) -> dict:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [str(PAPERSTAND), "--home", str(home), "serve", "--port", str(port)], env=env
+    )
+    rows: dict[str, dict] = {}
+    try:
+        wait_until_up(base, server)
+        texts = queries(picks["titles"], rng, 2 * count + 1)
+        authors = distinct(picks["authors"], count)
+        days = picks["days"]
+        with httpx.Client(base_url=base, timeout=120) as client:
+            client.get("/api/papers/search", params={"q": texts[-1]})  # opens the index
+            plan = {
+                "search page": (f"/search?q={quote_plus(q)}" for q in texts[:count]),
+                "api papers search": (
+                    f"/api/papers/search?q={quote_plus(q)}" for q in texts[count : 2 * count]
+                ),
+                "paper page": (f"/papers/{pid}" for pid in distinct(picks["ids"], count)),
+                "author page": (f"/authors/{quote(a, safe='')}" for a in authors),
+                # Categories as often as papers list them: the big ones come first and
+                # most often, and each is followed down its pages.
+                "category page": following(
+                    client,
+                    [f"/categories/{c}" for c in distinct(picks["categories"], count)],
+                    depth=4,
+                ),
+                "daily page": (f"/papers/date/{d}" for d in rng.sample(days, len(days))),
+                "api daily papers": (
+                    f"/api/daily_papers?date={d}" for d in rng.sample(days, len(days))
+                ),
+            }
+            for name, urls in plan.items():
+                row = rows[name] = measure(client, server.pid, urls, count)
+                print(
+                    f"{name:18} p50 {row['p50_ms']:8.2f} ms  p95 {row['p95_ms']:8.2f} ms  "
+                    f"server CPU p50 {row['cpu_p50_ms']:7.2f} ms  p95 {row['cpu_p95_ms']:7.2f} "
+                    f"ms  ({row['requests']} requests, {row['errors']} errors)",
+                    flush=True,
+                )
+        rows["server memory"] = memory_mb(server.pid)
+        print(f"server memory      {rows['server memory']}", flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=DEFAULT_CORPUS,
+        help="folder of scale-NN.jsonl.gz, written there when missing "
+        "(pass the shared one, e.g. /work/scale/corpus, to skip writing it)",
+    )
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=SHARED_DATA / "arxiv",
+        help="the arXiv listings the corpus is made from",
+    )
+    parser.add_argument("--home", type=Path, help="a loaded home to reuse, or where to load")
+    parser.add_argument("--replicas", type=int, default=22, help="load replicas 0..N")
+    parser.add_argument("--postgres", action="store_true", help="PostgreSQL (pgserver)")
+    parser.add_argument("--pg-dir", type=Path, help="the pgserver cluster (default HOME/pg)")
+    parser.add_argument("--requests", type=int, default=300, help="per row")
+    parser.add_argument("--seed", type=int, default=16)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+
+    scratch = None
+    if args.home is None:
+        scratch = tempfile.mkdtemp(prefix="paperstand-scale-")
+        args.home = Path(scratch)
+    args.home.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("DATABASE_URL", None)
+    env.pop("PAPERSTAND_DATABASE_URL", None)
+    pg = None
+    try:
+        if args.postgres:
+            pg, url = start_postgres(args.pg_dir or args.home / "pg", keep=scratch is None)
+            env["PAPERSTAND_DATABASE_URL"] = url
+        else:
+            url = f"sqlite:///{args.home / 'paperstand.sqlite3'}"
+        summary: dict[str, object] = {
+            "benchmark": "scale",
+            "backend": "postgresql" if args.postgres else "sqlite",
+            "cpus": os.cpu_count(),
+            "load_average_1min_before": round(os.getloadavg()[0], 2),
+        }
+        loaded = (args.home / "paperstand.sqlite3").exists() or (
+            args.postgres and (args.home / "fulltext").exists()
+        )
+        if not loaded:
+            files = corpus_files(args.corpus, args.source, args.replicas)
+            summary.update(load(args.home, files, env))
+            summary["loaded_files"] = len(files)
+        summary["store_bytes"] = disk_bytes(args.home)
+        picks = sample(url, rng, args.requests)
+        summary["papers"] = picks["papers"]
+        summary["embeddings"] = picks["embeddings"]
+        print(
+            f"store: {picks['papers']:,} papers, {summary['store_bytes'] / 1e9:.2f} GB on disk "
+            f"in {args.home}, embeddings {picks['embeddings'] or 'none'}"
+            + (
+                f"; loaded in {summary['ingest_wall_s']} s wall, {summary['ingest_cpu_s']} s CPU"
+                if "ingest_wall_s" in summary
+                else " (reused)"
+            ),
+            flush=True,
+        )
+        summary["rows"] = serve_and_measure(args.home, env, picks, args.requests, rng)
+        summary["load_average_1min_after"] = round(os.getloadavg()[0], 2)
+    finally:
+        if pg is not None:
+            pg.cleanup()  # type: ignore[attr-defined]
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
