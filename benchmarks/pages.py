@@ -6,9 +6,11 @@ this process (the machines are shared: CPU time says what a query costs whatever
 As a baseline in the same run, category pages are also answered the way paperstand 0.1 did,
 by scanning the JSON array of every paper (``json_each``), on the same SQLite file.
 
-Usage: ``python benchmarks/pages.py --home DIR`` where DIR holds a store, e.g. the one
-``python benchmarks/http_load.py --home DIR --min-papers 118620`` builds (118,620 arXiv
-papers plus the Hugging Face daily papers). Last line: one JSON object.
+Usage: ``python benchmarks/pages.py [--home DIR] [--data DIR]``. DIR holds a store, e.g. the
+one ``python benchmarks/http_load.py --home DIR --min-papers 118620`` builds; without
+``--home`` the script builds that store itself once (118,620 arXiv papers plus the Hugging
+Face daily papers of ``--data``, default ../shared/data) in the temporary directory and reuses
+it on later runs. Last line: one JSON object.
 """
 
 from __future__ import annotations
@@ -18,12 +20,16 @@ import json
 import os
 import random
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from paperstand.settings import Settings
 from paperstand.store import Store, open_store
+
+from _shared_data import SHARED_DATA, require
+from http_load import build_store
 
 # paperstand 0.1's category page on SQLite: a JSON scan of every paper, newest day first.
 JSON_SCAN = (
@@ -66,8 +72,16 @@ def samples(store: Store, rng: random.Random) -> tuple[list[str], list[str], lis
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--home", type=Path, required=True, help="a paperstand home")
+    parser.add_argument("--home", type=Path, help="a paperstand home (default: build one)")
+    parser.add_argument("--data", type=Path, default=SHARED_DATA, help="shared data folder")
     args = parser.parse_args()
+    if args.home is None:
+        args.home = Path(tempfile.gettempdir()) / "paperstand-bench-pages"
+        if not (args.home / "BUILT").exists():
+            require(args.data / "arxiv", "--data", "the shared data folder (arxiv/, hf/)")
+            print(f"building {args.home} from {args.data} (once)", flush=True)
+            build_store(args.home, args.data, min_papers=10**9)
+            (args.home / "BUILT").touch()
     settings = Settings(home=args.home)
     store = open_store(settings.store_url())
     days, authors, categories = samples(store, random.Random(5))
