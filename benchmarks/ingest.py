@@ -117,8 +117,13 @@ def main() -> None:
             now - then for now, then in zip(cpu_seconds(), cpu_start, strict=True)
         )
         stats = store.stats()
+        if server is None:
+            db_bytes = disk_bytes(home / "paperstand.sqlite3")
+        else:
+            with store.engine.connect() as conn:
+                size = "SELECT pg_database_size(current_database())"
+                db_bytes = conn.exec_driver_sql(size).scalar_one()
         store.close()
-        db_bytes = 0 if server is not None else disk_bytes(home / "paperstand.sqlite3")
         index_bytes = disk_bytes(settings.fulltext_path) if not args.no_index else 0
         if server is not None:
             server.cleanup()
