@@ -329,7 +329,7 @@ class Searcher:
         exclude = {p.id for p in papers}
         depth = max(SIMILAR_DEPTH, limit)
         rankings, weights = [], []
-        vectors = list(self.vectors.get(list(exclude)).values())
+        vectors = self._paper_vectors(papers)
         if vectors:
             centre = np.mean(vectors, axis=0)
             centre /= np.linalg.norm(centre) or 1.0
@@ -354,6 +354,24 @@ class Searcher:
         return [
             Hit(by_id[pid], score) for pid, score in page if pid in by_id and by_id[pid].visible
         ]
+
+    def _paper_vectors(self, papers: list[Paper]) -> list[np.ndarray]:
+        """The stored embeddings of ``papers``; a paper without one yet (ingested since the
+        last ``index build``) is embedded on the fly from its title and abstract by the
+        query model (truncated as queries are: a few ms), so its page still gets dense
+        neighbours from the vector index instead of full text alone."""
+        stored = self.vectors.get([p.id for p in papers])
+        missing = [p for p in papers if p.id not in stored]
+        if missing and self.vectors.has_vectors():
+            from paperstand.index.embeddings import document_text
+
+            try:
+                for paper in missing:
+                    text = document_text(paper.title, paper.abstract)
+                    stored[paper.id] = self.embedder.embed_query(text)
+            except PaperstandError as exc:  # e.g. the model package is missing
+                log.warning("similar papers without embeddings: %s", exc)
+        return list(stored.values())
 
     def _alike_first(
         self, papers: list[Paper], coauthored: set[str], fused: list[tuple[str, float]]

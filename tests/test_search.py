@@ -242,6 +242,25 @@ def test_similar_falls_back_to_full_text_without_embeddings(store: Store, tmp_pa
     assert hits and "2503.11731" not in [h.paper.id for h in hits]
 
 
+def test_a_paper_without_an_embedding_gets_dense_neighbours(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A paper ingested after the last index build is embedded on the fly for its similar
+    papers: with the full-text rankings silenced, its neighbours come from the vector
+    index, the paper with the same text first."""
+    rows = first_listings(300)
+    ingest_listings(store, rows, tmp_path)
+    build_index(store, Settings(home=tmp_path), embedder=get_embedder(TEST_MODEL))
+    twin = dict(rows[7], id="2503.99999", authors=["Nobody Known"])
+    ingest_listings(store, [twin], tmp_path)
+    searcher = searcher_for(store, tmp_path)
+    assert searcher.vectors.get(["2503.99999"]) == {}
+    monkeypatch.setattr(searcher.fulltext, "more_like_this", lambda *a, **k: [])
+    monkeypatch.setattr(searcher.fulltext, "by_authors", lambda *a, **k: [])
+    hits = searcher.similar("2503.99999", limit=5)
+    assert [h.paper.id for h in hits][:1] == [rows[7]["id"]] and len(hits) == 5
+
+
 def test_embedding_is_incremental_and_follows_the_model(store: Store, tmp_path: Path) -> None:
     rows = first_listings(40)
     settings = Settings(home=tmp_path, embedding_model=TEST_MODEL)

@@ -230,6 +230,15 @@ class BitCodeVectors(Part):
         with self.read() as conn:
             return conn.execute(select(embeddings_version.c.version)).scalar_one()
 
+    def embedding_code_width(self, model: str) -> int:
+        """Bytes of one sign-bit code of ``model`` (dimensions / 8; 0 without embeddings):
+        says whether its vectors are small enough to hold, before reading them all."""
+        with self.read() as conn:
+            width = conn.execute(
+                select(func.length(embeddings.c.code)).where(embeddings.c.model == model).limit(1)
+            ).scalar()
+        return int(width or 0)
+
     def embedding_codes(
         self, model: str, *, with_vectors: bool = False
     ) -> tuple[list[int], list[str], bytes, bytes | None]:

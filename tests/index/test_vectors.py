@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from paperstand.index.vectors import vector_index
+from paperstand.index import vectors as vectors_module
+from paperstand.index.vectors import Clusters, SQLiteVecIndex, vector_index
 from paperstand.models import Paper
 from paperstand.store import Store
 
@@ -108,3 +109,58 @@ def test_empty_index_and_unknown_papers(store: Store) -> None:
     assert index.knn(query, 10) == []
     index.upsert([("not-a-paper", "h", query)])  # ignored: no such paper
     assert index.count() == 0 and index.get(["not-a-paper"]) == {}
+
+
+def test_clusters_partition_the_vectors_and_probing_all_is_exact() -> None:
+    rng = np.random.default_rng(3)
+    vectors = unit(rng, 2000, 64)
+    clusters = Clusters(vectors, probe=10_000)
+    # Every row is in exactly one cluster, and the runs cover the rows in order.
+    assert sorted(clusters.order.tolist()) == list(range(2000))
+    assert clusters.starts[0] == 0 and clusters.starts[-1] == 2000
+    assert np.all(np.diff(clusters.starts) >= 0)
+    ordered = vectors[clusters.order]
+    query = unit(rng, 1, 64)[0]
+    rows, scores = clusters.nearest(ordered, query, 10)
+    assert [int(clusters.order[r]) for r in rows] == exact(vectors, query, 10)
+    assert np.allclose(scores, ordered[rows] @ query, atol=1e-5)
+
+
+def test_probing_a_few_clusters_keeps_most_neighbours() -> None:
+    # Papers come in topics: vectors scattered around 40 centres, like real embeddings.
+    rng = np.random.default_rng(4)
+    centres = unit(rng, 40, 64)
+    vectors = centres[rng.integers(0, 40, 4000)] + 0.6 * unit(rng, 4000, 64) / 8**0.5
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    clusters = Clusters(vectors, probe=8)  # 8 of 63 clusters: an eighth of the vectors
+    ordered = vectors[clusters.order]
+    found = 0
+    for row in range(0, 4000, 200):
+        rows, _ = clusters.nearest(ordered, vectors[row], 10)
+        found += len({int(clusters.order[r]) for r in rows} & set(exact(vectors, vectors[row], 10)))
+    assert found >= 0.9 * 20 * 10
+
+
+def test_a_large_small_model_index_searches_by_clusters(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The threshold lowered so a test-sized store is clustered (on SQLite; PostgreSQL
+    # answers the same questions with HNSW).
+    monkeypatch.setattr(vectors_module, "CLUSTER_FROM", 500)
+    monkeypatch.setattr(vectors_module, "CLUSTER_PROBE", 100)  # every cluster: exact
+    ids, vectors = fill(store, 900, model="m64", dim=64)
+    index = vector_index(store, "m64")
+    rng = np.random.default_rng(5)
+    for row in (0, 450, 899):
+        query = vectors[row] + 0.05 * unit(rng, 1, 64)[0]
+        query /= np.linalg.norm(query)
+        hits = index.knn(query, 10, exclude={ids[1]})
+        truth = [ids[i] for i in exact(vectors, query, 11) if i != 1][:10]
+        assert [pid for pid, _ in hits] == truth
+    # Candidates and deletions still work on the reordered rows.
+    allowed = set(ids[100:110])
+    assert {pid for pid, _ in index.knn(vectors[0], 20, candidates=allowed)} == allowed
+    index.delete([ids[450]])
+    assert ids[450] not in [pid for pid, _ in index.knn(vectors[450], 5)]
+    if isinstance(index, SQLiteVecIndex):
+        assert index._clusters is not None

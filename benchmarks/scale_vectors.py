@@ -1,0 +1,286 @@
+"""Vectors for the whole arXiv (2.73 million papers): writing them, the vector index's
+recall and speed, its memory and loading time, and similar papers.
+
+    python benchmarks/scale_vectors.py [--corpus DIR] [--cache DIR] [--model static-64]
+                                       [--replicas 22] [--queries 200]
+                                       [--write-vectors HOME] [--home HOME]
+
+1. Vectors of the 118,620 real papers (replica 0 of ``--corpus``, made by
+   ``../shared/tools/make_arxiv_scale.py``), embedded once with ``--model`` (the fast
+   static-64 model by default: the default MiniLM takes days for 2.7M papers on 2 cores)
+   and cached in ``--cache``; abstracts/s and abstracts per CPU-second are printed.
+   A replica's title and abstract equal its original's, so each replica gets its
+   original's vector: the 2.73M vectors are the 118,620 repeated ``1 + --replicas`` times.
+2. The index at that size, in this process: the clusters of ``index/vectors.py`` built
+   (the work a server does when it loads the vectors), then ``--queries`` dense queries
+   (2-5 word runs of random titles, embedded by the model; plus as many whole papers'
+   vectors, as similar papers ask) timed, and recall@10 against the exact scan of every
+   vector. Replicas make ties (23 papers share each vector), so a hit counts when its
+   exact similarity reaches the 10th best one. Peak resident memory is printed.
+3. ``--write-vectors HOME``: a benchmark helper, not a feature: writes every paper's vector
+   into the store of ``HOME`` (a private copy of a loaded store) through the store's own
+   API (``Store.save_embeddings``), replicas getting their original's vector.
+4. ``--home HOME``: a store with vectors is opened in a fresh process and timed: loading
+   the vector index (as a server's first search does), ``Searcher.search`` with embeddings
+   and ``Searcher.similar`` on random papers, and the process's peak memory.
+
+Timings are wall milliseconds with the process's CPU milliseconds beside them (the
+machine may be shared). The last line printed is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from _shared_data import SHARED_DATA
+
+TOOL = SHARED_DATA.parent / "tools" / "make_arxiv_scale.py"
+
+
+def replica_id(original: str, replica: int) -> str:
+    """The id ``make_arxiv_scale.py`` gives replica ``replica`` of paper ``original``."""
+    yymm, num = original.split(".")
+    n = int(num) + 33000 * max(0, int(yymm[:2]) - 24)
+    return f"{replica:02d}{yymm[2:]}.{n:05d}"
+
+
+def timed(call):  # type: ignore[no-untyped-def]
+    """(result, wall ms, process CPU ms) of ``call()``."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = call()
+    return result, (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000
+
+
+def summary(walls: list[float], cpus: list[float]) -> dict[str, float]:
+    walls, cpus = sorted(walls), sorted(cpus)
+
+    def pct(values: list[float], q: float) -> float:
+        return round(values[min(len(values) - 1, int(q * len(values)))], 2)
+
+    return {
+        "p50_ms": pct(walls, 0.5),
+        "p95_ms": pct(walls, 0.95),
+        "cpu_p50_ms": pct(cpus, 0.5),
+        "cpu_p95_ms": pct(cpus, 0.95),
+    }
+
+
+def peak_mb() -> float:
+    """Peak resident memory of this process (VmHWM: getrusage's maximum would include
+    the parent's, inherited across fork)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def originals(corpus: Path) -> list[dict]:
+    path = corpus / "scale-00.jsonl.gz"
+    if not path.exists():
+        subprocess.run(
+            [sys.executable, str(TOOL), str(SHARED_DATA / "arxiv"), str(corpus)], check=True
+        )
+    with gzip.open(path, "rt") as lines:
+        return [json.loads(line) for line in lines]
+
+
+def cached_vectors(corpus: Path, cache: Path, model: str) -> tuple[list[dict], np.ndarray, dict]:
+    """The real papers and their vectors (embedded once, then read from ``cache``)."""
+    from paperstand.index.embeddings import document_text, get_embedder
+
+    papers = originals(corpus)
+    path = cache / f"originals-{model}.npy"
+    if path.exists():
+        return papers, np.load(path), {"cached": str(path)}
+    embedder = get_embedder(model)
+    texts = [document_text(p["title"], p["abstract"]) for p in papers]
+    vectors, wall, cpu = timed(lambda: embedder.embed_documents(texts))
+    cache.mkdir(parents=True, exist_ok=True)
+    np.save(path, vectors)
+    rate = {
+        "papers": len(texts),
+        "wall_s": round(wall / 1000, 1),
+        "cpu_s": round(cpu / 1000, 1),
+        "abstracts_per_s": round(len(texts) / (wall / 1000), 1),
+        "abstracts_per_cpu_s": round(len(texts) / (cpu / 1000), 1),
+    }
+    print(f"embedded {len(texts)} papers with {model}: {rate}", flush=True)
+    return papers, vectors, rate
+
+
+def query_texts(papers: list[dict], count: int, seed: int = 7) -> list[str]:
+    """2-5 word runs of random titles: what people type."""
+    rng = random.Random(seed)
+    texts = []
+    for paper in rng.sample(papers, count):
+        words = paper["title"].split()
+        size = min(len(words), rng.randint(2, 5))
+        start = rng.randint(0, len(words) - size)
+        texts.append(" ".join(words[start : start + size]))
+    return texts
+
+
+def index_at_scale(
+    papers: list[dict], base: np.ndarray, copies: int, model: str, count: int
+) -> dict:
+    """Step 2: the clustered index over ``copies`` repeats of ``base``, in memory."""
+    from paperstand.index.embeddings import get_embedder
+    from paperstand.index.vectors import Clusters
+
+    vectors = np.tile(base, (copies, 1))
+    clusters, wall, cpu = timed(lambda: Clusters(vectors))
+    ordered = vectors[clusters.order]
+    embedder = get_embedder(model)
+    rng = np.random.default_rng(11)
+    queries = [embedder.embed_query(t) for t in query_texts(papers, count)]
+    queries += list(base[rng.choice(len(base), count, replace=False)])  # similar papers
+    walls, cpus, exact_walls, recalls = [], [], [], []
+    for query in queries:
+        (rows, _), w, c = timed(lambda q=query: clusters.nearest(ordered, q, 10))
+        walls.append(w)
+        cpus.append(c)
+        truth, w, _ = timed(lambda q=query: np.einsum("ij,j->i", vectors, q))
+        exact_walls.append(w)
+        tenth = np.partition(truth, len(truth) - 10)[len(truth) - 10]
+        found = truth[clusters.order[rows]]
+        recalls.append(float(np.mean(found >= tenth - 1e-6)))
+    text_recall = statistics.mean(recalls[:count])
+    paper_recall = statistics.mean(recalls[count:])
+    return {
+        "vectors": len(vectors),
+        "dim": int(vectors.shape[1]),
+        "clusters": len(clusters.centroids),
+        "probe": clusters.probe,
+        "build_wall_s": round(wall / 1000, 1),
+        "build_cpu_s": round(cpu / 1000, 1),
+        "knn": summary(walls, cpus),
+        "exact_scan_p50_ms": round(statistics.median(exact_walls), 1),
+        "recall_at_10_text_queries": round(text_recall, 3),
+        "recall_at_10_paper_queries": round(paper_recall, 3),
+        "vectors_mb": round(vectors.nbytes / 2**20, 1),
+        "peak_rss_mb": peak_mb(),
+    }
+
+
+def write_vectors(home: Path, papers: list[dict], base: np.ndarray, replicas: int, model: str):
+    """Step 3: every paper's vector into ``home``'s store, through the store's API."""
+    from paperstand.index.build import content_hash
+    from paperstand.settings import Settings
+    from paperstand.store import open_store
+
+    store = open_store(Settings(home=home).store_url())
+    hashes = [content_hash(p["title"], p["abstract"]) for p in papers]
+    began, cpu = time.perf_counter(), time.process_time()
+    written = 0
+    for replica in range(replicas + 1):
+        for start in range(0, len(papers), 5000):
+            chunk = range(start, min(start + 5000, len(papers)))
+            store.save_embeddings(
+                model,
+                [
+                    (
+                        papers[i]["id"] if replica == 0 else replica_id(papers[i]["id"], replica),
+                        hashes[i],
+                        base[i],
+                    )
+                    for i in chunk
+                ],
+            )
+            written += len(chunk)
+        print(f"  vectors written: {written}", flush=True)
+    return {
+        "written": written,
+        "stored": store.embedding_counts().get(model, 0),
+        "wall_s": round(time.perf_counter() - began, 1),
+        "cpu_s": round(time.process_time() - cpu, 1),
+    }
+
+
+def serve_figures(home: Path, papers: list[dict], model: str, count: int) -> dict:
+    """Step 4, in this process (run as a fresh one): load, search, similar."""
+    from paperstand.search import Searcher
+    from paperstand.settings import Settings
+    from paperstand.store import open_store
+
+    settings = Settings(home=home, embedding_model=model)
+    store = open_store(settings.store_url(), migrate=False)
+    searcher = Searcher(store, settings)
+    _, load_wall, load_cpu = timed(searcher.vectors.has_vectors)
+    searcher.search("warm up the model and the full-text index")
+    texts = query_texts(papers, count, seed=13)
+    search_w, search_c = [], []
+    for text in texts:
+        _, w, c = timed(lambda t=text: searcher.search(t, limit=20))
+        search_w.append(w)
+        search_c.append(c)
+    rng = random.Random(17)
+    similar_w, similar_c = [], []
+    for paper in rng.sample(papers, count):
+        pid = paper["id"] if rng.random() < 0.1 else replica_id(paper["id"], rng.randint(1, 22))
+        if store.get_paper(pid) is None:
+            pid = paper["id"]
+        _, w, c = timed(lambda p=pid: searcher.similar(p, limit=10))
+        similar_w.append(w)
+        similar_c.append(c)
+    return {
+        "vectors": store.embedding_counts().get(model, 0),
+        "index_load_wall_s": round(load_wall / 1000, 1),
+        "index_load_cpu_s": round(load_cpu / 1000, 1),
+        "search": summary(search_w, search_c),
+        "similar": summary(similar_w, similar_c),
+        "peak_rss_mb": peak_mb(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--corpus", type=Path, default=Path(tempfile.gettempdir()) / "paperstand-scale-corpus"
+    )
+    parser.add_argument(
+        "--cache", type=Path, default=Path(tempfile.gettempdir()) / "paperstand-scale-vectors"
+    )
+    parser.add_argument("--model", default="static-64")
+    parser.add_argument("--replicas", type=int, default=22)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--write-vectors", type=Path, metavar="HOME")
+    parser.add_argument("--home", type=Path, help="time serving from this store")
+    parser.add_argument("--skip-index", action="store_true", help="skip step 2")
+    parser.add_argument("--serve-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    papers, base, embedding = cached_vectors(args.corpus, args.cache, args.model)
+    if args.serve_only:  # the fresh process of step 4
+        print(json.dumps(serve_figures(args.home, papers, args.model, args.queries)))
+        return
+    result: dict[str, object] = {"model": args.model, "embedding": embedding}
+    if not args.skip_index:
+        result["index"] = index_at_scale(papers, base, args.replicas + 1, args.model, args.queries)
+        print(f"index: {result['index']}", flush=True)
+    if args.write_vectors:
+        result["write"] = write_vectors(args.write_vectors, papers, base, args.replicas, args.model)
+        print(f"write: {result['write']}", flush=True)
+    if args.home:
+        argv = [sys.executable, __file__, "--serve-only", "--home", str(args.home)]
+        argv += ["--corpus", str(args.corpus), "--cache", str(args.cache)]
+        argv += ["--model", args.model, "--queries", str(args.queries)]
+        out = subprocess.run(argv, check=True, capture_output=True, text=True, env=os.environ)
+        result["serve"] = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"serve: {result['serve']}", flush=True)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
