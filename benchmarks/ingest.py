@@ -1,17 +1,18 @@
 """Bulk JSONL ingestion speed: the arXiv listings of ../shared/data/arxiv into a fresh store,
-then the full-text index brought up to date, as ``paperstand ingest jsonl`` does.
+its full-text index included, as ``paperstand ingest jsonl`` does it.
 
-Runs the same code path as `paperstand ingest jsonl` (source + ingest service + store with
-its author and category tables kept in step, then the tantivy full-text index of
-``ingest_and_index``) and, as a baseline in the same process, reading and parsing alone, so
-the ratio shows what storing costs on top of parsing. The machines are shared, so besides
-wall-clock rates it prints what each step costs in CPU seconds: the writer (this process),
-the parsing helper (its child) and the index build.
+Runs the same code path as `paperstand ingest jsonl` (source + ``ingest_and_index``: the
+store with its author and category tables kept in step, and the tantivy full-text index fed
+as papers are written) and, as a baseline in the same process, reading and parsing alone.
+The machines are shared, so besides wall-clock rates it prints what each stage costs in CPU
+seconds: the writer (this process's main thread: store writes and the documents handed to
+tantivy), tantivy's own indexing and merging threads, and the parsing helper (a child
+process); and the bytes on disk of the database and of the full-text index.
 
 Usage: python benchmarks/ingest.py [--data DIR] [--limit-files N] [--postgres] [--no-index]
 (DIR defaults to ../shared/data/arxiv; elsewhere pass any folder of paperstand listing
 .jsonl.gz files; --postgres ingests into a fresh PostgreSQL database of a private
-``pgserver`` instead of SQLite)
+``pgserver`` instead of SQLite; --no-index measures the store alone)
 Last line: {"papers": N, "seconds": S, "papers_per_s": R, ...}
 """
 
@@ -26,8 +27,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from paperstand.index.build import sync_fulltext
-from paperstand.ingest import ingest
+from paperstand.ingest import ingest, ingest_and_index
 from paperstand.models import Paper
 from paperstand.settings import Settings
 from paperstand.sources import jsonl
@@ -39,14 +39,19 @@ from _shared_data import SHARED_DATA, require
 DEFAULT_DATA = SHARED_DATA / "arxiv"
 
 
-def cpu_seconds() -> tuple[float, float]:
-    """CPU seconds used so far by this process (the writer) and by its finished children
-    (the parsing helper)."""
+def cpu_seconds() -> tuple[float, float, float]:
+    """CPU seconds used so far by this process's main thread (the writer), by the whole
+    process (the writer and tantivy's threads) and by its finished children (the parsing
+    helper)."""
     own, children = (
         resource.getrusage(resource.RUSAGE_SELF),
         resource.getrusage(resource.RUSAGE_CHILDREN),
     )
-    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+    return (
+        time.thread_time(),
+        own.ru_utime + own.ru_stime,
+        children.ru_utime + children.ru_stime,
+    )
 
 
 def items(files: list[Path]) -> Iterator[Item]:
@@ -63,6 +68,17 @@ def store_url(home: Path, postgres: bool) -> tuple[str, object]:
 
     server, url = start_postgres(home)
     return url, server
+
+
+def disk_bytes(path: Path) -> int:
+    """Bytes of the files under ``path`` (the database files, the full-text directory)."""
+    if path.is_file():
+        return path.stat().st_size
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def per(papers: int, seconds: float) -> int:
+    return round(papers / seconds) if seconds > 0 else 0
 
 
 def main() -> None:
@@ -87,75 +103,77 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
+        settings = Settings(home=home / "home")
         url, server = store_url(home, args.postgres)
         store = open_store(url)
         cpu_start = cpu_seconds()
         start = time.perf_counter()
-        report = ingest(store, items(files))
+        if args.no_index:
+            report = ingest(store, items(files))
+        else:
+            report = ingest_and_index(store, items(files), settings)
         seconds = time.perf_counter() - start
-        writer_cpu, parser_cpu = (
+        writer_cpu, process_cpu, parser_cpu = (
             now - then for now, then in zip(cpu_seconds(), cpu_start, strict=True)
         )
-        index_seconds = index_cpu = 0.0
-        if not args.no_index:
-            cpu_start = cpu_seconds()
-            start = time.perf_counter()
-            sync_fulltext(store, Settings(home=home / "home"))
-            index_seconds = time.perf_counter() - start
-            index_cpu = cpu_seconds()[0] - cpu_start[0]
         stats = store.stats()
+        if server is None:
+            db_bytes = disk_bytes(home / "paperstand.sqlite3")
+        else:
+            with store.engine.connect() as conn:
+                size = "SELECT pg_database_size(current_database())"
+                db_bytes = conn.exec_driver_sql(size).scalar_one()
         store.close()
-        size_mb = (
-            sum(f.stat().st_size for f in home.iterdir() if f.is_file()) / 1e6
-            if server is None
-            else 0
-        )
+        index_bytes = disk_bytes(settings.fulltext_path) if not args.no_index else 0
         if server is not None:
             server.cleanup()
     papers = report.written.added
+    tantivy_cpu = process_cpu - writer_cpu
+    total_cpu = process_cpu + parser_cpu
     rate = papers / seconds
     backend = "PostgreSQL" if args.postgres else "SQLite"
+    what = "store + author and category tables" + ("" if args.no_index else " + full text")
     print(
-        f"paperstand ingest into {backend} (store + author and category tables): {papers} "
-        f"papers in {seconds:.1f} s ({rate:,.0f} papers/s), {report.summary()}"
-        + (f"; store {size_mb:.0f} MB" if size_mb else "")
+        f"paperstand ingest into {backend} ({what}): {papers} papers in {seconds:.1f} s "
+        f"({rate:,.0f} papers/s), {report.summary()}"
     )
     print(f"ratio ingest/parse-only time: {seconds / parse_seconds:.2f}")
     # The machines are shared: CPU time says what the work costs whatever else ran.
     print(
-        f"CPU: writer {writer_cpu:.1f} s ({papers / writer_cpu:,.0f} papers per writer "
-        f"CPU-second), parsing helper {parser_cpu:.1f} s ({papers / parser_cpu:,.0f} papers "
-        f"per helper CPU-second); load average {os.getloadavg()[0]:.1f} on "
-        f"{os.cpu_count()} cores"
+        f"CPU: writer {writer_cpu:.1f} s ({per(papers, writer_cpu):,} papers per CPU-second), "
+        f"tantivy threads {tantivy_cpu:.1f} s ({per(papers, tantivy_cpu):,}), parsing helper "
+        f"{parser_cpu:.1f} s ({per(papers, parser_cpu):,}); all {total_cpu:.1f} s "
+        f"({per(papers, total_cpu):,} papers per CPU-second); load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
-    if index_seconds:
+    if db_bytes or index_bytes:
         print(
-            f"full-text index of {papers} papers: {index_seconds:.1f} s "
-            f"({papers / index_seconds:,.0f} papers/s), {index_cpu:.1f} CPU s "
-            f"({papers / index_cpu:,.0f} papers per CPU-second); ingest + index "
-            f"{seconds + index_seconds:.1f} s"
+            f"on disk: database {db_bytes / 1e6:,.0f} MB ({per(db_bytes, papers)} bytes per "
+            f"paper), full-text index {index_bytes / 1e6:,.0f} MB ({per(index_bytes, papers)} "
+            "bytes per paper)"
         )
     full_arxiv = 2_700_000
     print(f"projected full arXiv ({full_arxiv:,} papers): {full_arxiv / rate / 60:.1f} min")
     figures = {
         "backend": backend.lower(),
+        "full_text": not args.no_index,
         "papers": papers,
         "seconds": round(seconds, 2),
         "papers_per_s": round(rate),
         "parse_only_papers_per_s": round(parsed / parse_seconds),
         "store_papers": stats["papers"],
-        "store_mb": round(size_mb),
-        "papers_per_writer_cpu_s": round(papers / writer_cpu),
+        "cpu_s": round(total_cpu, 1),
+        "papers_per_cpu_s": per(papers, total_cpu),
+        "writer_cpu_s": round(writer_cpu, 1),
+        "papers_per_writer_cpu_s": per(papers, writer_cpu),
+        "tantivy_cpu_s": round(tantivy_cpu, 1),
+        "papers_per_tantivy_cpu_s": per(papers, tantivy_cpu),
         "parser_cpu_s": round(parser_cpu, 1),
-        "papers_per_parser_cpu_s": round(papers / parser_cpu),
+        "papers_per_parser_cpu_s": per(papers, parser_cpu),
+        "database_mb": round(db_bytes / 1e6),
+        "fulltext_mb": round(index_bytes / 1e6),
+        "load_average_1min": round(os.getloadavg()[0], 2),
     }
-    if index_seconds:
-        figures |= {
-            "index_seconds": round(index_seconds, 2),
-            "index_papers_per_cpu_s": round(papers / index_cpu),
-            "ingest_and_index_seconds": round(seconds + index_seconds, 2),
-        }
-    figures["load_average_1min"] = round(os.getloadavg()[0], 2)
     print(json.dumps(figures))
 
 

@@ -4,16 +4,19 @@ Every batch (and every checkpoint a source yields) is one transaction, so a run 
 any point and run again ends with exactly the store an uninterrupted run makes: committed
 batches come back as "unchanged", the rest is added.
 
-:func:`ingest_and_index` is the service the CLI and the jobs call: it ingests, then brings
+:func:`ingest_and_index` is the service the CLI and the jobs call: it ingests and brings
 the search's full-text index up to date, so new papers are searchable at once and the first
-search after an ingest does not pay for indexing them. Embeddings wait for ``index build``
-(or ``serve --embed``, or an embed job): they take minutes where the full text takes seconds.
+search after an ingest does not pay for indexing them. The papers go to the full-text index
+as they are stored (tantivy analyses them on its own thread while this one writes the next
+batch to the store), rather than being read back from the store afterwards. Embeddings wait
+for ``index build`` (or ``serve --embed``, or an embed job): they take minutes where the full
+text takes seconds.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -73,17 +76,22 @@ def ingest(
     strict: bool = False,
     batch_size: int = BATCH_SIZE,
     on_batch: Callable[[IngestReport], None] | None = None,
+    on_written: Callable[[Sequence[tuple[int, Paper, bool]]], None] | None = None,
 ) -> IngestReport:
     """Ingest ``items`` into ``store``. Source errors end the run with ``report.error`` set,
     after committing every good record read before them; they are not raised. Into an
-    empty store, the indexes are built once at the end (``bulk_load``)."""
+    empty store, the indexes are built once at the end (``bulk_load``). ``on_written``
+    gets what each committed upsert wrote (``UpsertResult.written``)."""
     report = IngestReport()
     batch: list[Paper] = []
 
     def flush(checkpoint: Checkpoint | None = None) -> None:
         if batch or checkpoint is not None:
-            report.written += store.upsert_papers(batch, checkpoint)
+            result = store.upsert_papers(batch, checkpoint)
+            report.written += result
             batch.clear()
+            if on_written:
+                on_written(result.written)
             if on_batch:
                 on_batch(report)
 
@@ -119,15 +127,26 @@ def ingest_and_index(
     on_batch: Callable[[IngestReport], None] | None = None,
     progress: Callable[[str, int, int | None], None] | None = None,
 ) -> IngestReport:
-    """:func:`ingest`, then the full-text index of ``settings`` brought up to date with what
-    was written, including the batches committed before an error. ``progress`` is
-    ``index build``'s staged callback."""
-    report = ingest(store, items, strict=strict, on_batch=on_batch)
+    """:func:`ingest` with the full-text index of ``settings`` fed as papers are written,
+    then brought up to date with anything the feed could not take, including the batches
+    committed before an error. ``progress`` is ``index build``'s staged callback."""
+    # Imported here: tantivy and the index modules are not needed by plain ingest.
+    from paperstand.index.fulltext import FullTextIndex
+
+    index = FullTextIndex(settings.fulltext_path)
+    with index.feeding(store) as feed:
+        report = ingest(
+            store,
+            items,
+            strict=strict,
+            on_batch=on_batch,
+            on_written=feed.add if feed is not None else None,
+        )
     if report.written.added or report.written.updated:
-        # Imported here: tantivy and the index modules are not needed to ingest nothing.
         from paperstand.index.build import sync_fulltext
 
-        report.indexed = sync_fulltext(store, settings, progress)
+        fed = feed.indexed if feed is not None else 0
+        report.indexed = fed + sync_fulltext(store, settings, progress)
     return report
 
 

@@ -22,7 +22,8 @@ import logging
 import math
 import shutil
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import tantivy
@@ -58,6 +59,9 @@ MAX_MLT_CHARS = 5000
 MAX_AUTHORS = 20
 _META = "paperstand.json"
 _WRITER_HEAP = 64_000_000
+# A feed (:meth:`FullTextIndex.feeding`) runs beside a bulk load of millions of papers: a
+# larger heap makes fewer, larger segments, so less merging afterwards.
+_FEED_HEAP = 256_000_000
 
 
 def english_analyzer() -> tantivy.TextAnalyzer:
@@ -185,6 +189,39 @@ class FullTextIndex:
         self._revision = revision
         self._index.reload()
         return done
+
+    @contextmanager
+    def feeding(self, store: Store) -> Iterator[Feed | None]:
+        """Index papers as an ingest writes them (:meth:`Feed.add` with each upsert's
+        ``written``), committed when the block ends, instead of reading them back from the
+        store afterwards. Yields None when the index is not up to date with the store at the
+        start, or another process holds its writer: the caller's :meth:`sync` afterwards
+        does the work then. Only an unbroken run of revisions following what the index held
+        is fed (see :meth:`Feed.add`), so the revision recorded stays exact; an error or an
+        interruption rolls the block back, and the next sync catches up from before it."""
+        self.sync(store)
+        if store.revision() != self._revision:
+            yield None
+            return
+        try:
+            writer = self._index.writer(heap_size=_FEED_HEAP, num_threads=1)
+        except ValueError as exc:
+            log.info("full-text index busy, indexing after the ingest: %s", exc)
+            yield None
+            return
+        feed = Feed(writer, self._revision)
+        try:
+            yield feed
+            writer.commit()
+        except BaseException:
+            writer.rollback()
+            raise
+        finally:
+            writer.wait_merging_threads()  # also gives up the writer's lock
+        if feed.revision != self._revision:
+            self._write_meta(feed.revision)
+            self._revision = feed.revision
+            self._index.reload()
 
     def rebuild(self, store: Store, progress: Callable[[int], None] | None = None) -> int:
         """Drop the index and index every paper again."""
@@ -357,3 +394,33 @@ class FullTextIndex:
             (tantivy.Occur.Must, tantivy.Query.const_score_query(q, 0.0)) for q in musts[1:]
         ]
         return tantivy.Query.boolean_query(clauses)
+
+
+class Feed:
+    """What :meth:`FullTextIndex.feeding` hands an ingest: papers go to the tantivy writer as
+    they are stored (tantivy's own thread analyses them, beside the store's writes)."""
+
+    def __init__(self, writer: tantivy.IndexWriter, revision: int) -> None:
+        self._writer = writer
+        self.revision = revision  # the highest revision fed, all below it fed too
+        self.indexed = 0
+        self._broken = False
+
+    def add(self, written: Sequence[tuple[int, Paper, bool]]) -> None:
+        """Index one upsert's papers: (revision, paper, whether it is new to the store), in
+        revision order. A batch that does not follow the last one fed (another process
+        wrote in between) ends the feed: the sync after the ingest takes the rest in
+        revision order, so no revision is recorded as indexed while it is not."""
+        if self._broken or not written:
+            return
+        if written[0][0] != self.revision + 1:
+            self._broken = True
+            return
+        add, delete = self._writer.add_document, self._writer.delete_documents_by_term
+        for _, paper, new in written:
+            if not new:  # a new paper has no document yet: no delete to pay for
+                delete("id", paper.id)
+            if not paper.deleted:
+                add(_document(paper))
+        self.revision = written[-1][0]
+        self.indexed += len(written)

@@ -46,10 +46,25 @@ from paperstand.models import Cursor, Paper, Window
 from paperstand.sources.base import Checkpoint
 from paperstand.sources.text import squash
 from paperstand.store.checkpoints import write_checkpoint
-from paperstand.store.dialect import index_names, insert_rows, json_text, lock, update_rows
+from paperstand.store.dialect import (
+    POSTGRESQL,
+    index_names,
+    insert_rows,
+    json_text,
+    lock,
+    update_rows,
+)
 from paperstand.store.part import Part
 from paperstand.store.records import COLUMNS, UpsertResult, dedupe_batch, plan_upsert
-from paperstand.store.schema import Key, hidden_papers, is_hidden, metadata, papers, visible
+from paperstand.store.schema import (
+    Key,
+    hidden_papers,
+    is_hidden,
+    metadata,
+    pack_text,
+    papers,
+    visible,
+)
 
 # Writers of papers serialise on this lock (PostgreSQL; SQLite has one writer anyway): an
 # upsert reads the stored records, merges and writes them back, and numbers the revisions.
@@ -160,17 +175,18 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def _row(paper: Paper) -> tuple:
-    """The values of ``COLUMNS`` as the driver takes them (JSON serialised). Spelled out
-    field by field: this runs once per paper of a bulk load, and a loop over the column
-    names with ``getattr`` cost three times as much."""
+def _row(paper: Paper, pack: bool) -> tuple:
+    """The values of ``COLUMNS`` as the driver takes them (JSON serialised, the abstract
+    packed when ``pack``: SQLite, see ``schema.PackedText``). Spelled out field by field:
+    this runs once per paper of a bulk load, and a loop over the column names with
+    ``getattr`` cost three times as much."""
     p = paper
     return (
         p.id,
         p.version,
         p.title,
         _json(p.authors),
-        p.abstract,
+        pack_text(p.abstract) if pack else p.abstract,
         _json(p.categories),
         p.categories[0] if p.categories else None,
         p.comment,
@@ -260,17 +276,20 @@ class PaperStore(Part):
                 incoming, {paper_id: paper for paper_id, (_, paper) in stored.items()}
             )
             if new or changed:
-                self._write(conn, new, [(stored[old.id][0], old, m) for old, m in changed])
+                result.written = self._write(
+                    conn, new, [(stored[old.id][0], old, m) for old, m in changed]
+                )
             if checkpoint is not None:
                 write_checkpoint(conn, checkpoint)
         return result
 
     def _write(
         self, conn: Connection, new: list[Paper], changed: list[tuple[int, Paper, Paper]]
-    ) -> None:
-        """Write the planned rows. Keys and revisions are numbered here, under the writer
-        lock, so revisions become visible in order: an index that saw revision N has seen
-        every revision below it."""
+    ) -> list[tuple[int, Paper, bool]]:
+        """Write the planned rows; returns (revision, paper, is new) of each, in revision
+        order. Keys and revisions are numbered here, under the writer lock, so revisions
+        become visible in order: an index that saw revision N has seen every revision below
+        it."""
         next_pk, rev = conn.execute(
             select(
                 func.coalesce(func.max(papers.c.pk), 0) + 1,
@@ -282,13 +301,17 @@ class PaperStore(Part):
         authors: list[tuple] = []
         categories: list[tuple] = []
         stale: list[int] = []
+        written: list[tuple[int, Paper, bool]] = []
+        pack = self.dialect != POSTGRESQL
         for paper in new:
-            inserts.append((next_pk, rev, *_row(paper)))
+            inserts.append((next_pk, rev, *_row(paper, pack)))
             _index_rows(next_pk, paper, authors, categories)
+            written.append((rev, paper, True))
             next_pk += 1
             rev += 1
         for pk, old, merged in changed:
-            updates.append((*_row(merged)[1:], rev, pk))
+            updates.append((*_row(merged, pack)[1:], rev, pk))
+            written.append((rev, merged, False))
             rev += 1
             if (old.authors, old.categories, old.day, old.deleted) != (
                 merged.authors,
@@ -311,6 +334,7 @@ class PaperStore(Part):
         if categories:
             insert_rows(conn, paper_categories, _CATEGORY_COLUMNS, categories)
         bump_data_version(conn)
+        return written
 
     # --- lookups ----------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ shared by every part: which columns a paper has, what an upsert writes."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +18,10 @@ class UpsertResult:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    # What one upsert wrote, in revision order: (revision, paper as stored, whether it was
+    # new). Lets an index kept outside the database take the papers as they are written
+    # instead of reading them back. Not summed by ``+=``: counts only.
+    written: list[tuple[int, Paper, bool]] = field(default_factory=list, compare=False, repr=False)
 
     def __iadd__(self, other: UpsertResult) -> UpsertResult:
         self.added += other.added

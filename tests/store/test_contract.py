@@ -196,3 +196,44 @@ def test_an_interrupted_bulk_load_gets_its_indexes_back_when_the_store_opens(
         "2401.00001"
     ]
     load.__exit__(None, None, None)
+
+
+def _stored_abstracts(store: Store) -> dict[str, tuple[str, object]]:
+    """Each paper's abstract as the database holds it: (its SQL type, the raw value)."""
+    with store.engine.connect() as conn:
+        kind = "typeof(abstract)" if store.dialect == "sqlite" else "pg_typeof(abstract)::text"
+        rows = conn.exec_driver_sql(f"SELECT id, {kind}, abstract FROM papers")
+        return {paper_id: (kind, value) for paper_id, kind, value in rows}
+
+
+def test_long_abstracts_are_packed_on_sqlite_and_read_back_whole(store: Store) -> None:
+    long = "Diffusion models Zoë ∑ learn to denoise. " * 40  # 1,640 characters
+    store.upsert_papers([paper("2401.00001", abstract=long), paper("2401.00002")])
+    merged = store.upsert_papers([paper("2401.00002", abstract=long + " Revised.")])
+    assert merged.updated == 1
+    assert store.get_paper("2401.00001").abstract == long
+    assert store.get_paper("2401.00002").abstract == long + " Revised."
+    assert [p.abstract for p in store.papers_by_author("ada lovelace", limit=5)] == [
+        long + " Revised.",
+        long,
+    ]
+    raw = _stored_abstracts(store)
+    if store.dialect == "sqlite":
+        # Deflated to under half; short text stays text.
+        assert raw["2401.00001"][0] == "blob" and len(raw["2401.00001"][1]) < len(long) / 2
+        store.upsert_papers([paper("2401.00003")])
+        assert _stored_abstracts(store)["2401.00003"][0] == "text"
+    else:
+        assert raw["2401.00001"] == ("text", long)
+
+
+def test_abstracts_stored_as_plain_text_read_back_on_sqlite(store: Store) -> None:
+    """Stores written before abstracts were packed hold them as text: no migration."""
+    if store.dialect != "sqlite":
+        pytest.skip("PostgreSQL keeps plain text")
+    long = "An abstract written by an older paperstand. " * 30
+    store.upsert_papers([paper("2401.00001")])
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE papers SET abstract = ?", (long,))
+    assert _stored_abstracts(store)["2401.00001"][0] == "text"
+    assert store.get_paper("2401.00001").abstract == long
