@@ -330,7 +330,7 @@ def import_form(
     ``csrftoken`` field first, as the CSRF check reads it before any file); the page says
     what was added and why each reference left out was."""
     report = library.import_references(
-        site.store, user.id, list_id, text=text, bibtex=_bibtex_text(bibtex)
+        site.store, user.id, list_id, text=text, bibtex=bibtex_upload_text(bibtex)
     )
     return _page(
         site,
@@ -342,7 +342,7 @@ def import_form(
     )
 
 
-def _bibtex_text(upload: UploadFile | None) -> str:
+def bibtex_upload_text(upload: UploadFile | None) -> str:
     """An uploaded BibTeX file's text (none chosen: empty), refused when it is larger than
     :data:`MAX_BIBTEX` or not UTF-8 text."""
     if upload is None:

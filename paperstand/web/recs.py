@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
@@ -21,7 +21,7 @@ from paperstand.recommend.model import Reason
 from paperstand.web import auth, hf
 from paperstand.web.auth import CurrentUser, RequireUser
 from paperstand.web.errors import documented
-from paperstand.web.lists import MAX_BIBTEX
+from paperstand.web.lists import MAX_BIBTEX, bibtex_upload_text
 from paperstand.web.render import paper_url
 from paperstand.web.site import Site, SiteDep
 from paperstand.web.syndication import MEDIA, build_feed
@@ -236,10 +236,13 @@ def start(
     pick: Annotated[list[str], Form(max_length=service.MAX_LIMIT)] = [],  # noqa: B006
     pasted: Annotated[str, Form(max_length=20_000)] = "",
     bibtex: Annotated[str, Form(max_length=MAX_BIBTEX)] = "",
+    bibfile: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    """Record the picks, pasted ids and BibTeX file's papers. The file travels as a form
-    field (``app.js`` reads the chosen file into it), as on the list import form."""
+    """Record the picks, pasted ids and BibTeX papers: pasted BibTeX text and/or an
+    uploaded file (a multipart form with the ``csrftoken`` field first, as on the list
+    import form)."""
     try:
+        bibtex = "\n".join(t for t in (bibtex, bibtex_upload_text(bibfile)) if t)
         done = service.onboard(site.store, user.id, pick, pasted, bibtex)
     except PaperstandError as exc:
         return _start_page(site, request, exc.http_status, problem=str(exc), pasted=pasted)

@@ -138,8 +138,10 @@ def test_a_bibtex_file_of_ones_own_papers_onboards_and_reports_unusable_entries(
         assert feed.status_code == 200 and "Why is this here" in feed.text
         shown = re.findall(r'name="paper" value="([^"]+)"', feed.text)
         assert shown and set(shown).isdisjoint(r["id"] for r in mine)
-        only_bad = browser.post(
-            "/for-you/start", data={"csrftoken": csrf_of(start), "bibtex": "@book{x, title={y}}"}
+        only_bad = browser.post(  # the same form with an uploaded file (multipart)
+            "/for-you/start",
+            data={"csrftoken": csrf_of(start)},
+            files={"bibfile": ("mine.bib", b"@book{x, title={y}}", "text/x-bibtex")},
         )
         assert only_bad.status_code == 400 and "entry x: names no paper" in only_bad.text
     ada = store.accounts.user_by_email("ada@lab.example")
