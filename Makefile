@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_HOME ?= .demo
 
-.PHONY: install demo chromium test screenshots bench lint clean
+.PHONY: install demo chromium test screenshots bench bench-scale lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,15 @@ test: install chromium
 screenshots: install chromium
 	$(BIN)/python -m pytest -q tests/web/test_browser.py tests/web/test_topics_browser.py --screenshots docs/screenshots
 
+# The whole-arXiv scripts (scale*.py, fulltext_scale.py) write and load a 2.73M-paper corpus:
+# hours on two cores, so they run on their own (`make bench-scale`), not with the rest.
 bench: install
-	@for script in benchmarks/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in benchmarks/[!_]*.py; do case $$script in *scale*) continue;; esac; \
+		echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+bench-scale: install
+	$(BIN)/python benchmarks/scale.py
+	$(BIN)/python benchmarks/scale_vectors.py
 
 lint: install
 	$(BIN)/ruff format --check paperstand tests benchmarks
