@@ -37,7 +37,6 @@ import random
 import re
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -50,6 +49,7 @@ from urllib.parse import quote, quote_plus, urljoin
 import httpx
 
 from _shared_data import SHARED_DATA, require
+from http_load import free_port, wait_until_up
 
 TOOL = Path(__file__).resolve().parents[1].parent / "shared" / "tools" / "make_arxiv_scale.py"
 DEFAULT_CORPUS = Path(tempfile.gettempdir()) / "paperstand-scale-corpus"
@@ -230,25 +230,6 @@ def following(client: httpx.Client, firsts: list[str], depth: int) -> Iterator[s
             url = urljoin(first, unescape(found.group(1))) if found else None
 
 
-def wait_until_up(base: str, server: subprocess.Popen, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"server exited with {server.returncode}")
-        try:
-            if httpx.get(base + "/openapi.json", timeout=5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    raise SystemExit(f"server did not start within {timeout:.0f} s")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def serve_and_measure(home: Path, env: dict[str, str], picks: dict, count: int, rng) -> dict:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -257,7 +238,7 @@ def serve_and_measure(home: Path, env: dict[str, str], picks: dict, count: int, 
     )
     rows: dict[str, dict] = {}
     try:
-        wait_until_up(base, server)
+        wait_until_up(base, server, timeout=300)  # opening 2.7M papers takes a while
         texts = queries(picks["titles"], rng, 2 * count + 1)
         authors = distinct(picks["authors"], count)
         days = picks["days"]
