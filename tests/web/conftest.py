@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -122,6 +123,22 @@ def serving(app: FastAPI) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@contextmanager
+def watched_tab(browser: Any, url: str) -> Iterator[tuple[Any, list[str]]]:
+    """A browser tab on ``url`` (a Playwright ``Page``) and the list of script errors it
+    reports: console errors and uncaught exceptions, which every browser test asserts
+    stay empty."""
+    context = browser.new_context(base_url=url)
+    opened = context.new_page()
+    problems: list[str] = []
+    opened.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    opened.on("pageerror", lambda exc: problems.append(str(exc)))
+    try:
+        yield opened, problems
+    finally:
+        context.close()
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from paperstand.models import Paper
 from paperstand.settings import Settings
 from paperstand.store import Store
 from paperstand.web.app import create_app
-from tests.web.conftest import serving
+from tests.web.conftest import serving, watched_tab
 from tests.web.test_browser import browser  # noqa: F401 - the browser fixture
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")
@@ -29,22 +29,17 @@ def page(browser: Browser, store: Store, tmp_path: Path) -> Iterator[tuple[Page,
     store.upsert_papers(
         [Paper(id="2604.00002", title="A fresh paper", published=FRESH, listed=FRESH)]
     )
-    with serving(create_app(Settings(home=tmp_path), store)) as url:
-        context = browser.new_context(base_url=url)
-        opened = context.new_page()
-        problems: list[str] = []
-        opened.on("console", lambda m: m.type == "error" and problems.append(m.text))
-        opened.on("pageerror", lambda exc: problems.append(str(exc)))
+    with (
+        serving(create_app(Settings(home=tmp_path), store)) as url,
+        watched_tab(browser, url) as (opened, problems),
+    ):
 
         def on_dialog(dialog: Dialog) -> None:
             problems.append(f"a dialog opened: {dialog.message}")
             dialog.dismiss()
 
         opened.on("dialog", on_dialog)
-        try:
-            yield opened, problems
-        finally:
-            context.close()
+        yield opened, problems
 
 
 def test_sign_up_submit_upvote_comment_log_out(page: tuple[Page, list[str]], store: Store):

@@ -16,7 +16,7 @@ from paperstand.models import Paper
 from paperstand.settings import Settings
 from paperstand.store import Store
 from paperstand.web.app import create_app
-from tests.web.conftest import serving
+from tests.web.conftest import serving, watched_tab
 from tests.web.test_browser import browser  # noqa: F401 - the browser fixture
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")
@@ -33,16 +33,11 @@ def site(browser: Browser, store: Store, tmp_path: Path) -> Iterator[tuple[Page,
         ]
     )
     settings = Settings(home=tmp_path, search_fetch_missing=False)
-    with serving(create_app(settings, store)) as url:
-        context = browser.new_context(base_url=url)
-        opened = context.new_page()
-        problems: list[str] = []
-        opened.on("console", lambda m: m.type == "error" and problems.append(m.text))
-        opened.on("pageerror", lambda exc: problems.append(str(exc)))
-        try:
-            yield opened, url, problems
-        finally:
-            context.close()
+    with (
+        serving(create_app(settings, store)) as url,
+        watched_tab(browser, url) as (opened, problems),
+    ):
+        yield opened, url, problems
 
 
 def test_save_make_reorder_publish_and_read_a_list(

@@ -14,7 +14,7 @@ from paperstand.settings import Settings
 from paperstand.store import Store
 from paperstand.web.app import create_app
 from tests.topics import slice as data
-from tests.web.conftest import serving
+from tests.web.conftest import serving, watched_tab
 from tests.web.test_browser import browser  # noqa: F401 - the browser fixture
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")
@@ -24,16 +24,11 @@ pytestmark = pytest.mark.usefixtures("fast_passwords")
 def tab(browser: Browser, store: Store, tmp_path: Path) -> Iterator[tuple[Page, list[str]]]:  # noqa: F811
     data.load(store)
     settings = Settings(home=tmp_path, embedding_model=data.MODEL, search_fetch_missing=False)
-    with serving(create_app(settings, store)) as url:
-        context = browser.new_context(base_url=url)
-        opened = context.new_page()
-        problems: list[str] = []
-        opened.on("console", lambda m: m.type == "error" and problems.append(m.text))
-        opened.on("pageerror", lambda exc: problems.append(str(exc)))
-        try:
-            yield opened, problems
-        finally:
-            context.close()
+    with (
+        serving(create_app(settings, store)) as url,
+        watched_tab(browser, url) as (opened, problems),
+    ):
+        yield opened, problems
 
 
 def test_onboarding_with_a_chosen_bibtex_file(
