@@ -196,23 +196,29 @@ class SQLiteVecIndex(VectorIndex):
     def _exact(
         self, query: np.ndarray, rows: np.ndarray | None, k: int, skip: set[str]
     ) -> list[tuple[str, float]]:
+        wanted = k + len(skip)
         if rows is None and self._clusters is not None:
-            best_rows, scores = self._clusters.nearest(self._vectors, query, k + len(skip))
-            hits = [(self._ids[r], float(s)) for r, s in zip(best_rows, scores, strict=True)]
-            return [hit for hit in hits if hit[0] not in skip][:k]
-        vectors = self._vectors if rows is None else self._vectors[rows]
-        # einsum, not BLAS: a multi-threaded BLAS call on a busy 2-core machine stalls for
-        # tens of ms, while this single-threaded loop scans 100k x 64 floats in a few ms.
-        similarity = np.einsum("ij,j->i", vectors, query)
-        wanted = min(len(similarity), k + len(skip))
-        best = np.argpartition(-similarity, wanted - 1)[:wanted]
-        best = best[np.argsort(-similarity[best])]
-        if rows is not None:
-            best_rows = rows[best]
+            best_rows, scores = self._clusters.nearest(self._vectors, query, wanted)
         else:
-            best_rows = best
-        hits = [(self._ids[r], float(s)) for r, s in zip(best_rows, similarity[best], strict=True)]
+            vectors = self._vectors if rows is None else self._vectors[rows]
+            # einsum, not BLAS: a multi-threaded BLAS call on a busy 2-core machine stalls
+            # for tens of ms, while this single-threaded loop scans 100k x 64 floats in a
+            # few ms.
+            similarity = np.einsum("ij,j->i", vectors, query)
+            best = top(similarity, wanted)
+            best_rows, scores = (best if rows is None else rows[best]), similarity[best]
+        hits = [(self._ids[r], float(s)) for r, s in zip(best_rows, scores, strict=True)]
         return [hit for hit in hits if hit[0] not in skip][:k]
+
+
+def top(similarity: np.ndarray, wanted: int) -> np.ndarray:
+    """Positions of the ``wanted`` largest similarities (all, if fewer), best first,
+    without sorting the rest."""
+    wanted = min(wanted, len(similarity))
+    if wanted <= 0:
+        return np.zeros(0, dtype=np.int64)
+    best = np.argpartition(-similarity, wanted - 1)[:wanted]
+    return best[np.argsort(-similarity[best])]
 
 
 class Clusters:
@@ -271,11 +277,7 @@ class Clusters:
             # einsum, not BLAS: see SQLiteVecIndex._exact.
             np.einsum("ij,j->i", ordered[start:end], query, out=similarity[at : at + end - start])
             at += end - start
-        wanted = min(wanted, len(similarity))
-        if wanted <= 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        best = np.argpartition(-similarity, wanted - 1)[:wanted]
-        best = best[np.argsort(-similarity[best])]
+        best = top(similarity, wanted)
         return rows[best], similarity[best]
 
 
