@@ -32,12 +32,11 @@ from pathlib import Path
 import orjson
 from fastapi.testclient import TestClient
 
-from paperstand import library
+from paperstand import bibtex, library
 from paperstand.accounts.service import Accounts
 from paperstand.settings import Settings
 from paperstand.sources.jsonl import parse_record
 from paperstand.store import open_store
-from paperstand.web import bibtex
 from paperstand.web.app import create_app
 from paperstand.web.auth import SESSION_COOKIE
 from paperstand.web.cache import ResponseCache

@@ -15,14 +15,14 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from paperstand import community, feeds, follows
+from paperstand import bibtex, community, feeds, follows
 from paperstand.dates import parse_day
 from paperstand.errors import NotFound, PaperstandError
 from paperstand.lookup import find_paper
 from paperstand.markdown import render_markdown
 from paperstand.models import Cursor, Paper, TopicCluster, Window
 from paperstand.topics.service import keywords_of
-from paperstand.web import auth, bibtex
+from paperstand.web import auth
 from paperstand.web.params import (
     BrowsePage,
     DayPath,
