@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -122,11 +122,11 @@ class ListItem:
     added: str
 
 
-@dataclass(frozen=True, slots=True)
-class ListRow:
+class ListRow(NamedTuple):
     """One item of a list as the list's page shows it: only the columns a row needs, read
     in the list's order by one query (no abstracts, categories or extras decoded). A paper
-    not stored yet (being fetched) has ``title`` None."""
+    not stored yet (being fetched) has ``title`` None. A named tuple, not a frozen
+    dataclass: a 2,000-paper page makes 2,000 of them, and a tuple is made 4x faster."""
 
     paper_id: str
     note: str

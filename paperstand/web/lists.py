@@ -170,7 +170,7 @@ def list_rows(page: library.ListPage, mine: bool) -> Markup:
                 )
             meta += badge
         note = f'<p class="note">{escape(row.note)}</p>' if row.note else ""
-        mark = controls = ""
+        controls = ""
         if mine:
             # Each control is named by a hidden label of the page ("Move up:", ...) and
             # the row's title: "Move up: <title>" to a screen reader.
@@ -186,14 +186,13 @@ def list_rows(page: library.ListPage, mine: bool) -> Markup:
                 if n < last
                 else ""
             )
-            mark = f' data-paper="{pid}"'
             controls = (
                 f'<div class="order">{up}{down}<button name="remove" value="{pid}" '
                 f'aria-labelledby="name-remove t-{n}">Remove</button><a href="{edit}{url}/note" '
                 f'aria-labelledby="name-note t-{n}">Note</a></div>'
             )
         out.append(
-            f'<li id="item-{n}" class="item"{mark}>'
+            f'<li id="item-{n}" class="item">'
             f'<article class="card" aria-labelledby="t-{n}"><div class="body">'
             f'<h2 class="title math"><span class="rank">{n + 1}.</span> '
             f'<a id="t-{n}" href="{url}">{escape(row.title)}</a></h2>'
