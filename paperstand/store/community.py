@@ -128,8 +128,6 @@ community_version = Table(
 # PostgreSQL advisory lock serialising submissions (the per-day quota is a count, then an
 # insert); SQLite's writer lock does the same there.
 SUBMIT_LOCK = 0x5355424D
-# PostgreSQL advisory lock taken by each group of votes (``CommunityStore.vote``).
-VOTE_LOCK = 0x564F5445
 
 
 @dataclass(frozen=True, slots=True)
@@ -544,36 +542,40 @@ class CommunityStore(Part):
         groups. Each vote is still its own statement in the order it came, so the
         counts and the rate limits stay exact; a paper's count in an answer is the one
         its group committed, which includes the vote. A transaction that fails fails
-        every vote of its group (none of them was made).
+        every vote of its group (none of them was made). On PostgreSQL, which runs many
+        write transactions at once (row locks, no one writer slot), each vote is its own
+        group.
 
         The statements are built once (:meth:`_vote_statements`): building Core
         statements costs more CPU than SQLite takes to run them, and votes come by the
         hundred a second."""
         ballot = _Ballot(user_id, paper_id, up, tuple(rate_hits), now)
-        with self._ballots_lock:
-            self._ballots.append(ballot)
-        with self._casting:
-            if not ballot.done:
-                self._cast()
+        if self.dialect != "sqlite":
+            # PostgreSQL runs many write transactions at once (row locks, no one writer
+            # slot): a vote waits for nobody's group there.
+            self._cast([ballot])
+        else:
+            with self._ballots_lock:
+                self._ballots.append(ballot)
+            with self._casting:
+                if not ballot.done:
+                    self._cast()
         if ballot.error is not None:
             raise ballot.error
         return ballot.standing
 
-    def _cast(self) -> None:
-        """Cast every vote waiting in one transaction, then give each its outcome. The
-        group is taken once the writer slot is ours: what queued meanwhile joins it."""
+    def _cast(self, group: list[_Ballot] | None = None) -> None:
+        """Cast ``group`` (else every vote waiting, taken once the writer slot is ours:
+        what queued meanwhile joins it) in one transaction, then give each its outcome."""
         add, take, count, hit = self._vote_statements()
         papers_found: dict[str, Row[Any] | None] = {}
         made: list[tuple[_Ballot, Row[Any]]] = []
         missing: list[_Ballot] = []
-        group: list[_Ballot] = []
         try:
             with self.write() as conn:
-                with self._ballots_lock:
-                    group, self._ballots = self._ballots, []
-                # On PostgreSQL the groups of several processes take turns (a group locks
-                # rows of several accounts, in its own order: two at once could deadlock).
-                dialect.lock(conn, VOTE_LOCK)
+                if group is None:
+                    with self._ballots_lock:
+                        group, self._ballots = self._ballots, []
                 for ballot in group:
                     if ballot.rate_hits:
                         hits = [
@@ -608,15 +610,15 @@ class CommunityStore(Part):
             for ballot in missing:
                 ballot.error = NotFound(f"{ballot.paper_id} is not in this store")
         except BaseException as exc:
-            if not group:  # no transaction to take them: they fail with it
+            if group is None:  # no transaction to take them: they fail with it
                 with self._ballots_lock:
                     group, self._ballots = self._ballots, []
             for ballot in group:
                 ballot.error = exc
-            raise
-        finally:
-            for ballot in group:
                 ballot.done = True
+            raise
+        for ballot in group:
+            ballot.done = True
 
     def _vote_statements(self) -> tuple[Any, Any, Any, Any]:
         """Add a vote, take it back, count the paper's votes and comments (bound parameters
