@@ -274,6 +274,8 @@ class CommunityStore(Part):
     """The store's ``community`` part."""
 
     _vote_sql: tuple[Any, Any, Any, Any] | None = None
+    # One paper's standing, by (with a user, with hidden papers): built on first use.
+    _standing_sql: dict[tuple[bool, bool], Select[Any]] | None = None
 
     def __init__(self, engine: Engine, where: str) -> None:
         super().__init__(engine, where)
@@ -281,9 +283,6 @@ class CommunityStore(Part):
         self._ballots: list[_Ballot] = []
         self._ballots_lock = threading.Lock()
         self._casting = threading.Lock()
-
-    # One paper's standing, by (with a user, with hidden papers): built on first use.
-    _standing_sql: dict[tuple[bool, bool], Select[Any]] | None = None
 
     # --- lists --------------------------------------------------------------------------
 
