@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import math
 import os
 import threading
 from collections import OrderedDict
@@ -323,8 +324,9 @@ class OnnxMiniLM:
         ``chunk_tokens`` (each between [CLS] and [SEP]), the mean of the chunks' vectors."""
         if not self.chunk_tokens or len(ids) <= self.chunk_tokens:
             return self._run(ids)
-        body, room = ids[1:-1], self.chunk_tokens - 2
-        step = -(-len(body) // -(-len(body) // room))
+        body = ids[1:-1]
+        chunks = math.ceil(len(body) / (self.chunk_tokens - 2))
+        step = math.ceil(len(body) / chunks)
         parts = [
             self._run([ids[0], *body[i : i + step], ids[-1]]) for i in range(0, len(body), step)
         ]
