@@ -52,11 +52,16 @@ FILTERED_DEPTH = 300
 TITLE_CHECK = 5
 TITLE_SIMILARITY = 0.8
 TITLE_MIN_CHARS = 12
-# "Few good matches" (Searcher._few_good_matches): the cosine similarity of the nearest
-# embedding that counts as a good match, per model (a model without one is judged by full
-# text alone: static-64's similarities do not separate nonsense from real queries), and
-# the share of a full match's BM25 score the best full-text hit must reach.
-DENSE_FLOORS = {"minilm-l6-int8": 0.3}
+# "Few good matches" (Searcher._few_good_matches), per model with a floor (a model without
+# one is judged by full text alone: static-64's similarities do not separate nonsense from
+# real queries): the cosine of the nearest embedding that is a good match whatever full
+# text says, and the floor that cosine plus a small credit for full-text evidence
+# (DENSE_TEXT_CREDIT x the best hit's share of a full match, at most 1) must reach when full
+# text finds something. Without embeddings, the share of a full match's BM25 score the best
+# full-text hit must reach.
+DENSE_SURE = {"minilm-l6-int8": 0.4}
+DENSE_FLOORS = {"minilm-l6-int8": 0.325}
+DENSE_TEXT_CREDIT = 0.05
 TEXT_MATCH_SHARE = 0.5
 # The dense list's weight in each fusion method when the settings give none, chosen on
 # SciFact's training claims and the seed titles together (benchmarks/search_quality.py
@@ -210,22 +215,29 @@ class Searcher:
 
         Dense search always returns its nearest papers, however far, and BM25 returns any
         paper sharing one common word: gibberish or an off-topic question would be answered
-        with confident-looking lists. A query has a good match when its nearest embedding
-        is at least the model's measured floor of similarity, or when the best full-text
-        hit scores at least ``TEXT_MATCH_SHARE`` of what a paper holding every query word
-        would (``FullTextIndex.full_match_score``); author and category searches match
-        names, so any hit is good. The floor was measured on seed titles against nonsense
-        queries, the share on SciFact claims, seed titles and arXiv titles against the same
-        nonsense (docs/benchmarks.md, "Few good matches")."""
+        with confident-looking lists. With embeddings, the nearest one decides: a query has
+        a good match when its cosine reaches the model's sure floor, or when full text finds
+        some of its words and the cosine, plus a small credit for how fully the best
+        full-text hit matches, reaches the lower floor. Full text alone cannot decide there:
+        on SciFact's abstracts off-topic questions made of real words ("football scores
+        yesterday") find a hit scoring nearly a full match. Without embeddings, the best
+        full-text hit must score at least ``TEXT_MATCH_SHARE`` of what a paper holding every
+        query word would (``FullTextIndex.full_match_score``). Author and category searches
+        match names, so any hit is good. The floors were set on SciFact claims and seed
+        titles against nonsense queries (docs/benchmarks.md, "Few good matches")."""
         if not text_hits and not dense:
             return True
         if not (parsed.words or parsed.phrases):
             return False
-        floor = DENSE_FLOORS.get(self._model_name)
-        if dense and floor is not None and dense[0][1] >= floor:
-            return False
         full = self.fulltext.full_match_score(parsed)
-        return not (text_hits and full > 0 and text_hits[0][1] >= TEXT_MATCH_SHARE * full)
+        share = text_hits[0][1] / full if text_hits and full > 0 else 0.0
+        floor = DENSE_FLOORS.get(self._model_name)
+        if dense and floor is not None:
+            nearest = dense[0][1]
+            if nearest >= DENSE_SURE[self._model_name]:
+                return False
+            return not (share > 0 and nearest + DENSE_TEXT_CREDIT * min(share, 1.0) >= floor)
+        return share < TEXT_MATCH_SHARE
 
     def _title_first(
         self, query: str, best: list[Paper], fused: list[tuple[str, float]]

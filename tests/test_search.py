@@ -299,4 +299,8 @@ def test_embedding_is_incremental_and_follows_the_model(store: Store, tmp_path: 
     searcher = Searcher(store, Settings(home=tmp_path), embedder=minilm)
     title = rows[5]["title"]
     assert searcher.search(title, limit=1).hits[0].paper.id == rows[5]["id"]
+    # With embeddings the nearest one decides whether anything matches well.
+    assert not searcher.search(title, limit=1).few_good_matches
+    for nonsense in ("blorf snazzle wibble", "best pizza near me", "football scores yesterday"):
+        assert searcher.search(nonsense, limit=5).few_good_matches, nonsense
     assert rows[5]["id"] not in [h.paper.id for h in searcher.similar(rows[5]["id"])]
