@@ -243,7 +243,9 @@ def serve_and_measure(home: Path, env: dict[str, str], picks: dict, count: int, 
         authors = distinct(picks["authors"], count)
         days = picks["days"]
         with httpx.Client(base_url=base, timeout=120) as client:
-            client.get("/api/papers/search", params={"q": texts[-1]})  # opens the index
+            # Opens the indexes: reading and clustering 2.7M vectors takes minutes on a
+            # loaded machine.
+            client.get("/api/papers/search", params={"q": texts[-1]}, timeout=1200)
             plan = {
                 "search page": (f"/search?q={quote_plus(q)}" for q in texts[:count]),
                 "api papers search": (

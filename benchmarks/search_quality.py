@@ -1,7 +1,7 @@
 """Retrieval quality of paperstand's search and similar papers, and its "few good matches".
 
     python benchmarks/search_quality.py [--bench DIR] [--tune] [--cache DIR] [--no-similar]
-                                        [--default-only]
+                                        [--similar-only] [--default-only]
 
 Runs every BEIR-layout set in ``../shared/data/bench/`` (``corpus.jsonl``,
 ``queries.jsonl``, ``qrels/test.tsv``), or only the set in ``--bench DIR``. Each corpus
@@ -587,6 +587,7 @@ def main() -> None:
         help="also MiniLM as the previous release ran it, and in chunks of 128 tokens",
     )
     parser.add_argument("--no-similar", action="store_true", help="skip the similar-paper sets")
+    parser.add_argument("--similar-only", action="store_true", help="only the similar-paper sets")
     parser.add_argument(
         "--default-only", action="store_true", help="only the default model (not static-64)"
     )
@@ -600,6 +601,8 @@ def main() -> None:
         "one BEIR-layout set (corpus.jsonl, queries.jsonl, qrels/)",
     )
     folders = [where] if args.bench else sorted(p for p in where.iterdir() if p.is_dir())
+    if args.similar_only:
+        folders = []
     settings = Settings(search_fetch_missing=False)
     print(
         f"fused default: BM25 + {settings.embedding_model}, {settings.fusion_method} fusion "

@@ -335,7 +335,7 @@ class Searcher:
         paper = resolve(self.store, paper_id)
         if paper is None:
             raise NotFound(f"paper {paper_id!r} is not in this store")
-        return self.more_like([paper.id], limit=limit)
+        return self.like([paper], limit=limit)
 
     def more_like(self, paper_ids: Sequence[str], *, limit: int = 10) -> list[Hit]:
         """Papers near all of these, none of them. Unknown ids are left out;
@@ -350,6 +350,12 @@ class Searcher:
         papers = [p for p in (resolve(self.store, pid) for pid in paper_ids) if p is not None]
         if not papers:
             raise NotFound(f"none of {', '.join(map(str, paper_ids))} is in this store")
+        return self.like(papers, limit=limit)
+
+    def like(self, papers: Sequence[Paper], *, limit: int = 10) -> list[Hit]:
+        """:meth:`more_like` for papers already read (a paper page has its paper: reading
+        it again costs a lookup)."""
+        papers = list(papers)
         limit = max(int(limit), 0)
         if limit == 0:
             return []

@@ -54,6 +54,11 @@ MAX_TOKEN_CHARS = 40
 # one paper's own making and match nothing useful.
 MLT_TERMS = 30
 MLT_MIN_DF = 2
+# ... and the query must not read more postings than this share of the papers in all (the
+# sum of its words' document frequencies): a word in half the archive costs as much to
+# score as the rest together and tells little. Unbounded, the 30 words of an abstract read
+# about 3.3M postings at 2.73M papers (50 ms of CPU); bounded, a few hundred thousand.
+MLT_POSTINGS_SHARE = 0.1
 MAX_MLT_CHARS = 5000
 # Big collaborations list hundreds of authors; the first ones say enough.
 MAX_AUTHORS = 20
@@ -288,8 +293,13 @@ class FullTextIndex:
         for term, tf in counts.items():
             df = searcher.doc_freq("text", term)
             if df >= MLT_MIN_DF:
-                weighted.append((tf * math.log(1 + total / df), term))
-        best = heapq.nlargest(MLT_TERMS, weighted)
+                weighted.append((tf * math.log(1 + total / df), term, df))
+        budget = MLT_POSTINGS_SHARE * total
+        best = []
+        for weight, term, df in heapq.nlargest(MLT_TERMS, weighted):
+            if df <= budget:
+                best.append((weight, term))
+                budget -= df
         if not best:
             return []
         query = tantivy.Query.boolean_query(
