@@ -62,9 +62,7 @@ def test_paging_and_scores(corpus: Corpus) -> None:
     assert first.total is not None and first.total >= 20
 
 
-def test_paging_stops_at_the_result_bound(
-    corpus: Corpus, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_paging_stops_at_the_result_bound(corpus: Corpus, monkeypatch: pytest.MonkeyPatch) -> None:
     """Deep pages are not served, so no page costs more than the bound's depth."""
     monkeypatch.setattr(search, "MAX_RESULTS", 15)
     whole = corpus.searcher.search("video generation", limit=100)
