@@ -230,7 +230,9 @@ def following(client: httpx.Client, firsts: list[str], depth: int) -> Iterator[s
             url = urljoin(first, unescape(found.group(1))) if found else None
 
 
-def serve_and_measure(home: Path, env: dict[str, str], picks: dict, count: int, rng) -> dict:
+def serve_and_measure(
+    home: Path, env: dict[str, str], picks: dict, count: int, rng, only: set[str] | None = None
+) -> dict:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
@@ -243,9 +245,9 @@ def serve_and_measure(home: Path, env: dict[str, str], picks: dict, count: int, 
         authors = distinct(picks["authors"], count)
         days = picks["days"]
         with httpx.Client(base_url=base, timeout=120) as client:
-            # Opens the indexes: reading and clustering 2.7M vectors takes minutes on a
-            # loaded machine.
-            client.get("/api/papers/search", params={"q": texts[-1]}, timeout=1200)
+            # Opens the indexes: with vectors, loading and clustering 2.7M of them takes
+            # minutes on a busy machine.
+            client.get("/api/papers/search", params={"q": texts[-1]}, timeout=1800)
             plan = {
                 "search page": (f"/search?q={quote_plus(q)}" for q in texts[:count]),
                 "api papers search": (
@@ -266,6 +268,8 @@ def serve_and_measure(home: Path, env: dict[str, str], picks: dict, count: int, 
                 ),
             }
             for name, urls in plan.items():
+                if only and name not in only:
+                    continue
                 row = rows[name] = measure(client, server.pid, urls, count)
                 print(
                     f"{name:18} p50 {row['p50_ms']:8.2f} ms  p95 {row['p95_ms']:8.2f} ms  "
@@ -277,7 +281,11 @@ def serve_and_measure(home: Path, env: dict[str, str], picks: dict, count: int, 
         print(f"server memory      {rows['server memory']}", flush=True)
     finally:
         server.terminate()
-        server.wait(timeout=60)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # still busy with a request: do not leave it
+            server.kill()
+            server.wait()
     return rows
 
 
@@ -302,6 +310,9 @@ def main() -> None:
     parser.add_argument("--pg-dir", type=Path, help="the pgserver cluster (default HOME/pg)")
     parser.add_argument("--requests", type=int, default=300, help="per row")
     parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument(
+        "--rows", help="measure only these rows, comma-separated (e.g. 'search page,paper page')"
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
@@ -347,7 +358,8 @@ def main() -> None:
             ),
             flush=True,
         )
-        summary["rows"] = serve_and_measure(args.home, env, picks, args.requests, rng)
+        only = {name.strip() for name in args.rows.split(",")} if args.rows else None
+        summary["rows"] = serve_and_measure(args.home, env, picks, args.requests, rng, only)
         summary["load_average_1min_after"] = round(os.getloadavg()[0], 2)
     finally:
         if pg is not None:

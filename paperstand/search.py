@@ -46,6 +46,10 @@ DEPTH = 100
 DENSE_DEPTH = 50
 # Dense candidates fetched when filters apply, since they are filtered after the search.
 FILTERED_DEPTH = 300
+# Results of one query that can be paged through. Each page ranks the whole fused list down
+# to its own end, so without a bound a deep page (or offset) costs more as the store grows;
+# past the best thousand a reader narrows the query or its filters instead.
+MAX_RESULTS = 1000
 # Known-item search (Searcher._title_first): how many full-text hits have their title
 # compared with the query, how alike they must be (difflib ratio of the word sequences) and
 # how long the query must be for that to mean anything.
@@ -149,6 +153,7 @@ class Searcher:
         keyword: str | None = None,
     ) -> SearchResult:
         """Hybrid search. Bad dates raise :class:`InvalidInput`; query text never raises.
+        Only the best :data:`MAX_RESULTS` can be paged to: a page past them is empty.
 
         ``keyword`` is a facet: only papers with that keyword (extracted, or given by
         their source) are kept. With a keyword and no query, its papers are listed
@@ -159,7 +164,8 @@ class Searcher:
         filters = Filters(
             since=since, until=until, category=category, has_code=has_code, among=among
         )
-        limit, offset = max(int(limit), 0), max(int(offset), 0)
+        offset = max(int(offset), 0)
+        limit = max(min(int(limit), MAX_RESULTS - offset), 0)
         query = str(query or "")
         direct = self._direct(query)
         if direct is not None:
@@ -194,7 +200,8 @@ class Searcher:
             Hit(papers[pid], score) for pid, score in page if pid in papers and papers[pid].visible
         ]
         few = self._few_good_matches(parsed, text_hits, dense)
-        return SearchResult(hits=hits, total=len(fused), few_good_matches=few)
+        total = min(len(fused), MAX_RESULTS)
+        return SearchResult(hits=hits, total=total, few_good_matches=few)
 
     def _tagged(self, ranked: list[str], filters: Filters, limit: int, offset: int) -> SearchResult:
         """The papers of a keyword (``ranked``, latest first) that pass ``filters``."""
@@ -203,7 +210,7 @@ class Searcher:
         page = ranked[offset : offset + limit]
         papers = {p.id: p for p in self.store.get_papers(page)}
         hits = [Hit(papers[pid], 0.0) for pid in page if pid in papers]
-        return SearchResult(hits=hits, total=len(ranked))
+        return SearchResult(hits=hits, total=min(len(ranked), MAX_RESULTS))
 
     def _few_good_matches(
         self,

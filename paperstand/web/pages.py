@@ -24,6 +24,7 @@ from paperstand.models import Cursor, Paper, TopicCluster, Window
 from paperstand.topics.service import keywords_of
 from paperstand.web import auth
 from paperstand.web.params import (
+    SEARCH_PAGE_SIZE,
     BrowsePage,
     DayPath,
     MonthPath,
@@ -37,7 +38,6 @@ from paperstand.web.site import SEARCH_TTL, Site, SiteDep
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
-SEARCH_PAGE_SIZE = 20
 SIMILAR = 8
 # An arXiv category as a filter (cs.LG, hep-th, math.AG, astro-ph.CO).
 CATEGORY = r"^[A-Za-z][A-Za-z.\-]{0,39}$"
