@@ -115,9 +115,10 @@ def main() -> None:
             def once() -> None:
                 site.cache = ResponseCache()
                 answer = client.get(path, headers={"Accept": "text/html"})
-                assert answer.status_code == 200 and answer.text.count('class="item"') == len(
-                    chosen
-                )
+                # Counted in the bytes: decoding a 1-2 MB page into text is the client's
+                # work, not the page's, and cost the timing 2-5 ms of this same process.
+                assert answer.status_code == 200
+                assert answer.content.count(b'class="item"') == len(chosen)
 
             return once
 
