@@ -226,11 +226,14 @@ def following(client: httpx.Client, firsts: list[str], depth: int) -> Iterator[s
             if url is None:
                 break
             yield url
-            found = NEXT_LINK.search(client.get(url).text)  # cached now: cheap
-            url = urljoin(first, unescape(found.group(1))) if found else None
+            # The last "next" link: a page's pager comes after its other links (a day's).
+            found = NEXT_LINK.findall(client.get(url).text)  # cached now: cheap
+            url = urljoin(first, unescape(found[-1])) if found else None
 
 
-def serve_and_measure(home: Path, env: dict[str, str], picks: dict, count: int, rng) -> dict:
+def serve_and_measure(
+    home: Path, env: dict[str, str], picks: dict, count: int, rng, only: set[str] | None = None
+) -> dict:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
@@ -262,8 +265,14 @@ def serve_and_measure(home: Path, env: dict[str, str], picks: dict, count: int, 
                 "api daily papers": (
                     f"/api/daily_papers?date={d}" for d in rng.sample(days, len(days))
                 ),
+                # A day's whole arXiv listing, followed down its pages like a category.
+                "new on arxiv page": following(
+                    client, [f"/papers/new/{d}" for d in days[:: max(1, len(days) // count)]], 3
+                ),
             }
             for name, urls in plan.items():
+                if only and name not in only:
+                    continue
                 row = rows[name] = measure(client, server.pid, urls, count)
                 print(
                     f"{name:18} p50 {row['p50_ms']:8.2f} ms  p95 {row['p95_ms']:8.2f} ms  "
@@ -300,6 +309,9 @@ def main() -> None:
     parser.add_argument("--pg-dir", type=Path, help="the pgserver cluster (default HOME/pg)")
     parser.add_argument("--requests", type=int, default=300, help="per row")
     parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument(
+        "--rows", help="measure only these rows, comma-separated (e.g. 'author page,daily page')"
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
@@ -345,7 +357,14 @@ def main() -> None:
             ),
             flush=True,
         )
-        summary["rows"] = serve_and_measure(args.home, env, picks, args.requests, rng)
+        summary["rows"] = serve_and_measure(
+            args.home,
+            env,
+            picks,
+            args.requests,
+            rng,
+            set(args.rows.split(",")) if args.rows else None,
+        )
         summary["load_average_1min_after"] = round(os.getloadavg()[0], 2)
     finally:
         if pg is not None:
