@@ -454,20 +454,35 @@ class CommunityStore(Part):
         """Everything arXiv listed on ``day`` (optionally in ``category``, primary or
         cross-list), newest id first: from the start (or ``offset``), or the ids below
         ``before`` or above ``after`` (a page of a list paged by cursor)."""
-        where = self._new_filter(day, category)
         newest_first = after is None
-        if before is not None:
-            where.append(papers.c.id < before)
-        if after is not None:
-            where.append(papers.c.id > after)
-        query = (
-            self._select(user_id, ready_only=False)
-            .where(*where)
-            .order_by(papers.c.id.desc() if newest_first else papers.c.id.asc())
-            .limit(limit)
-            .offset(offset)
+
+        def build() -> Select[Any]:
+            where = self._new_filter(category is not None)
+            if before is not None:
+                where.append(papers.c.id < bindparam("before"))
+            if after is not None:
+                where.append(papers.c.id > bindparam("after"))
+            who = bindparam("user_id") if user_id is not None else None
+            return (
+                self._select(who, ready_only=False)
+                .where(*where)
+                .order_by(papers.c.id.desc() if newest_first else papers.c.id.asc())
+                .limit(bindparam("limit"))
+                .offset(bindparam("offset"))
+            )
+
+        shape = (
+            "new",
+            category is not None,
+            before is not None,
+            after is not None,
+            user_id is not None,
         )
-        found = self._listed(query)
+        values = {"day": day, "category": category, "before": before, "after": after}
+        found = self._listed(
+            self._statement(shape, build),
+            {**values, "limit": limit, "offset": offset, "user_id": user_id},
+        )
         return found if newest_first else found[::-1]
 
     def count_new_on_arxiv(
@@ -475,17 +490,27 @@ class CommunityStore(Part):
     ) -> int:
         """How many papers :meth:`new_on_arxiv` lists (with ``above``: only those of a
         larger id, the ones listed before it)."""
-        where = self._new_filter(day, category)
-        if above is not None:
-            where.append(papers.c.id > above)
-        query = select(func.count()).select_from(papers).where(*where)
-        with self.read() as conn:
-            return conn.execute(query).scalar_one()
 
-    def _new_filter(self, day: str, category: str | None) -> list[ColumnElement[bool]]:
-        where = [papers.c.listed == day, _visible()]
-        if category is not None:
-            where.append(dialect.json_array_has(self.dialect, papers.c.categories, category))
+        def build() -> Select[Any]:
+            where = self._new_filter(category is not None)
+            if above is not None:
+                where.append(papers.c.id > bindparam("above"))
+            return select(func.count()).select_from(papers).where(*where)
+
+        query = self._statement(("count_new", category is not None, above is not None), build)
+        with self.read() as conn:
+            values = {"day": day, "category": category, "above": above}
+            return conn.execute(query, values).scalar_one()
+
+    def _new_filter(self, by_category: bool) -> list[ColumnElement[bool]]:
+        """Visible papers listed on the bound ``day`` (and in the bound ``category``)."""
+        where = [papers.c.listed == bindparam("day"), _visible()]
+        if by_category:
+            where.append(
+                dialect.json_array_has(
+                    self.dialect, papers.c.categories, bindparam("category", type_=Text)
+                )
+            )
         return where
 
     def listing_neighbours(self, day: str) -> tuple[str | None, str | None, str | None]:
@@ -497,13 +522,17 @@ class CommunityStore(Part):
                 listed.is_not(None), *where
             )
 
-        query = select(
-            bound().scalar_subquery(),
-            bound(listed < day).scalar_subquery(),
-            bound(listed > day, latest=False).scalar_subquery(),
-        )
+        def build() -> Select[Any]:
+            day = bindparam("day")
+            return select(
+                bound().scalar_subquery(),
+                bound(listed < day).scalar_subquery(),
+                bound(listed > day, latest=False).scalar_subquery(),
+            )
+
         with self.read() as conn:
-            latest, before, after = conn.execute(query).one()
+            found = conn.execute(self._statement("listing_neighbours", build), {"day": day})
+            latest, before, after = found.one()
         return latest, before, after
 
     def standing(

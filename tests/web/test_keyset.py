@@ -7,6 +7,8 @@ bad cursors answered with a 4xx."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from html import unescape
 from pathlib import Path
 from urllib.parse import urljoin
@@ -68,12 +70,21 @@ def walk(client: httpx.Client, url: str, link: re.Pattern[str]) -> list[tuple[st
         url = urljoin(url, unescape(found.group(1)))
 
 
-@pytest.fixture
-def site(store: Store, tmp_path: Path):
-    store.upsert_papers(corpus())
+@contextmanager
+def served(
+    store: Store, tmp_path: Path, papers: list[Paper]
+) -> Iterator[tuple[Store, httpx.Client]]:
+    """The store with ``papers``, and a client of the site serving it over real HTTP."""
+    store.upsert_papers(papers)
     with serving(create_app(Settings(home=tmp_path), store=store)) as url:
         with httpx.Client(base_url=url, follow_redirects=False) as client:
             yield store, client
+
+
+@pytest.fixture
+def site(store: Store, tmp_path: Path):
+    with served(store, tmp_path, corpus()) as both:
+        yield both
 
 
 @pytest.mark.parametrize("base", ["/categories/cs.LG", "/authors/ann%20lee"])
@@ -188,10 +199,8 @@ def listing() -> list[Paper]:
 
 @pytest.fixture
 def new_site(store: Store, tmp_path: Path):
-    store.upsert_papers(listing())
-    with serving(create_app(Settings(home=tmp_path), store=store)) as url:
-        with httpx.Client(base_url=url, follow_redirects=False) as client:
-            yield store, client
+    with served(store, tmp_path, listing()) as both:
+        yield both
 
 
 def listing_ids(html: str) -> list[str]:
