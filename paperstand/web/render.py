@@ -124,10 +124,11 @@ def week_of(day: str) -> str:
 # papers) shows each paper as this card, so it is written once, here, in Python: as a Jinja
 # macro it cost 165-250 microseconds of CPU a card (attribute lookups, filters, the loop
 # objects, an escape and a URL quoting per value), most of a 50-card page's 13 ms of
-# template; put together with f-strings it costs 27-55 (docs/benchmarks.md, whole arXiv). Values from papers and users are escaped with ``html.escape`` as they
-# are put in place (half the cost of markupsafe's ``escape``, which makes a ``Markup`` each
-# call); URLs are percent-encoded, which leaves nothing to escape. Templates call it as the
-# ``card`` macro of ``_paper.html`` (or ``paper_card`` directly, in long loops).
+# template; put together with f-strings it costs 27-55 (docs/benchmarks.md, whole arXiv).
+# Values from papers and users are escaped with ``html.escape`` as they are put in place
+# (half the cost of markupsafe's ``escape``, which makes a ``Markup`` each call); URLs are
+# percent-encoded, which leaves nothing to escape. Templates call it as the ``card`` macro
+# of ``_paper.html`` (or ``paper_card`` directly, in long loops).
 
 
 def _plural(count: int | None, word: str) -> str:
