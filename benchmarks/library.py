@@ -8,8 +8,8 @@ paperstand's own ``.bib`` export writes them: ``@misc`` with ``eprint``), and ti
   in wall seconds and CPU seconds of this process;
 - the list's page over HTTP (in-process ASGI client), uncached (the response cache is
   emptied before each request), as a visitor sees the public list and as its owner sees it
-  (with the move, note and remove forms of every paper): p50/p95 over repeated renders, wall
-  and CPU milliseconds.
+  (with the Up, Down and Remove buttons and the Note link of every paper): p50/p95 over
+  repeated renders, wall and CPU milliseconds.
 
 The machine may be shared: CPU time says what the work costs whatever else ran.
 
@@ -32,12 +32,11 @@ from pathlib import Path
 import orjson
 from fastapi.testclient import TestClient
 
-from paperstand import library
+from paperstand import bibtex, library
 from paperstand.accounts.service import Accounts
 from paperstand.settings import Settings
 from paperstand.sources.jsonl import parse_record
 from paperstand.store import open_store
-from paperstand.web import bibtex
 from paperstand.web.app import create_app
 from paperstand.web.auth import SESSION_COOKIE
 from paperstand.web.cache import ResponseCache

@@ -163,7 +163,7 @@ def index_at_scale(
         "vectors": len(vectors),
         "dim": int(vectors.shape[1]),
         "clusters": len(clusters.centroids),
-        "probe": clusters.probe,
+        "scan": clusters.scan,
         "build_wall_s": round(wall / 1000, 1),
         "build_cpu_s": round(cpu / 1000, 1),
         "knn": summary(walls, cpus),

@@ -1,7 +1,7 @@
 """Retrieval quality of paperstand's search and similar papers, and its "few good matches".
 
     python benchmarks/search_quality.py [--bench DIR] [--tune] [--cache DIR] [--no-similar]
-                                        [--default-only]
+                                        [--similar-only] [--default-only]
 
 Runs every BEIR-layout set in ``../shared/data/bench/`` (``corpus.jsonl``,
 ``queries.jsonl``, ``qrels/test.tsv``), or only the set in ``--bench DIR``. Each corpus
@@ -11,7 +11,9 @@ alone; "dense" is exact cosine search over each candidate model's vectors (the m
 quality, before any index shortcut); "fused" is the whole ``Searcher.search`` call (full
 text + vector index + the settings' fusion), so it
 measures paperstand's real search path. Prints nDCG@10 and Recall@100 (``ir-measures``)
-side by side; ``--short`` adds MiniLM with abstracts cut to 128 tokens, ``--tune`` a grid
+side by side; ``--short`` adds MiniLM with abstracts cut to 128 tokens, ``--variants`` the
+default model as the previous release ran it (uint8 weights: the "before" of the speed
+work) and with abstracts embedded as averaged 128-token chunks, ``--tune`` a grid
 over the fusion constant and the dense weight (plain RRF of the bm25 and dense lists). The
 last line is one JSON object. SciFact's training queries (``train/``) are scored too: tune on
 those, report the test queries.
@@ -165,7 +167,9 @@ CHUNK = 256
 
 
 def document_vectors(embedder: Embedder, texts: list[str], cache: Path) -> np.ndarray:
-    digest = hashlib.sha1("\n".join([embedder.name, *texts]).encode()).hexdigest()[:16]
+    variant = getattr(embedder, "variant", "")
+    key = [embedder.name, variant] if variant else [embedder.name]
+    digest = hashlib.sha1("\n".join([*key, *texts]).encode()).hexdigest()[:16]
     path = cache / f"{embedder.name}-{digest}.npy"
     if path.exists():
         return np.load(path)
@@ -184,6 +188,16 @@ def document_vectors(embedder: Embedder, texts: list[str], cache: Path) -> np.nd
     for part in parts:
         part.unlink()
     return vectors
+
+
+def minilm_variants() -> dict[str, Embedder]:
+    """The default model as the previous release ran it (uint8 weights on the slower
+    uint8 x uint8 kernel) and with documents embedded as chunks of 128 word pieces,
+    averaged: the "before" and the road not taken, beside the default in one run."""
+    return {
+        "minilm-l6-int8-u8": OnnxMiniLM("minilm-l6-int8-u8", seven_bit=False),
+        "minilm-l6-int8+chunks128": OnnxMiniLM("minilm-l6-int8+chunks128", chunk_tokens=128),
+    }
 
 
 Scored = dict[str, list[tuple[str, float]]]  # query id -> (document id, score), best first
@@ -284,6 +298,7 @@ def run_set(
     *,
     with_tuning: bool,
     with_short: bool,
+    with_variants: bool = False,
     only_default: bool = False,
 ) -> dict:
     corpus, queries, qrels = read_set(folder)
@@ -295,6 +310,8 @@ def run_set(
     models: dict[str, Embedder] = {name: get_embedder(name) for name in names}
     if with_short:
         models["minilm-l6-int8@128"] = OnnxMiniLM("minilm-l6-int8@128", max_tokens=128)
+    if with_variants:
+        models.update(minilm_variants())
     rows: dict[str, dict[str, float]] = {}
     splits: dict[str, Split] = {}
     flags: dict[str, int] = {}
@@ -564,7 +581,13 @@ def main() -> None:
     )
     parser.add_argument("--tune", action="store_true", help="also try other fusion settings")
     parser.add_argument("--short", action="store_true", help="also MiniLM at 128 tokens")
+    parser.add_argument(
+        "--variants",
+        action="store_true",
+        help="also MiniLM as the previous release ran it, and in chunks of 128 tokens",
+    )
     parser.add_argument("--no-similar", action="store_true", help="skip the similar-paper sets")
+    parser.add_argument("--similar-only", action="store_true", help="only the similar-paper sets")
     parser.add_argument(
         "--default-only", action="store_true", help="only the default model (not static-64)"
     )
@@ -578,6 +601,8 @@ def main() -> None:
         "one BEIR-layout set (corpus.jsonl, queries.jsonl, qrels/)",
     )
     folders = [where] if args.bench else sorted(p for p in where.iterdir() if p.is_dir())
+    if args.similar_only:
+        folders = []
     settings = Settings(search_fetch_missing=False)
     print(
         f"fused default: BM25 + {settings.embedding_model}, {settings.fusion_method} fusion "
@@ -591,6 +616,7 @@ def main() -> None:
             settings,
             with_tuning=args.tune,
             with_short=args.short,
+            with_variants=args.variants,
             only_default=args.default_only,
         )
         for f in folders

@@ -227,10 +227,33 @@ def move_paper(
     return store.library.move_item(list_id, user_id, ids.normalise_id(reference), to, by)
 
 
-def set_note(store: Store, user_id: int, list_id: int, reference: str, note: str) -> None:
-    store.library.set_note(
+def set_note(store: Store, user_id: int, list_id: int, reference: str, note: str) -> int:
+    """Replace the note on a paper of the user's list; returns the paper's position."""
+    return store.library.set_note(
         list_id, user_id, ids.normalise_id(reference), _clean(note, MAX_NOTE, "note")
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ListEntry:
+    """One paper of the user's own list, for its note editor: the list, the item (note,
+    position) and the paper's title (its id while it is being fetched)."""
+
+    list: ReadingList
+    item: ListItem
+    title: str
+
+
+def list_entry(store: Store, user_id: int, list_id: int, reference: str) -> ListEntry:
+    """A paper of the user's list (:class:`NotFound` for another's list or a paper not on
+    it)."""
+    found = own_list(store, list_id, user_id)
+    paper_id = ids.normalise_id(reference)
+    items = store.library.items(list_id, paper_id)
+    if not items:
+        raise NotFound(f"{paper_id} is not on list {list_id}")
+    paper = store.get_paper(paper_id)
+    return ListEntry(found, items[0], paper.title if paper is not None else paper_id)
 
 
 # --- import ---------------------------------------------------------------------------------

@@ -46,17 +46,26 @@ DEPTH = 100
 DENSE_DEPTH = 50
 # Dense candidates fetched when filters apply, since they are filtered after the search.
 FILTERED_DEPTH = 300
+# Results of one query that can be paged through. Each page ranks the whole fused list down
+# to its own end, so without a bound a deep page (or offset) costs more as the store grows;
+# past the best thousand a reader narrows the query or its filters instead.
+MAX_RESULTS = 1000
 # Known-item search (Searcher._title_first): how many full-text hits have their title
 # compared with the query, how alike they must be (difflib ratio of the word sequences) and
 # how long the query must be for that to mean anything.
 TITLE_CHECK = 5
 TITLE_SIMILARITY = 0.8
 TITLE_MIN_CHARS = 12
-# "Few good matches" (Searcher._few_good_matches): the cosine similarity of the nearest
-# embedding that counts as a good match, per model (a model without one is judged by full
-# text alone: static-64's similarities do not separate nonsense from real queries), and
-# the share of a full match's BM25 score the best full-text hit must reach.
-DENSE_FLOORS = {"minilm-l6-int8": 0.3}
+# "Few good matches" (Searcher._few_good_matches), per model with a floor (a model without
+# one is judged by full text alone: static-64's similarities do not separate nonsense from
+# real queries): the cosine of the nearest embedding that is a good match whatever full
+# text says, and the floor that cosine plus a small credit for full-text evidence
+# (DENSE_TEXT_CREDIT x the best hit's share of a full match, at most 1) must reach when full
+# text finds something. Without embeddings, the share of a full match's BM25 score the best
+# full-text hit must reach.
+DENSE_SURE = {"minilm-l6-int8": 0.4}
+DENSE_FLOORS = {"minilm-l6-int8": 0.325}
+DENSE_TEXT_CREDIT = 0.05
 TEXT_MATCH_SHARE = 0.5
 # The dense list's weight in each fusion method when the settings give none, chosen on
 # SciFact's training claims and the seed titles together (benchmarks/search_quality.py
@@ -144,6 +153,7 @@ class Searcher:
         keyword: str | None = None,
     ) -> SearchResult:
         """Hybrid search. Bad dates raise :class:`InvalidInput`; query text never raises.
+        Only the best :data:`MAX_RESULTS` can be paged to: a page past them is empty.
 
         ``keyword`` is a facet: only papers with that keyword (extracted, or given by
         their source) are kept. With a keyword and no query, its papers are listed
@@ -154,7 +164,8 @@ class Searcher:
         filters = Filters(
             since=since, until=until, category=category, has_code=has_code, among=among
         )
-        limit, offset = max(int(limit), 0), max(int(offset), 0)
+        offset = max(int(offset), 0)
+        limit = max(min(int(limit), MAX_RESULTS - offset), 0)
         query = str(query or "")
         direct = self._direct(query)
         if direct is not None:
@@ -189,7 +200,8 @@ class Searcher:
             Hit(papers[pid], score) for pid, score in page if pid in papers and papers[pid].visible
         ]
         few = self._few_good_matches(parsed, text_hits, dense)
-        return SearchResult(hits=hits, total=len(fused), few_good_matches=few)
+        total = min(len(fused), MAX_RESULTS)
+        return SearchResult(hits=hits, total=total, few_good_matches=few)
 
     def _tagged(self, ranked: list[str], filters: Filters, limit: int, offset: int) -> SearchResult:
         """The papers of a keyword (``ranked``, latest first) that pass ``filters``."""
@@ -198,7 +210,7 @@ class Searcher:
         page = ranked[offset : offset + limit]
         papers = {p.id: p for p in self.store.get_papers(page)}
         hits = [Hit(papers[pid], 0.0) for pid in page if pid in papers]
-        return SearchResult(hits=hits, total=len(ranked))
+        return SearchResult(hits=hits, total=min(len(ranked), MAX_RESULTS))
 
     def _few_good_matches(
         self,
@@ -210,22 +222,29 @@ class Searcher:
 
         Dense search always returns its nearest papers, however far, and BM25 returns any
         paper sharing one common word: gibberish or an off-topic question would be answered
-        with confident-looking lists. A query has a good match when its nearest embedding
-        is at least the model's measured floor of similarity, or when the best full-text
-        hit scores at least ``TEXT_MATCH_SHARE`` of what a paper holding every query word
-        would (``FullTextIndex.full_match_score``); author and category searches match
-        names, so any hit is good. The floor was measured on seed titles against nonsense
-        queries, the share on SciFact claims, seed titles and arXiv titles against the same
-        nonsense (docs/benchmarks.md, "Few good matches")."""
+        with confident-looking lists. With embeddings, the nearest one decides: a query has
+        a good match when its cosine reaches the model's sure floor, or when full text finds
+        some of its words and the cosine, plus a small credit for how fully the best
+        full-text hit matches, reaches the lower floor. Full text alone cannot decide there:
+        on SciFact's abstracts off-topic questions made of real words ("football scores
+        yesterday") find a hit scoring nearly a full match. Without embeddings, the best
+        full-text hit must score at least ``TEXT_MATCH_SHARE`` of what a paper holding every
+        query word would (``FullTextIndex.full_match_score``). Author and category searches
+        match names, so any hit is good. The floors were set on SciFact claims and seed
+        titles against nonsense queries (docs/benchmarks.md, "Few good matches")."""
         if not text_hits and not dense:
             return True
         if not (parsed.words or parsed.phrases):
             return False
-        floor = DENSE_FLOORS.get(self._model_name)
-        if dense and floor is not None and dense[0][1] >= floor:
-            return False
         full = self.fulltext.full_match_score(parsed)
-        return not (text_hits and full > 0 and text_hits[0][1] >= TEXT_MATCH_SHARE * full)
+        share = text_hits[0][1] / full if text_hits and full > 0 else 0.0
+        floor = DENSE_FLOORS.get(self._model_name)
+        if dense and floor is not None:
+            nearest = dense[0][1]
+            if nearest >= DENSE_SURE[self._model_name]:
+                return False
+            return not (share > 0 and nearest + DENSE_TEXT_CREDIT * min(share, 1.0) >= floor)
+        return share < TEXT_MATCH_SHARE
 
     def _title_first(
         self, query: str, best: list[Paper], fused: list[tuple[str, float]]
@@ -323,7 +342,7 @@ class Searcher:
         paper = resolve(self.store, paper_id)
         if paper is None:
             raise NotFound(f"paper {paper_id!r} is not in this store")
-        return self.more_like([paper.id], limit=limit)
+        return self.like([paper], limit=limit)
 
     def more_like(self, paper_ids: Sequence[str], *, limit: int = 10) -> list[Hit]:
         """Papers near all of these, none of them. Unknown ids are left out;
@@ -338,6 +357,12 @@ class Searcher:
         papers = [p for p in (resolve(self.store, pid) for pid in paper_ids) if p is not None]
         if not papers:
             raise NotFound(f"none of {', '.join(map(str, paper_ids))} is in this store")
+        return self.like(papers, limit=limit)
+
+    def like(self, papers: Sequence[Paper], *, limit: int = 10) -> list[Hit]:
+        """:meth:`more_like` for papers already read (a paper page has its paper: reading
+        it again costs a lookup)."""
+        papers = list(papers)
         limit = max(int(limit), 0)
         if limit == 0:
             return []

@@ -4,6 +4,7 @@ a submitted paper, votes (also under concurrency), comments, moderation and the 
 from __future__ import annotations
 
 import threading
+import time
 from datetime import date
 from pathlib import Path
 
@@ -281,6 +282,61 @@ def test_votes_are_exact_under_concurrent_clicking(store: Store) -> None:
         thread.join()
     assert errors == []
     assert store.community.vote_counts() == {"2604.00031": voters // 2}
+
+
+def test_votes_waiting_for_the_writer_are_cast_together_each_with_its_own_answer(
+    store: Store, tmp_path: Path
+) -> None:
+    """Group commit (SQLite): votes queued while another transaction holds the writer slot
+    go in the next one transaction (one bump of the community version), and each caller still gets
+    its own outcome: a standing, a 404, or a 429 with no vote."""
+    store.upsert_papers(
+        [paper(pid, submitted_on="2026-04-30") for pid in ("2604.00034", "2604.00035")]
+    )
+    voters = add_users(store, 5, ADMIN + 1)
+    settings = Settings(home=tmp_path, rate_vote="1/minute", rate_vote_ip="")
+    limits = Limiter(settings, store)
+    part = store.community
+    community.vote(
+        part,
+        voters[4],
+        "2604.00035",
+        up=True,
+        counting=limits.counting("vote", account=str(voters[4])),
+    )
+    asks = [
+        (voters[0], "2604.00034", True),
+        (voters[1], "2604.00034", True),
+        (voters[2], "2604.00035", True),
+        (voters[3], "2604.99999", True),  # unknown paper
+        (voters[4], "2604.00034", True),  # past its limit
+    ]
+    answers: dict[int, object] = {}
+
+    def ask(user: int, reference: str, up: bool) -> None:
+        try:
+            counting = limits.counting("vote", account=str(user))
+            answers[user] = community.vote(part, user, reference, up=up, counting=counting)
+        except (NotFound, RateLimited) as exc:
+            answers[user] = type(exc)
+
+    version = part.version()
+    threads = [threading.Thread(target=ask, args=vote) for vote in asks]
+    grouped = part.dialect == "sqlite"  # PostgreSQL writes at once: each vote alone
+    with part.write():  # SQLite's writer slot, taken: the votes queue behind it
+        for thread in threads:
+            thread.start()
+        while grouped and len(part._ballots) < len(asks):  # one leader, four followers
+            time.sleep(0.01)
+    for thread in threads:
+        thread.join()
+    assert part.version() == version + (1 if grouped else 3)  # a bump per transaction
+    assert answers[voters[3]] is NotFound and answers[voters[4]] is RateLimited
+    assert [answers[v].upvoted for v in voters[:3]] == [True, True, True]
+    # In one group, both see the count their group committed; alone, what was committed.
+    assert [answers[v].local_votes for v in voters[:2]] == [2, 2] or not grouped
+    assert answers[voters[2]].local_votes == 2
+    assert store.community.vote_counts() == {"2604.00034": 2, "2604.00035": 2}
 
 
 # --- comments ---------------------------------------------------------------------------------

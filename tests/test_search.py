@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from paperstand import search
 from paperstand.errors import InvalidInput, NotFound
 from paperstand.index.build import build_index
 from paperstand.index.embeddings import get_embedder
@@ -59,6 +60,16 @@ def test_paging_and_scores(corpus: Corpus) -> None:
     scores = [h.score for h in first.hits + second.hits]
     assert scores == sorted(scores, reverse=True)
     assert first.total is not None and first.total >= 20
+
+
+def test_paging_stops_at_the_result_bound(corpus: Corpus, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deep pages are not served, so no page costs more than the bound's depth."""
+    monkeypatch.setattr(search, "MAX_RESULTS", 15)
+    whole = corpus.searcher.search("video generation", limit=100)
+    assert len(whole.hits) == whole.total == 15
+    last = corpus.searcher.search("video generation", limit=10, offset=10)
+    assert [h.paper.id for h in last.hits] == [h.paper.id for h in whole.hits[10:]]
+    assert corpus.searcher.search("video generation", limit=10, offset=15).hits == []
 
 
 def test_fusion_method_is_a_setting(corpus: Corpus) -> None:
@@ -299,4 +310,8 @@ def test_embedding_is_incremental_and_follows_the_model(store: Store, tmp_path: 
     searcher = Searcher(store, Settings(home=tmp_path), embedder=minilm)
     title = rows[5]["title"]
     assert searcher.search(title, limit=1).hits[0].paper.id == rows[5]["id"]
+    # With embeddings the nearest one decides whether anything matches well.
+    assert not searcher.search(title, limit=1).few_good_matches
+    for nonsense in ("blorf snazzle wibble", "best pizza near me", "football scores yesterday"):
+        assert searcher.search(nonsense, limit=5).few_good_matches, nonsense
     assert rows[5]["id"] not in [h.paper.id for h in searcher.similar(rows[5]["id"])]

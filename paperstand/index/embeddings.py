@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import math
 import os
 import threading
 from collections import OrderedDict
@@ -109,20 +110,41 @@ def read_checked(path: Path, sha256: str) -> bytes:
     return data
 
 
-def int8_graph(model: bytes) -> bytes:
+def _gelu_nodes(erf, producer: dict, consumers: dict) -> list | None:
+    """The five nodes of the exporter's GELU around ``erf``, x * 0.5 * (1 + erf(x / √2)),
+    first to last, or None when the graph around it is anything else."""
+    div = producer.get(erf.input[0])
+    if div is None or div.op_type != "Div":
+        return None
+    chain, node = [div, erf], erf
+    for op in ("Add", "Mul", "Mul"):
+        after = consumers.get(node.output[0], [])
+        if len(after) != 1 or after[0].op_type != op:
+            return None
+        node = after[0]
+        chain.append(node)
+    return chain if div.input[0] in chain[-1].input else None
+
+
+def int8_graph(model: bytes, *, seven_bit: bool = True) -> bytes:
     """The shipped MiniLM graph, rewritten so its weight products compute in int8.
 
     The shipped file stores each weight matrix as int8 with a scale per column, but the
     graph turns them back into float32 (``Cast``, ``Mul``) before a float ``MatMul``: small
     on disk, no faster to run. Here each such ``MatMul`` (and the bias ``Add`` after it)
-    becomes one ``DynamicQuantizeMatMul`` on the very same int8 values, with the input
-    quantized per batch. The weights are shifted to uint8 (zero point 128): on CPUs without
-    VNNI, onnxruntime's uint8 x int8 kernel can saturate 16-bit sums and lost accuracy
-    (cosine to the float path down to 0.87 on real abstracts), uint8 x uint8 does not.
+    becomes one ``DynamicQuantizeMatMul`` on the same int8 values halved to 7 bits (scale
+    doubled), with the input quantized per run. On AVX2 without VNNI onnxruntime's
+    uint8 x int8 kernel adds pairs of products in saturating 16-bit sums: with full 8-bit
+    weights they overflow (cosine to the float path down to 0.87 on real abstracts), with
+    7-bit weights a pair stays below 2^15 (255 x 64 x 2), so the fast kernel is exact and
+    costs one bit of weight precision (cosine 0.990+). Unsigned weights, which avoid the
+    overflow too, run on a slower uint8 x uint8 kernel (docs/benchmarks.md).
 
     The exporter also guards every attention softmax with ``Where(IsNaN(p), 0, p)``, for
     rows whose keys are all masked. Every text here keeps at least [CLS] and [SEP], so no
     row is, and the guard (a pass over batch x heads x length^2 values per layer) goes.
+    Its GELU is five nodes (``Div``, ``Erf``, ``Add``, ``Mul``, ``Mul``) in an order that
+    onnxruntime's own fusion does not recognise; they become one ``Gelu``.
     """
     import onnx
     from onnx import helper, numpy_helper
@@ -144,6 +166,14 @@ def int8_graph(model: bytes) -> bytes:
             renames[node.output[0]] = node.input[2]
             replace[id(node)] = replace[id(producer[node.input[0]])] = None
             continue
+        if node.op_type == "Erf" and (gelu := _gelu_nodes(node, producer, consumers)):
+            for part in gelu:
+                replace[id(part)] = None
+                unused.update(name for name in part.input if name in weights)
+            replace[id(gelu[-1])] = helper.make_node(
+                "Gelu", [gelu[0].input[0]], [gelu[-1].output[0]], domain="com.microsoft"
+            )
+            continue
         if node.op_type != "MatMul":
             continue
         mul = producer.get(node.input[1])
@@ -152,12 +182,20 @@ def int8_graph(model: bytes) -> bytes:
             continue
         stored = weights[cast.input[0]]
         scale = numpy_helper.to_array(weights[mul.input[1]]).reshape(-1).astype(np.float32)
-        shifted = (numpy_helper.to_array(stored).astype(np.int16) + 128).astype(np.uint8)
-        inputs = [node.input[0], stored.name + "_u8", stored.name + "_scale", stored.name + "_zp"]
+        values = numpy_helper.to_array(stored)
+        if seven_bit:
+            values, scale, zero = (
+                np.clip(np.round(values / 2), -64, 63).astype(np.int8),
+                scale * 2,
+                0,
+            )
+        else:
+            values, zero = (values.astype(np.int16) + 128).astype(np.uint8), 128
+        inputs = [node.input[0], stored.name + "_q", stored.name + "_scale", stored.name + "_zp"]
         added += [
-            numpy_helper.from_array(shifted, inputs[1]),
+            numpy_helper.from_array(values, inputs[1]),
             numpy_helper.from_array(scale, inputs[2]),
-            numpy_helper.from_array(np.full(scale.shape, 128, np.uint8), inputs[3]),
+            numpy_helper.from_array(np.full(scale.shape, zero, values.dtype), inputs[3]),
         ]
         output = node.output[0]
         after = consumers.get(output, [])
@@ -217,8 +255,13 @@ class OnnxMiniLM:
     """all-MiniLM-L6-v2 (int8 weights) on onnxruntime: WordPiece tokens, mean pooling over
     the attention mask, L2 normalisation, as sentence-transformers does it.
 
-    ``int8`` runs the weight products on int8 kernels (:func:`int8_graph`); ``False`` runs
+    ``int8`` runs the weight products on int8 kernels (:func:`int8_graph`, 7-bit weights
+    unless ``seven_bit`` is false: the uint8 weights of the previous release); ``False`` runs
     the shipped graph as it is, in float32, which the benchmarks and tests compare against.
+    ``chunk_tokens`` embeds a document as chunks of at most that many word pieces and
+    averages them (measured against one cut at ``max_tokens``, docs/benchmarks.md).
+    ``variant`` names the arithmetic and the cuts, so cached vectors of one variant are
+    never taken for another's.
     """
 
     dim = 384
@@ -228,14 +271,21 @@ class OnnxMiniLM:
         name: str = "minilm-l6-int8",
         *,
         max_tokens: int = MAX_DOCUMENT_TOKENS,
+        chunk_tokens: int | None = None,
         threads: int | None = None,
         int8: bool = True,
+        seven_bit: bool = True,
     ) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
         self.name = name
         self.max_tokens = max_tokens
+        self.chunk_tokens = chunk_tokens
+        kernels = ("int8-s7" if seven_bit else "int8-u8") if int8 else "float32"
+        self.variant = f"{kernels}/{max_tokens}" + (
+            f"/chunks{chunk_tokens}" if chunk_tokens else ""
+        )
         model = read_checked(_package_dir(MINILM_PACKAGE) / MINILM_FILE, MINILM_SHA256)
         self._tokenizer = Tokenizer.from_file(str(MINILM_TOKENIZER))
         self._tokenizer.no_padding()
@@ -247,7 +297,9 @@ class OnnxMiniLM:
         # index and other requests share the same two cores.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = onnxruntime.InferenceSession(
-            int8_graph(model) if int8 else model, options, providers=["CPUExecutionProvider"]
+            int8_graph(model, seven_bit=seven_bit) if int8 else model,
+            options,
+            providers=["CPUExecutionProvider"],
         )
         self._queries = _QueryCache(QUERY_CACHE_SIZE)
         # The tokenizer's truncation setting is shared state: one caller at a time.
@@ -267,11 +319,24 @@ class OnnxMiniLM:
         )
         return _normalise(hidden.mean(axis=1))[0]
 
+    def _document(self, ids: list[int]) -> np.ndarray:
+        """A document's vector: its word pieces in near-equal chunks of at most
+        ``chunk_tokens`` (each between [CLS] and [SEP]), the mean of the chunks' vectors."""
+        if not self.chunk_tokens or len(ids) <= self.chunk_tokens:
+            return self._run(ids)
+        body = ids[1:-1]
+        chunks = math.ceil(len(body) / (self.chunk_tokens - 2))
+        step = math.ceil(len(body) / chunks)
+        parts = [
+            self._run([ids[0], *body[i : i + step], ids[-1]]) for i in range(0, len(body), step)
+        ]
+        return _normalise(np.mean(parts, axis=0, keepdims=True))[0]
+
     def embed_documents(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if texts:
             for i, ids in enumerate(self._encode([t or " " for t in texts], self.max_tokens)):
-                out[i] = self._run(ids)
+                out[i] = self._document(ids)
         return out
 
     def embed_query(self, text: str) -> np.ndarray:

@@ -23,9 +23,11 @@ store's embedding methods (``Store.save_embeddings`` and friends), so SQL stays 
 
 from __future__ import annotations
 
+import copy
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -78,15 +80,49 @@ EXACT_MAX_DIM = 128
 # (:class:`Clusters`) and a query scans only the nearest clusters: scanning every one of
 # 2.7M 64-d vectors takes 100-200 ms, past the whole search's budget.
 CLUSTER_FROM = 200_000
-# Clusters a query scans (of about sqrt(n): 1,652 at 2.7M vectors).
-CLUSTER_PROBE = 64
+# Vectors a query scans: those of its nearest clusters (of about sqrt(n): 1,651 at 2.7M
+# vectors), nearest first, until this many. A budget of vectors rather than a number of
+# clusters: clusters differ in size up to tenfold, and 64 clusters held recall@10 on text
+# queries at 0.77 while about the same number of vectors, spread over more small
+# clusters, reach 0.93, and 150,000 0.955 (benchmarks/scale_vectors.py).
+CLUSTER_SCAN = 128_000
+# Vectors appended to the clusters since they were made (new papers, re-embedded ones)
+# that make a background re-clustering, as a share of the clustered ones.
+RECLUSTER_SHARE = 0.2
 # Candidates of the bit-code stage re-scored exactly (at least twice k). Re-scoring costs
 # about 1 ms per 100 candidates; benchmarks/search_speed.py measures the recall it buys.
 RESCORE = 150
 
 
+@dataclass
+class _Loaded:
+    """One consistent in-memory copy of a model's vectors. A change builds a new one (or
+    writes rows in place) and swaps it in whole, so a query never sees half an update."""
+
+    version: tuple[int, int] | None = None
+    keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    ids: list[str] = field(default_factory=list)
+    # Column-major: one row per 8 (or 1) bytes of code, so the Hamming distance is a few
+    # passes over contiguous memory.
+    columns: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.uint64))
+    vectors: np.ndarray | None = None  # small models only: searched exactly
+    clusters: Clusters | None = None  # ... by their nearest clusters when many
+    row_of: dict[str, int] | None = None  # paper id -> row, made on first use
+
+    def rows_by_id(self) -> dict[str, int]:
+        if self.row_of is None:
+            self.row_of = {pid: row for row, pid in enumerate(self.ids)}
+        return self.row_of
+
+
 class SQLiteVecIndex(VectorIndex):
-    """Bit-code first stage in memory, exact sqlite-vec re-scoring (see the module doc)."""
+    """Bit-code first stage in memory, exact sqlite-vec re-scoring (see the module doc).
+
+    The copy in memory follows the store's writes incrementally: rows stamped after the
+    version it holds are read (through an index), known papers' rows overwritten, new ones
+    appended (with clusters: to their nearest cluster). Only the first load, a deletion of
+    embeddings, or clusters grown by ``RECLUSTER_SHARE`` (re-clustered in a background
+    thread while queries use the old copy) read every vector again."""
 
     def __init__(
         self, store: Store, vectors: BitCodeVectors, model: str, *, rescore: int = RESCORE
@@ -95,62 +131,150 @@ class SQLiteVecIndex(VectorIndex):
         self.vectors = vectors
         self.rescore = rescore
         self._lock = threading.Lock()
-        self._version: int | None = None
-        self._keys = np.zeros(0, dtype=np.int64)
-        self._ids: list[str] = []
-        # Column-major: one row per 8 (or 1) bytes of code, so the Hamming distance is a
-        # few passes over contiguous memory.
-        self._columns = np.zeros((0, 0), dtype=np.uint64)
-        self._vectors: np.ndarray | None = None  # small models only: searched exactly
-        self._clusters: Clusters | None = None  # ... by their nearest clusters when many
-        self._row_of: dict[str, int] | None = None
+        self._loaded = _Loaded()
+        self._reclustering: threading.Thread | None = None
 
-    def _load(self) -> None:
-        """(Re)load the bit codes when any process changed the embeddings since."""
+    def _load(self) -> _Loaded:
+        """The current copy, brought up to date when any process changed the embeddings."""
         version = self.vectors.embeddings_version()
-        if version == self._version:
-            return
+        if version == self._loaded.version:
+            return self._loaded
         with self._lock:
-            # Sign bits of a small model say too little (recall@10 0.31 with 64-d vectors);
-            # its float vectors are small enough to hold and scan exactly.
-            small = self.vectors.embedding_code_width(self.model) * 8 <= EXACT_MAX_DIM
-            keys, ids, blob, floats = self.vectors.embedding_codes(self.model, with_vectors=small)
-            width = len(blob) // len(keys) if keys else 1
-            codes = np.frombuffer(blob, dtype=np.uint8).reshape(len(keys), width)
-            if width % 8 == 0:  # popcount 8 bytes at a time
-                codes = codes.view(np.uint64)
-            self._vectors = (
-                np.frombuffer(floats, dtype=np.float32).reshape(len(keys), -1)
-                if small and keys
-                else None
+            loaded = self._loaded
+            if version == loaded.version:  # another thread caught up meanwhile
+                return loaded
+            if loaded.version is None or version[1] > loaded.version[0]:
+                self._loaded = self._read_all(version)
+            else:
+                self._loaded = self._catch_up(loaded, version)
+                self._maybe_recluster()
+            return self._loaded
+
+    def _read(
+        self, since: int | None, small: bool
+    ) -> tuple[list[int], list[str], np.ndarray, np.ndarray | None]:
+        """Keys, ids, codes and (small models) float vectors of the rows written after
+        version ``since`` (all with None)."""
+        keys, ids, blob, floats = self.vectors.embedding_codes(
+            self.model, with_vectors=small, since=since
+        )
+        width = len(blob) // len(keys) if keys else 1
+        codes = np.frombuffer(blob, dtype=np.uint8).reshape(len(keys), width)
+        if width % 8 == 0:  # popcount 8 bytes at a time
+            codes = codes.view(np.uint64)
+        vectors = (
+            np.frombuffer(floats, dtype=np.float32).reshape(len(keys), -1)
+            if small and keys and floats is not None
+            else None
+        )
+        return keys, ids, codes, vectors
+
+    def _read_all(self, version: tuple[int, int]) -> _Loaded:
+        # Sign bits of a small model say too little (recall@10 0.31 with 64-d vectors);
+        # its float vectors are small enough to hold and scan exactly.
+        small = self.vectors.embedding_code_width(self.model) * 8 <= EXACT_MAX_DIM
+        keys, ids, codes, vectors = self._read(None, small)
+        key_array = np.asarray(keys, dtype=np.int64)
+        clusters = None
+        if vectors is not None and len(keys) >= CLUSTER_FROM:
+            # Rows are kept in cluster order, so a cluster is one contiguous run.
+            clusters = Clusters(vectors)
+            order = clusters.order
+            vectors, codes = vectors[order], codes[order]
+            key_array, ids = key_array[order], [ids[row] for row in order]
+        return _Loaded(
+            version=version,
+            keys=key_array,
+            ids=ids,
+            columns=np.ascontiguousarray(codes.T),
+            vectors=vectors,
+            clusters=clusters,
+        )
+
+    def _catch_up(self, loaded: _Loaded, version: tuple[int, int]) -> _Loaded:
+        """``loaded`` with the rows written since its version: known papers' rows
+        overwritten in place (with clusters: retired, and the new vector appended to its
+        nearest cluster), new papers appended."""
+        assert loaded.version is not None
+        if not loaded.ids:  # nothing held yet: the first rows decide the layout
+            return self._read_all(version)
+        keys, ids, codes, vectors = self._read(loaded.version[0], loaded.vectors is not None)
+        row_of = loaded.rows_by_id()
+        known = [i for i, pid in enumerate(ids) if pid in row_of]
+        columns, all_vectors = loaded.columns, loaded.vectors
+        if known and loaded.clusters is None:  # copies: queries still read the old ones
+            rows = [row_of[ids[i]] for i in known]
+            columns = columns.copy()
+            columns[:, rows] = codes[known].T
+            if all_vectors is not None and vectors is not None:
+                all_vectors = all_vectors.copy()
+                all_vectors[rows] = vectors[known]
+        appended = known if loaded.clusters is not None else []
+        appended = sorted([*appended, *(i for i, pid in enumerate(ids) if pid not in row_of)])
+        if not appended:
+            return replace(loaded, version=version, columns=columns, vectors=all_vectors)
+        clusters = loaded.clusters
+        new_vectors = None if vectors is None else vectors[appended]
+        if clusters is not None and new_vectors is not None:
+            clusters = clusters.appended(
+                new_vectors, retired=[row_of[ids[i]] for i in known], first_row=len(loaded.ids)
             )
-            self._keys = np.asarray(keys, dtype=np.int64)
-            self._clusters = None
-            if self._vectors is not None and len(keys) >= CLUSTER_FROM:
-                # Rows are kept in cluster order, so a cluster is one contiguous run.
-                self._clusters = Clusters(self._vectors)
-                order = self._clusters.order
-                self._vectors, codes = self._vectors[order], codes[order]
-                self._keys, ids = self._keys[order], [ids[row] for row in order]
-            self._columns = np.ascontiguousarray(codes.T)
-            self._ids = ids
-            self._row_of = None
-            self._version = version
+        new_ids = [*loaded.ids, *(ids[i] for i in appended)]
+        new_keys = np.concatenate([loaded.keys, np.asarray(keys, dtype=np.int64)[appended]])
+        columns = np.concatenate([columns, codes[appended].T], axis=1)
+        if all_vectors is not None and new_vectors is not None:
+            all_vectors = np.concatenate([all_vectors, new_vectors])
+        if clusters is None and np.any(np.diff(new_keys) < 0):
+            # The bit-code stage finds rows by key (np.searchsorted): keep keys sorted.
+            order = np.argsort(new_keys, kind="stable")
+            new_keys, new_ids = new_keys[order], [new_ids[row] for row in order]
+            columns = columns[:, order]
+            all_vectors = None if all_vectors is None else all_vectors[order]
+        return _Loaded(
+            version=version,
+            keys=new_keys,
+            ids=new_ids,
+            columns=np.ascontiguousarray(columns),
+            vectors=all_vectors,
+            clusters=clusters,
+        )
+
+    def _maybe_recluster(self) -> None:
+        """Re-cluster in a background thread once the vectors appended since the clusters
+        were made reach ``RECLUSTER_SHARE`` of them: appended vectors join the cluster
+        nearest to them, but the centroids no longer move with the data."""
+        loaded = self._loaded
+        clusters = loaded.clusters
+        if clusters is None:  # an exact scan grown past CLUSTER_FROM gets clusters
+            if loaded.vectors is None or len(loaded.ids) < CLUSTER_FROM:
+                return
+        elif clusters.appended_rows < RECLUSTER_SHARE * clusters.clustered:
+            return
+        if self._reclustering is not None and self._reclustering.is_alive():
+            return
+        self._reclustering = threading.Thread(
+            target=self.recluster, name=f"recluster-{self.model}", daemon=True
+        )
+        self._reclustering.start()
+
+    def recluster(self) -> None:
+        """Read every vector and cluster them again, then swap the new copy in (queries
+        use the old one meanwhile) and catch up with what was written during the work."""
+        version = self.vectors.embeddings_version()
+        fresh = self._read_all(version)
+        with self._lock:
+            self._loaded = fresh
+        self._load()
 
     def has_vectors(self) -> bool:
-        self._load()
-        return len(self._keys) > 0
+        return len(self._load().keys) > 0
 
-    def _rows_of(self, paper_ids: Collection[str]) -> np.ndarray:
-        if self._row_of is None:
-            self._row_of = {pid: row for row, pid in enumerate(self._ids)}
-        row_of = self._row_of
-        return np.fromiter((row_of[p] for p in paper_ids if p in row_of), dtype=np.int64)
-
-    def _nearest_codes(self, query: np.ndarray, rows: np.ndarray | None, wanted: int) -> np.ndarray:
+    def _nearest_codes(
+        self, loaded: _Loaded, query: np.ndarray, rows: np.ndarray | None, wanted: int
+    ) -> np.ndarray:
         """Row numbers of (about) the ``wanted`` codes nearest to the query's, by Hamming
         distance, chosen with a histogram of the distances instead of a sort."""
-        columns = self._columns if rows is None else self._columns[:, rows]
+        columns = loaded.columns if rows is None else loaded.columns[:, rows]
         qcode = np.packbits(query > 0, bitorder="little").view(columns.dtype)
         distance = np.zeros(columns.shape[1], dtype=np.uint16)
         for column, word in zip(columns, qcode, strict=True):
@@ -173,18 +297,21 @@ class SQLiteVecIndex(VectorIndex):
         candidates: Collection[str] | None = None,
         exclude: Collection[str] = (),
     ) -> list[tuple[str, float]]:
-        self._load()
-        keys, ids = self._keys, self._ids
+        loaded = self._load()
+        keys, ids = loaded.keys, loaded.ids
         if k <= 0 or len(keys) == 0:
             return []
         query = np.ascontiguousarray(vector, dtype=np.float32).reshape(-1)
-        rows = None if candidates is None else self._rows_of(candidates)
-        if rows is not None and len(rows) == 0:
-            return []
+        rows = None
+        if candidates is not None:
+            row_of = loaded.rows_by_id()
+            rows = np.fromiter((row_of[p] for p in candidates if p in row_of), dtype=np.int64)
+            if len(rows) == 0:
+                return []
         skip = set(exclude)
-        if self._vectors is not None:
-            return self._exact(query, rows, k, skip)
-        best = self._nearest_codes(query, rows, max(self.rescore, 2 * k) + len(skip))
+        if loaded.vectors is not None:
+            return self._exact(loaded, query, rows, k, skip)
+        best = self._nearest_codes(loaded, query, rows, max(self.rescore, 2 * k) + len(skip))
         exact = self.vectors.embedding_distances(self.model, query, keys[best].tolist())
         positions = np.searchsorted(keys, [key for key, _ in exact])
         scored = sorted(
@@ -194,20 +321,23 @@ class SQLiteVecIndex(VectorIndex):
         return [hit for hit in scored if hit[0] not in skip][:k]
 
     def _exact(
-        self, query: np.ndarray, rows: np.ndarray | None, k: int, skip: set[str]
+        self, loaded: _Loaded, query: np.ndarray, rows: np.ndarray | None, k: int, skip: set[str]
     ) -> list[tuple[str, float]]:
+        assert loaded.vectors is not None
         wanted = k + len(skip)
-        if rows is None and self._clusters is not None:
-            best_rows, scores = self._clusters.nearest(self._vectors, query, wanted)
+        if rows is None and loaded.clusters is not None:
+            best_rows, scores = loaded.clusters.nearest(loaded.vectors, query, wanted)
         else:
-            vectors = self._vectors if rows is None else self._vectors[rows]
+            if rows is not None and loaded.clusters is not None:
+                rows = rows[~loaded.clusters.retired[rows]]
+            vectors = loaded.vectors if rows is None else loaded.vectors[rows]
             # einsum, not BLAS: a multi-threaded BLAS call on a busy 2-core machine stalls
             # for tens of ms, while this single-threaded loop scans 100k x 64 floats in a
             # few ms.
             similarity = np.einsum("ij,j->i", vectors, query)
             best = top(similarity, wanted)
             best_rows, scores = (best if rows is None else rows[best]), similarity[best]
-        hits = [(self._ids[r], float(s)) for r, s in zip(best_rows, scores, strict=True)]
+        hits = [(loaded.ids[r], float(s)) for r, s in zip(best_rows, scores, strict=True)]
         return [hit for hit in hits if hit[0] not in skip][:k]
 
 
@@ -224,19 +354,20 @@ def top(similarity: np.ndarray, wanted: int) -> np.ndarray:
 class Clusters:
     """An inverted file over float vectors: k-means clusters, and the order that makes each
     cluster one contiguous run of rows, so a query compares itself with the centroids and
-    then scans only the vectors of its ``probe`` nearest clusters, exactly.
+    then scans only the vectors of its nearest clusters, exactly.
 
     Built in memory when the index loads (k-means on a sample, then every vector assigned
     to its nearest centroid in chunks); seeded, so a store always gets the same clusters.
-    The number of clusters grows with the square root of the vectors, so a query scans
-    about ``probe / sqrt(n)`` of them. Recall@10 against the exact scan, and what it costs,
-    are measured by benchmarks/scale_vectors.py (docs/benchmarks.md)."""
+    The number of clusters grows with the square root of the vectors; a query scans its
+    nearest clusters until ``scan`` vectors (``CLUSTER_SCAN``). Recall@10 against the exact
+    scan, and what it costs, are measured by benchmarks/scale_vectors.py
+    (docs/benchmarks.md)."""
 
     SAMPLE = 50_000  # vectors k-means is trained on
     ROUNDS = 8  # k-means iterations
     CHUNK = 65_536  # vectors assigned to centroids at once (bounds the temporary memory)
 
-    def __init__(self, vectors: np.ndarray, *, probe: int = 0, seed: int = 0) -> None:
+    def __init__(self, vectors: np.ndarray, *, scan: int = 0, seed: int = 0) -> None:
         n = len(vectors)
         count = max(1, int(np.sqrt(n)))
         rng = np.random.default_rng(seed)
@@ -250,34 +381,68 @@ class Clusters:
             # An empty cluster keeps its centroid.
             centroids = np.where(norms > 0, sums / np.maximum(norms, 1e-12), centroids)
         self.centroids = np.ascontiguousarray(centroids, dtype=np.float32)
-        self.probe = min(len(self.centroids), probe or CLUSTER_PROBE)
-        assigned = np.concatenate(
-            [
-                np.argmax(vectors[start : start + self.CHUNK] @ self.centroids.T, axis=1)
-                for start in range(0, n, self.CHUNK)
-            ]
-        )
+        self.scan = scan or CLUSTER_SCAN
+        assigned = self.assign(vectors)
         # Row numbers in cluster order, and where each cluster's run starts in that order.
         self.order = np.argsort(assigned, kind="stable")
         self.starts = np.searchsorted(assigned[self.order], np.arange(len(self.centroids) + 1))
+        # Rows appended later (``appended``) past the ``clustered`` ones in cluster order,
+        # with their clusters, and the rows whose paper has a newer row (never a hit).
+        self.clustered = n
+        self.extra_rows = np.zeros(0, dtype=np.int64)
+        self.extra_clusters = np.zeros(0, dtype=np.int64)
+        self.retired = np.zeros(n, dtype=bool)
+
+    def assign(self, vectors: np.ndarray) -> np.ndarray:
+        """The nearest centroid of each vector."""
+        return np.concatenate(
+            [
+                np.argmax(vectors[start : start + self.CHUNK] @ self.centroids.T, axis=1)
+                for start in range(0, len(vectors), self.CHUNK)
+            ]
+            or [np.zeros(0, dtype=np.int64)]
+        )
+
+    @property
+    def appended_rows(self) -> int:
+        return len(self.extra_rows)
+
+    def appended(self, vectors: np.ndarray, *, retired: Sequence[int], first_row: int) -> Clusters:
+        """These clusters with ``vectors`` appended as rows ``first_row``... (each to its
+        nearest centroid) and the rows ``retired`` (superseded by a newer vector) left
+        out of every answer; the centroids stay as they are."""
+        grown = copy.copy(self)
+        rows = np.arange(first_row, first_row + len(vectors), dtype=np.int64)
+        grown.extra_rows = np.concatenate([self.extra_rows, rows])
+        grown.extra_clusters = np.concatenate([self.extra_clusters, self.assign(vectors)])
+        grown.retired = np.zeros(first_row + len(vectors), dtype=bool)
+        grown.retired[: len(self.retired)] = self.retired
+        grown.retired[list(retired)] = True
+        return grown
 
     def nearest(
         self, ordered: np.ndarray, query: np.ndarray, wanted: int
     ) -> tuple[np.ndarray, np.ndarray]:
         """Rows of ``ordered`` (the vectors in :attr:`order`) and cosine similarities of
         (about) the ``wanted`` vectors nearest to ``query``, best first."""
-        closeness = self.centroids @ query
-        probe = min(self.probe, len(closeness))
-        clusters = np.argpartition(-closeness, probe - 1)[:probe]
+        ranked = np.argsort(-(self.centroids @ query))
+        scanned = np.cumsum(np.diff(self.starts)[ranked])
+        clusters = ranked[: int(np.searchsorted(scanned, self.scan)) + 1]
         runs = [(int(self.starts[c]), int(self.starts[c + 1])) for c in clusters]
-        rows = np.concatenate([np.arange(start, end) for start, end in runs])
+        extra = self.extra_rows[np.isin(self.extra_clusters, clusters)]
+        rows = np.concatenate([*(np.arange(start, end) for start, end in runs), extra])
         similarity = np.empty(len(rows), dtype=np.float32)
         at = 0
         for start, end in runs:  # each run in place: no copy of the vectors
             # einsum, not BLAS: see SQLiteVecIndex._exact.
             np.einsum("ij,j->i", ordered[start:end], query, out=similarity[at : at + end - start])
             at += end - start
+        if len(extra):
+            similarity[at:] = np.einsum("ij,j->i", ordered[extra], query)
+        if len(self.extra_rows):  # only appends retire rows
+            similarity[self.retired[rows]] = -np.inf
         best = top(similarity, wanted)
+        best = best[similarity[best] > -np.inf]
         return rows[best], similarity[best]
 
 

@@ -183,6 +183,9 @@ class AccountsStore(Part):
             .where(api_tokens.c.digest == bindparam("digest"))
         )
         self._rate_hit = rate_hit_statement(self.dialect)
+        self._token_used = (
+            update(api_tokens).where(api_tokens.c.id == bindparam("token_id")).values(last_used=now)
+        )
 
     # --- users --------------------------------------------------------------------------
 
@@ -330,11 +333,7 @@ class AccountsStore(Part):
             return None
         if row.stale:
             with self.write() as conn:
-                conn.execute(
-                    update(api_tokens)
-                    .where(api_tokens.c.id == row.token_id)
-                    .values(last_used=dialect.now(self.dialect))
-                )
+                conn.execute(self._token_used, {"token_id": row.token_id})
         return _user(row)
 
     # --- password-reset links -----------------------------------------------------------

@@ -21,6 +21,7 @@ Times are the database's clock (``dialect.now``) and come back as ISO 8601 UTC t
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,7 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Connection,
+    Engine,
     ForeignKey,
     Index,
     Integer,
@@ -253,6 +255,21 @@ def _upvoted(user_id: int | BindParameter[int] | None) -> ColumnElement[bool]:
     )
 
 
+@dataclass(slots=True, eq=False)
+class _Ballot:
+    """One vote waiting for its group's transaction (:meth:`CommunityStore.vote`), then
+    its outcome: a standing, None when a rate limit refused it, or an error."""
+
+    user_id: int
+    paper_id: str
+    up: bool
+    rate_hits: tuple[tuple[str, float, int, int], ...]
+    now: float
+    done: bool = False
+    standing: Standing | None = None
+    error: BaseException | None = None
+
+
 class CommunityStore(Part):
     """The store's ``community`` part."""
 
@@ -261,6 +278,13 @@ class CommunityStore(Part):
     _standing_sql: dict[tuple[bool, bool], Select[Any]] | None = None
     # The lists' statements, by shape: built on first use (see _statement).
     _statements: dict[Hashable, Any] | None = None
+
+    def __init__(self, engine: Engine, where: str) -> None:
+        super().__init__(engine, where)
+        # Votes waiting for the next group commit, and who casts it (see :meth:`vote`).
+        self._ballots: list[_Ballot] = []
+        self._ballots_lock = threading.Lock()
+        self._casting = threading.Lock()
 
     # --- lists --------------------------------------------------------------------------
 
@@ -572,7 +596,7 @@ class CommunityStore(Part):
         rate_hits: Sequence[tuple[str, float, int, int]] = (),
         now: float = 0.0,
     ) -> Standing | None:
-        """Give (``up``) or take back the user's one vote on the paper, in one transaction
+        """Give (``up``) or take back the user's one vote on the paper, in a transaction
         that also counts the votes; repeating either changes nothing.
 
         ``rate_hits`` are rate-limit windows (key, expiry, amount, most allowed) counted at
@@ -581,26 +605,92 @@ class CommunityStore(Part):
         but the vote is not made, and the answer is None. An unknown paper is
         :class:`NotFound`, its hits counted all the same.
 
+        **Group commit.** The votes that threads of this process ask for while another
+        vote's transaction runs are cast together, in the next one transaction, by
+        whichever of those threads gets there first; the others wait for it and take
+        their own answers. A commit, the writer slot (:class:`~paperstand.store.engine.
+        WriterLock`, across processes) and the community version's bump are paid once
+        per group instead of once per vote, and the busier the store the larger the
+        groups. Each vote is still its own statement in the order it came, so the
+        counts and the rate limits stay exact; a paper's count in an answer is the one
+        its group committed, which includes the vote. A transaction that fails fails
+        every vote of its group (none of them was made). On PostgreSQL, which runs many
+        write transactions at once (row locks, no one writer slot), each vote is its own
+        group.
+
         The statements are built once (:meth:`_vote_statements`): building Core
         statements costs more CPU than SQLite takes to run them, and votes come by the
         hundred a second."""
+        ballot = _Ballot(user_id, paper_id, up, tuple(rate_hits), now)
+        if self.dialect != "sqlite":
+            # PostgreSQL runs many write transactions at once (row locks, no one writer
+            # slot): a vote waits for nobody's group there.
+            self._cast([ballot])
+        else:
+            with self._ballots_lock:
+                self._ballots.append(ballot)
+            with self._casting:
+                if not ballot.done:
+                    self._cast()
+        if ballot.error is not None:
+            raise ballot.error
+        return ballot.standing
+
+    def _cast(self, group: list[_Ballot] | None = None) -> None:
+        """Cast ``group`` (else every vote waiting, taken once the writer slot is ours:
+        what queued meanwhile joins it) in one transaction, then give each its outcome."""
         add, take, count, hit = self._vote_statements()
-        with self.write() as conn:
-            if rate_hits:
-                counts = count_rate_hits(
-                    conn, hit, [(key, expiry, amount) for key, expiry, amount, _ in rate_hits], now
-                )
-                if any(n > most for n, (*_, most) in zip(counts, rate_hits, strict=True)):
-                    return None
-            row = conn.execute(_PAPER_PK, {"paper_id": paper_id}).first()
-            if row is not None:
-                _bump(conn)
-                params = {"user_id": user_id, "pk": row.pk}
-                conn.execute(add if up else take, params)
-                local, comment_count = conn.execute(count, params).one()
-        if row is None:
-            raise NotFound(f"{paper_id} is not in this store")
-        return Standing(local, row.upvotes or 0, comment_count, up)
+        papers_found: dict[str, Row[Any] | None] = {}
+        made: list[tuple[_Ballot, Row[Any]]] = []
+        missing: list[_Ballot] = []
+        try:
+            with self.write() as conn:
+                if group is None:
+                    with self._ballots_lock:
+                        group, self._ballots = self._ballots, []
+                for ballot in group:
+                    if ballot.rate_hits:
+                        hits = [
+                            (key, expiry, amount) for key, expiry, amount, _ in ballot.rate_hits
+                        ]
+                        counts = count_rate_hits(conn, hit, hits, ballot.now)
+                        limits = [most for *_, most in ballot.rate_hits]
+                        if any(n > most for n, most in zip(counts, limits, strict=True)):
+                            continue  # refused: no vote, no standing
+                    if ballot.paper_id not in papers_found:
+                        papers_found[ballot.paper_id] = conn.execute(
+                            _PAPER_PK, {"paper_id": ballot.paper_id}
+                        ).first()
+                    row = papers_found[ballot.paper_id]
+                    if row is None:
+                        missing.append(ballot)
+                        continue
+                    conn.execute(
+                        add if ballot.up else take, {"user_id": ballot.user_id, "pk": row.pk}
+                    )
+                    made.append((ballot, row))
+                if made:
+                    _bump(conn)
+                numbers = {
+                    row.pk: conn.execute(count, {"pk": row.pk}).one()
+                    for row in papers_found.values()
+                    if row is not None
+                }
+            for ballot, row in made:
+                local, comment_count = numbers[row.pk]
+                ballot.standing = Standing(local, row.upvotes or 0, comment_count, ballot.up)
+            for ballot in missing:
+                ballot.error = NotFound(f"{ballot.paper_id} is not in this store")
+        except BaseException as exc:
+            if group is None:  # no transaction to take them: they fail with it
+                with self._ballots_lock:
+                    group, self._ballots = self._ballots, []
+            for ballot in group:
+                ballot.error = exc
+                ballot.done = True
+            raise
+        for ballot in group:
+            ballot.done = True
 
     def _vote_statements(self) -> tuple[Any, Any, Any, Any]:
         """Add a vote, take it back, count the paper's votes and comments (bound parameters

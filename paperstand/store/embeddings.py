@@ -90,8 +90,11 @@ embeddings = Table(
     Column("vector", VectorColumn, nullable=False),
     # Sign bits of vector (sqlite-vec's bit layout): BitCodeVectors' first stage.
     Column("code", LargeBinary),
+    # The embeddings_version that wrote the row: in-memory copies read only newer rows.
+    Column("stamp", BigInteger),
 )
 Index("embeddings_model", embeddings.c.model)
+Index("embeddings_stamp", embeddings.c.stamp)
 
 embeddings_version = Table(
     "embeddings_version",
@@ -99,6 +102,8 @@ embeddings_version = Table(
     # Bumped by every write to embeddings: processes holding vectors in memory reload on it.
     Column("id", Integer, CheckConstraint("id = 1"), primary_key=True, autoincrement=False),
     Column("version", BigInteger, nullable=False),
+    # The version of the last deletion of embeddings: copies loaded before it read all again.
+    Column("deleted", BigInteger, nullable=False, server_default="0"),
 )
 
 _LIVE = (embeddings.c.pk == papers.c.pk) & ~papers.c.deleted
@@ -121,13 +126,14 @@ class EmbeddingStore(Part):
         if not rows:
             return
         statement = insert(self.dialect, embeddings).from_select(
-            ["pk", "model", "content_hash", "vector", "code"],
+            ["pk", "model", "content_hash", "vector", "code", "stamp"],
             select(
                 papers.c.pk,
                 bindparam("model", type_=Text),
                 bindparam("hash", type_=Text),
                 cast(bindparam("vector", type_=VectorColumn), VectorColumn),
                 cast(bindparam("code", type_=LargeBinary), LargeBinary),
+                bindparam("stamp", type_=BigInteger),
             ).where(papers.c.id == bindparam("paper_id")),
         )
         new = statement.excluded
@@ -138,15 +144,26 @@ class EmbeddingStore(Part):
                 "content_hash": new.content_hash,
                 "vector": new.vector,
                 "code": new.code,
+                "stamp": new.stamp,
             },
         )
-        values = [
-            {"model": model, "hash": h, "vector": v, "code": sign_bits(v), "paper_id": pid}
-            for pid, h, v in rows
-        ]
         with self.write() as conn:
             lock(conn, EMBEDDINGS_LOCK)
             self._prepare(conn, model, {len(v) for _, _, v in rows})
+            # The version this transaction's bump makes: readers that saw the one before
+            # read these rows as new.
+            stamp = conn.execute(select(embeddings_version.c.version)).scalar_one() + 1
+            values = [
+                {
+                    "model": model,
+                    "hash": h,
+                    "vector": v,
+                    "code": sign_bits(v),
+                    "paper_id": pid,
+                    "stamp": stamp,
+                }
+                for pid, h, v in rows
+            ]
             conn.execute(statement, values)
             _bump(conn)
 
@@ -178,7 +195,7 @@ class EmbeddingStore(Part):
                 deleted += conn.execute(
                     delete(embeddings).where(embeddings.c.pk.in_(of_papers))
                 ).rowcount
-            _bump(conn)
+            _bump(conn, deleting=True)
         return deleted
 
     def embedding_counts(self) -> dict[str, int]:
@@ -218,17 +235,25 @@ class EmbeddingStore(Part):
             yield [EmbeddingSource(*row[1:]) for row in rows]
 
 
-def _bump(conn: Connection) -> None:
-    conn.execute(update(embeddings_version).values(version=embeddings_version.c.version + 1))
+def _bump(conn: Connection, *, deleting: bool = False) -> None:
+    bumped = embeddings_version.c.version + 1
+    values = {"version": bumped, "deleted": bumped} if deleting else {"version": bumped}
+    conn.execute(update(embeddings_version).values(**values))
 
 
 class BitCodeVectors(Part):
     """SQLite: what ``SQLiteVecIndex`` (``paperstand/index/vectors.py``) searches with."""
 
-    def embeddings_version(self) -> int:
-        """Changes whenever any process writes embeddings: in-memory copies reload on it."""
+    def embeddings_version(self) -> tuple[int, int]:
+        """(version, version of the last deletion). The version changes whenever any
+        process writes embeddings: an in-memory copy then reads the rows stamped after the
+        version it holds (``embedding_codes(since=...)``), or all of them again when
+        embeddings were deleted since."""
         with self.read() as conn:
-            return conn.execute(select(embeddings_version.c.version)).scalar_one()
+            row = conn.execute(
+                select(embeddings_version.c.version, embeddings_version.c.deleted)
+            ).one()
+        return int(row[0]), int(row[1])
 
     def embedding_code_width(self, model: str) -> int:
         """Bytes of one sign-bit code of ``model`` (dimensions / 8; 0 without embeddings):
@@ -240,11 +265,12 @@ class BitCodeVectors(Part):
         return int(width or 0)
 
     def embedding_codes(
-        self, model: str, *, with_vectors: bool = False
+        self, model: str, *, with_vectors: bool = False, since: int | None = None
     ) -> tuple[list[int], list[str], bytes, bytes | None]:
         """Row keys, paper ids, the concatenated sign-bit codes and (``with_vectors``) the
         concatenated float32 vectors of ``model``'s embeddings of papers not deleted, in
-        key order: one scan."""
+        key order: one scan. With ``since`` (an :meth:`embeddings_version`), only those
+        written after that version (through the ``stamp`` index)."""
         vector = cast(embeddings.c.vector, LargeBinary) if with_vectors else None
         query = (
             select(embeddings.c.pk, papers.c.id, embeddings.c.code, vector)
@@ -252,6 +278,8 @@ class BitCodeVectors(Part):
             .where(embeddings.c.model == model)
             .order_by(embeddings.c.pk)
         )
+        if since is not None:
+            query = query.where(embeddings.c.stamp > since)
         with self.read() as conn:
             rows = list(conn.execute(query))
         vectors = b"".join(r[3] for r in rows) if with_vectors else None

@@ -129,6 +129,18 @@ def write_lock(engine: Engine) -> AbstractContextManager[Any]:
     return lock if lock is not None else nullcontext()
 
 
+def read_options(dialect_name: str) -> dict[str, Any]:
+    """Execution options of the connections a part reads with, where each statement sees
+    the latest committed data, with no transaction around them. PostgreSQL: AUTOCOMMIT,
+    one round trip per statement. SQLite: no ``BEGIN`` (the ``begin`` event skips it; the
+    driver, set to ``isolation_level = None``, never begins one itself), which is the same
+    but cheaper than SQLAlchemy's AUTOCOMMIT there: that one is undone when the connection
+    goes back to the pool, with a ``PRAGMA read_uncommitted`` on every read."""
+    if dialect_name == "sqlite":
+        return {"reads": True}
+    return {"isolation_level": "AUTOCOMMIT"}
+
+
 def sqlite_engine(path: Path) -> Engine:
     """An engine on one SQLite file. Each connection is in WAL mode with sqlite-vec loaded.
     Transactions of a connection with the execution option ``write=True`` begin with ``BEGIN
@@ -166,8 +178,8 @@ def sqlite_engine(path: Path) -> Engine:
     @event.listens_for(engine, "begin")
     def begin(conn: Connection) -> None:
         options = conn.get_execution_options()
-        if options.get("isolation_level") == "AUTOCOMMIT":
-            return  # reads: each statement on its own
+        if options.get("reads"):
+            return  # each statement on its own (see read_options)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("write") else "BEGIN")
 
     # Re-entrant: a writer that (wrongly) nests a second write fails on SQLite's own lock

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -122,11 +122,11 @@ class ListItem:
     added: str
 
 
-@dataclass(frozen=True, slots=True)
-class ListRow:
+class ListRow(NamedTuple):
     """One item of a list as the list's page shows it: only the columns a row needs, read
     in the list's order by one query (no abstracts, categories or extras decoded). A paper
-    not stored yet (being fetched) has ``title`` None."""
+    not stored yet (being fetched) has ``title`` None. A named tuple, not a frozen
+    dataclass: a 2,000-paper page makes 2,000 of them, and a tuple is made 4x faster."""
 
     paper_id: str
     note: str
@@ -294,8 +294,9 @@ class LibraryStore(Part):
 
     # --- items -----------------------------------------------------------------------------
 
-    def items(self, list_id: int) -> list[ListItem]:
-        """The list's items in order (stored papers or not)."""
+    def items(self, list_id: int, paper_id: str | None = None) -> list[ListItem]:
+        """The list's items in order (stored papers or not); with ``paper_id``, that
+        paper's item alone (none when it is not on the list)."""
         query = (
             select(
                 list_items.c.paper_id, list_items.c.position, list_items.c.note, list_items.c.added
@@ -303,6 +304,8 @@ class LibraryStore(Part):
             .where(list_items.c.list_id == list_id)
             .order_by(list_items.c.position)
         )
+        if paper_id is not None:
+            query = query.where(list_items.c.paper_id == paper_id)
         with self.read() as conn:
             return [
                 ListItem(row.paper_id, row.position, row.note, iso(row.added))
@@ -427,17 +430,20 @@ class LibraryStore(Part):
             _write_order(conn, list_id, order)
         return target
 
-    def set_note(self, list_id: int, user_id: int, paper_id: str, note: str) -> None:
+    def set_note(self, list_id: int, user_id: int, paper_id: str, note: str) -> int:
+        """Replace the note of a paper of the user's list; returns the paper's position."""
         with self.write() as conn:
             _bump(conn)
             _touch(conn, self.dialect, list_id, user_id)
-            changed = conn.execute(
+            position = conn.execute(
                 update(list_items)
                 .where(list_items.c.list_id == list_id, list_items.c.paper_id == paper_id)
                 .values(note=note)
-            ).rowcount
-            if not changed:
+                .returning(list_items.c.position)
+            ).scalar()
+            if position is None:
                 raise NotFound(f"{paper_id} is not on list {list_id}")
+            return position
 
     def drop_items(self, paper_ids: Sequence[str]) -> int:
         """Take papers off every list (and every Saved): those arXiv turned out not to

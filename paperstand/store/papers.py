@@ -136,15 +136,17 @@ _ONE = _SELECT.where(papers.c.id == bindparam("paper_id"))
 _BY_IDS = _SELECT.where(papers.c.id.in_(bindparam("ids", expanding=True)))
 
 
-@lru_cache(maxsize=1 << 16)
 def name_key(name: str) -> str:
     """An author name as readers type it: accents and case folded, spaces collapsed
     ("Zoë  ÅNGSTRÖM" and "zoe angstrom" are the same key). Nothing else is merged.
-    Cached: the same authors come back paper after paper."""
-    if not name.isascii():
-        decomposed = unicodedata.normalize("NFKD", name)
-        name = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return squash(name.casefold())
+    Runs once per author of every paper a bulk load writes, and nearly every name is
+    ASCII, where ``lower`` folds as ``casefold`` does at a third of the cost. Not cached:
+    most names of a load are seen once, and an LRU cache's misses cost more than the
+    folding itself (benchmarks/ingest.py)."""
+    if name.isascii():
+        return squash(name.lower())
+    decomposed = unicodedata.normalize("NFKD", name)
+    return squash("".join(c for c in decomposed if not unicodedata.combining(c)).casefold())
 
 
 def matches_nothing(value: str) -> bool:
@@ -216,10 +218,11 @@ def _index_rows(pk: int, paper: Paper, authors: list[tuple], categories: list[tu
     if paper.deleted:
         return
     day, pid = paper.day, paper.id
-    for position, name in enumerate(paper.authors):
-        authors.append((pk, position, name, name_key(name), day, pid))
-    for category in dict.fromkeys(paper.categories):
-        categories.append((pk, category, day, pid))
+    authors += [
+        (pk, position, name, name_key(name), day, pid)
+        for position, name in enumerate(paper.authors)
+    ]
+    categories += [(pk, category, day, pid) for category in dict.fromkeys(paper.categories)]
 
 
 class PaperStore(Part):

@@ -14,14 +14,14 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from paperstand.errors import StoreError
-from paperstand.store.engine import one_line, write_lock
+from paperstand.store.engine import one_line, read_options, write_lock
 
 
 class Part:
     def __init__(self, engine: Engine, where: str) -> None:
         self.engine = engine
         self.where = where  # the store, for messages (never a password)
-        self._reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._reader = engine.execution_options(**read_options(engine.dialect.name))
         self._writer = engine.execution_options(write=True)
         self._write_lock = write_lock(engine)
 

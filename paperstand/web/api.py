@@ -16,10 +16,10 @@ import orjson
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from paperstand import community, feeds
+from paperstand import bibtex, community, exports, feeds
 from paperstand.lookup import find_paper, find_papers
-from paperstand.models import Paper, Window
-from paperstand.web import bibtex, hf
+from paperstand.models import Window
+from paperstand.web import hf
 from paperstand.web.errors import documented
 from paperstand.web.params import (
     CATEGORY_PATTERN,
@@ -44,23 +44,6 @@ HF = "Hugging Face-compatible"
 def _content(media_type: str) -> dict[int | str, dict[str, Any]]:
     """The documented 200 of an answer that is not JSON."""
     return {200: {"content": {media_type: {"schema": {"type": "string"}}}}}
-
-
-def summary(paper: Paper) -> dict[str, Any]:
-    """A paper as paperstand's own API lists it."""
-    return {
-        "id": paper.id,
-        "title": paper.title,
-        "authors": paper.authors,
-        "categories": paper.categories,
-        "day": paper.day,
-        "published": paper.published,
-        "upvotes": paper.upvotes,
-        "github_repo": paper.github_repo,
-        "abs_url": paper.abs_url,
-        "pdf_url": paper.pdf_url,
-        "abstract": paper.abstract,
-    }
 
 
 @router.get("/api/daily_papers", tags=[HF], responses=documented(400, 422))
@@ -134,7 +117,10 @@ def similar(
         paper = find_paper(site.store, paper_id)
         hits = site.searcher().similar(paper.id, limit=limit)
         return orjson.dumps(
-            {"id": paper.id, "hits": [{"score": h.score, **summary(h.paper)} for h in hits]}
+            {
+                "id": paper.id,
+                "hits": [{"score": h.score, **exports.paper_summary(h.paper)} for h in hits],
+            }
         )
 
     return site.respond(request, ("similar", paper_id, limit), make, JSON, SEARCH_TTL)
@@ -168,8 +154,10 @@ def search(request: Request, site: SiteDep, params: Annotated[SearchQuery, Query
                 "total": result.total,
                 "notice": result.notice,
                 "few_good_matches": result.few_good_matches,
-                "direct": {"score": direct.score, **summary(direct.paper)} if direct else None,
-                "hits": [{"score": h.score, **summary(h.paper)} for h in result.hits],
+                "direct": {"score": direct.score, **exports.paper_summary(direct.paper)}
+                if direct
+                else None,
+                "hits": [{"score": h.score, **exports.paper_summary(h.paper)} for h in result.hits],
             }
         )
 
@@ -191,7 +179,7 @@ def paper_markdown(request: Request, site: SiteDep, paper_id: PaperId) -> Respon
     """The paper as Markdown (``HfApi.read_paper``)."""
     paper = find_paper(site.store, paper_id)
     base = str(request.base_url).rstrip("/")
-    return Response(hf.markdown(paper, base), media_type=MARKDOWN)
+    return Response(exports.paper_markdown(paper, base), media_type=MARKDOWN)
 
 
 @router.get(
@@ -219,7 +207,7 @@ def papers_bibtex(site: SiteDep, ids: BibtexIds) -> Response:
 def _window(found: Window) -> bytes:
     return orjson.dumps(
         {
-            "papers": [summary(p) for p in found.papers],
+            "papers": [exports.paper_summary(p) for p in found.papers],
             "older": found.older.text() if found.older else None,
             "newer": found.newer.text() if found.newer else None,
         }

@@ -18,6 +18,7 @@ from importlib import resources
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from fastapi.telemetry import TelemetryConfig
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -61,6 +62,13 @@ ROUTERS = (
     lists_api.router,
     follows.router,
 )
+
+TELEMETRY_OFF: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
 
 # KaTeX sets sizes in style attributes, hence style-src-attr; nothing else is inline.
 CONTENT_SECURITY_POLICY = (
@@ -129,6 +137,10 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        # paperstand sets up no OpenTelemetry; left on, FastAPI asks the global tracer,
+        # meter and logger providers whether someone else did, on every request (1-2% of
+        # a vote's CPU under benchmarks/vote_load.py).
+        telemetry=TELEMETRY_OFF,
     )
     app.state.site = Site(settings=settings, store=store)
 

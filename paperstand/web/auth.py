@@ -51,7 +51,7 @@ from paperstand.accounts import credentials
 from paperstand.accounts.service import Accounts
 from paperstand.errors import Forbidden, Unauthorized
 from paperstand.models import User
-from paperstand.ratelimit import Limiter
+from paperstand.ratelimit import Counting, Limiter
 from paperstand.settings import Settings
 from paperstand.store import Store
 
@@ -164,13 +164,25 @@ CurrentUser = Annotated[User | None, Depends(_current_user)]
 """The signed-in user (session cookie or API token), or None."""
 
 
-async def _require_user(user: CurrentUser) -> User:
-    # async: no I/O here, and a plain def would cost every request a thread-pool trip.
+def allowed(user: User | None) -> User:
+    """``user`` when signed in and not banned; else 401 (nobody) or 403 (banned)."""
     if user is None:
         raise Unauthorized("log in first, or send an API token ('Authorization: Bearer ...')")
     if user.banned:
         raise Forbidden("this account is banned")
     return user
+
+
+def signed_in(request: Request) -> User:
+    """:data:`RequireUser` for a plain ``def`` handler that looks its user up itself, in
+    its own thread-pool trip, instead of a dependency's trip of its own before it (the
+    busiest calls, votes: one trip per request instead of two). Document 401 and 403."""
+    return allowed(user_of(request))
+
+
+async def _require_user(user: CurrentUser) -> User:
+    # async: no I/O here, and a plain def would cost every request a thread-pool trip.
+    return allowed(user)
 
 
 RequireUser = Annotated[User, Depends(_require_user)]
@@ -200,6 +212,15 @@ def limit(name: str) -> Any:
         auth_of(request).limiter.hit(name, account=account, address=client_address(request))
 
     return Depends(count)
+
+
+def counting(request: Request, name: str, user: User) -> Counting | None:
+    """The named limit's windows for ``user`` and the client address, left for the store
+    to count in the transaction of the action they limit (``Limiter.counting``): one
+    commit per vote, not two. Past the limit the action raises 429 with ``Retry-After``."""
+    return auth_of(request).limiter.counting(
+        name, account=str(user.id), address=client_address(request)
+    )
 
 
 def csrf_token(request: Request) -> str:

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from paperstand import community
 from paperstand.errors import Conflict, PaperstandError
 from paperstand.web import auth
-from paperstand.web.auth import RequireAdmin, RequireUser, limit
+from paperstand.web.auth import RequireAdmin, RequireUser, counting, limit
 from paperstand.web.params import PaperId
 from paperstand.web.render import paper_url
 from paperstand.web.site import SiteDep
@@ -105,11 +105,22 @@ def add_paper(
     return _back(paper_url(made.paper_id))
 
 
-@router.post("/papers/{paper_id:paper_id}/upvote", dependencies=[limit("vote")])
+@router.post("/papers/{paper_id:paper_id}/upvote")
 def upvote(
-    site: SiteDep, user: RequireUser, paper_id: PaperId, up: Annotated[int, Form(ge=0, le=1)]
+    request: Request,
+    site: SiteDep,
+    user: RequireUser,
+    paper_id: PaperId,
+    up: Annotated[int, Form(ge=0, le=1)],
 ) -> Response:
-    community.vote(site.store.community, user.id, paper_id, up=bool(up))
+    # The vote limit is counted in the vote's own transaction, as the JSON API does.
+    community.vote(
+        site.store.community,
+        user.id,
+        paper_id,
+        up=bool(up),
+        counting=counting(request, "vote", user),
+    )
     return _back(paper_url(community.paper_id(paper_id)) + "#votes")
 
 

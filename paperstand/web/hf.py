@@ -125,35 +125,3 @@ def daily_item(
         "isAuthorParticipating": extra.get("isAuthorParticipating", False),
     }
     return {key: value for key, value in outer.items() if value is not None}
-
-
-def markdown(paper: Paper, base_url: str = "") -> str:
-    """The paper as Markdown, what ``/papers/{id}.md`` serves (``HfApi.read_paper``)."""
-    lines = [f"# {paper.title}", ""]
-    if paper.authors:
-        lines += [f"**Authors:** {', '.join(paper.authors)}", ""]
-    facts = [f"arXiv: {paper.id}"] if paper.abs_url else [f"id: {paper.id}"]
-    if paper.categories:
-        facts.append(f"categories: {' '.join(paper.categories)}")
-    if paper.day:
-        facts.append(f"day: {paper.day}")
-    if paper.upvotes is not None:
-        facts.append(f"upvotes: {paper.upvotes}")
-    lines += [" · ".join(facts), ""]
-    if paper.abstract:
-        lines += ["## Abstract", "", paper.abstract, ""]
-    if paper.ai_summary:
-        lines += ["## AI summary", "", paper.ai_summary, ""]
-    if paper.ai_keywords:
-        lines += ["**Keywords:** " + ", ".join(paper.ai_keywords), ""]
-    links = [
-        ("Abstract page", paper.abs_url),
-        ("PDF", paper.pdf_url),
-        ("Code", paper.github_repo),
-        ("Project page", paper.project_page),
-        ("This page", f"{base_url}/papers/{paper.id}" if base_url else None),
-    ]
-    links = [(label, url) for label, url in links if url]
-    if links:
-        lines += ["## Links", ""] + [f"- [{label}]({url})" for label, url in links] + [""]
-    return "\n".join(lines)

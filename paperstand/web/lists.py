@@ -6,22 +6,20 @@ Every form carries its CSRF token and answers with a 303 back to where it came f
 the pages work without JavaScript; ``app.js`` turns the Save button into an in-place
 toggle (it posts the same form and reads the JSON answer) and adds drag handles to the
 owner's list (a drop posts the new place to ``/lists/{id}/move``). Reordering without a
-mouse is a pair of Move up / Move down buttons per paper: plain buttons of the page's one
-``item-actions`` form, so keyboards and screen readers get them for free. A BibTeX file is
-uploaded as a multipart form. Who may see a list is ``library.visible_list``'s decision: a
-private list is the same 404 as no list, for every route here. Handlers are ``def``: store
-calls block.
+mouse is a pair of Move up / Move down buttons per paper: plain buttons of the one
+``item-actions`` form around the list, so keyboards and screen readers get them for free; a
+paper's note is edited on a page of its own (``/lists/{id}/papers/{paper_id}/note``). A
+BibTeX file is uploaded as a multipart form. Who may see a list is
+``library.visible_list``'s decision: a private list is the same 404 as no list, for every
+route here. Handlers are ``def``: store calls block.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from html import escape
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
-import orjson
 from fastapi import APIRouter, File, Form, Path, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from markupsafe import Markup
@@ -29,9 +27,9 @@ from pydantic import BaseModel, Field
 
 from paperstand import library
 from paperstand.errors import InvalidInput
-from paperstand.web import auth, bibtex, hf, syndication
+from paperstand.exports import FORMATS, export_list
+from paperstand.web import auth, syndication
 from paperstand.web.accounts import safe_next
-from paperstand.web.api import summary
 from paperstand.web.auth import CurrentUser, RequireUser, limit
 from paperstand.web.errors import documented
 from paperstand.web.params import PaperId
@@ -138,22 +136,23 @@ def create_list_form(
 # --- one list -------------------------------------------------------------------------------
 
 
-def list_rows(page: library.ListPage, mine: bool, csrf: str) -> Markup:
+def list_rows(page: library.ListPage, mine: bool) -> Markup:
     """The ``<li>`` rows of a list's page, written here rather than in the template: a
     2,000-paper list is 2,000 rows, and Jinja's per-expression work (attribute lookups,
     filters, the loop object, an escape per value) cost about 40 ms of CPU for them, the
     page's largest part. Here each value is escaped once (``html.escape``: markupsafe's
     ``escape`` makes a ``Markup`` object per call, twice the cost) and put in place by
-    plain formatting. The owner gets a note form per row and Up, Down and Remove buttons
-    that belong to the page's one ``item-actions`` form (``csrf``: its token field,
-    already markup)."""
-    action = f"/lists/{page.list.id}"
+    plain formatting. The owner's rows add Up, Down and Remove buttons of the one form
+    around the list (each button names its paper) and a link to the paper's note editor:
+    a note form per row, with its CSRF field, made the owner's page twice the visitor's."""
     last = len(page.rows) - 1
+    edit = f"/lists/{page.list.id}"
     badges: dict[int, str] = {}  # a few topics, on many rows
     out = []
     for n, row in enumerate(page.rows):
         pid = escape(row.paper_id)
-        title = escape(row.title)
+        # paper_url percent-encodes all but letters, digits and "/:_.-~": safe in HTML.
+        url = paper_url(row.paper_id)
         authors = escape(", ".join(row.authors[:3]))
         if len(row.authors) > 3:
             authors += " et al."
@@ -170,40 +169,35 @@ def list_rows(page: library.ListPage, mine: bool, csrf: str) -> Markup:
                     f'title="Topic: {label}">{label}</a>'
                 )
             meta += badge
-        # paper_url percent-encodes all but letters, digits and "/:_.-~": safe in HTML.
-        mark = f' data-paper="{pid}"' if mine else ""
-        head = (
-            f'<li id="item-{n}" class="item"{mark}>'
+        note = f'<p class="note">{escape(row.note)}</p>' if row.note else ""
+        controls = ""
+        if mine:
+            # Each control is named by a hidden label of the page ("Move up:", ...) and
+            # the row's title: "Move up: <title>" to a screen reader.
+            up = (
+                f'<button name="up" value="{pid}" aria-labelledby="name-up t-{n}">'
+                "&uarr; Up</button>"
+                if n
+                else ""
+            )
+            down = (
+                f'<button name="down" value="{pid}" aria-labelledby="name-down t-{n}">'
+                "&darr; Down</button>"
+                if n < last
+                else ""
+            )
+            controls = (
+                f'<div class="order">{up}{down}<button name="remove" value="{pid}" '
+                f'aria-labelledby="name-remove t-{n}">Remove</button><a href="{edit}{url}/note" '
+                f'aria-labelledby="name-note t-{n}">Note</a></div>'
+            )
+        out.append(
+            f'<li id="item-{n}" class="item">'
             f'<article class="card" aria-labelledby="t-{n}"><div class="body">'
             f'<h2 class="title math"><span class="rank">{n + 1}.</span> '
-            f'<a id="t-{n}" href="{paper_url(row.paper_id)}">{title}</a></h2>'
-            f'<p class="authors">{authors}</p><p class="meta">{meta}</p>'
-        )
-        if not mine:
-            note = f'<p class="note">{escape(row.note)}</p>' if row.note else ""
-            out.append(f"{head}{note}</div></article></li>\n")
-            continue
-        # The buttons are named by the page's hidden "Move up:" (...) and the row's title.
-        buttons = ""
-        if n:
-            buttons += (
-                f'<button form="item-actions" name="up" value="{pid}" class="move-up" '
-                f'aria-labelledby="name-up t-{n}">↑ Up</button>'
-            )
-        if n < last:
-            buttons += (
-                f'<button form="item-actions" name="down" value="{pid}" class="move-down" '
-                f'aria-labelledby="name-down t-{n}">↓ Down</button>'
-            )
-        # The note form's button names the paper (Enter in the field presses it too).
-        out.append(
-            f'{head}<form class="note-form" method="post" action="{action}/note">{csrf}'
-            f'<label for="note-{n}">Note</label> '
-            f'<input id="note-{n}" name="note" value="{escape(row.note)}" maxlength="2000"> '
-            f'<button name="paper" value="{pid}">Save note</button></form></div>'
-            f'<div class="order">{buttons}<button form="item-actions" name="remove" '
-            f'value="{pid}" class="remove" aria-labelledby="name-remove t-{n}">Remove</button>'
-            "</div></article></li>\n"
+            f'<a id="t-{n}" href="{url}">{escape(row.title)}</a></h2>'
+            f'<p class="authors">{authors}</p><p class="meta">{meta}</p>{note}</div>'
+            f"{controls}</article></li>\n"
         )
     return Markup("".join(out))
 
@@ -226,7 +220,7 @@ def list_page(request: Request, site: SiteDep, list_id: ListId) -> Response:
             "reading_list.html",
             title=view.list.name,
             view=view,
-            rows=list_rows(view, mine, header["csrf_field"]() if mine else ""),
+            rows=list_rows(view, mine),
             mine=mine,
             feeds=[{"title": view.list.name, "path": f"/lists/{list_id}"}]
             if view.list.public
@@ -309,12 +303,38 @@ def item_buttons_form(
     return _back(f"/lists/{list_id}#item-{place}")
 
 
-@router.post("/lists/{list_id:int}/note", dependencies=_LIMITED)
-def note_form(
-    site: SiteDep, user: RequireUser, list_id: ListId, paper: PaperField, note: Note = ""
+@router.get("/lists/{list_id:int}/papers/{paper_id:paper_id}/note", response_class=HTMLResponse)
+def note_page(
+    request: Request, site: SiteDep, user: CurrentUser, list_id: ListId, paper_id: PaperId
 ) -> Response:
-    library.set_note(site.store, user.id, list_id, paper, note)
-    return _back(f"/lists/{list_id}")
+    """The owner's editor of one paper's note, opened from the row's Note link (a list's
+    page carries no note forms: see :func:`list_rows`)."""
+    if user is None:
+        return _back("/login?next=" + quote(request.url.path, safe="/"))
+    entry = library.list_entry(site.store, user.id, list_id, paper_id)
+    url = paper_url(entry.item.paper_id)
+    return _page(
+        site,
+        request,
+        "list_note.html",
+        title=f"Note on {entry.title}",
+        rl=entry.list,
+        note=entry.item.note,
+        position=entry.item.position,
+        paper_title=entry.title,
+        paper_href=url,
+        action=f"/lists/{list_id}{url}/note",
+        max_note=library.MAX_NOTE,
+    )
+
+
+@router.post("/lists/{list_id:int}/papers/{paper_id:paper_id}/note", dependencies=_LIMITED)
+def note_form(
+    site: SiteDep, user: RequireUser, list_id: ListId, paper_id: PaperId, note: Note = ""
+) -> Response:
+    """Save the note and go back to the paper's row of the list."""
+    place = library.set_note(site.store, user.id, list_id, paper_id, note)
+    return _back(f"/lists/{list_id}#item-{place}")
 
 
 @router.post("/lists/{list_id:int}/import", response_class=HTMLResponse, dependencies=_LIMITED)
@@ -390,15 +410,21 @@ def _content(media: str) -> dict[int | str, dict[str, Any]]:
     return {200: {"content": {media: {"schema": {"type": "string"}}}}, **_ANSWERS}
 
 
-@exports.get("/lists/{list_id:int}.bib", responses=_content("application/x-bibtex"))
-def list_bibtex(site: SiteDep, viewer: CurrentUser, list_id: ListId) -> Response:
-    """The list's papers as one BibTeX file."""
+def _export(request: Request, site: Site, viewer: Any, list_id: int, fmt: str) -> Response:
+    """The list in one of the formats of ``paperstand.exports``, as a file to save (the
+    Markdown links its papers to their pages here)."""
     view = _view(site, list_id, viewer)
-    return Response(
-        bibtex.entries(view.papers),
-        media_type="application/x-bibtex; charset=utf-8",
-        headers=_attachment(view, "bib"),
-    )
+    media, extension = FORMATS[fmt]
+    body = export_list(view, fmt, str(request.base_url).rstrip("/"))
+    attachment = f'attachment; filename="list-{view.list.id}.{extension}"'
+    headers = {"Content-Disposition": attachment} if fmt in ("bib", "csv") else None
+    return Response(body, media_type=media, headers=headers)
+
+
+@exports.get("/lists/{list_id:int}.bib", responses=_content("application/x-bibtex"))
+def list_bibtex(request: Request, site: SiteDep, viewer: CurrentUser, list_id: ListId) -> Response:
+    """The list's papers as one BibTeX file."""
+    return _export(request, site, viewer, list_id, "bib")
 
 
 @exports.get("/lists/{list_id:int}.md", responses=_content("text/markdown"))
@@ -407,48 +433,14 @@ def list_markdown(
 ) -> Response:
     """The list as Markdown: its name and description, then each paper (as
     ``/papers/{id}.md`` has it, one heading level down) with its note."""
-    view = _view(site, list_id, viewer)
-    base = str(request.base_url).rstrip("/")
-    parts = [f"# {view.list.name}", ""]
-    if view.list.description:
-        parts += [view.list.description, ""]
-    for paper, item in view.entries:
-        text = hf.markdown(paper, base)
-        parts.append(
-            "\n".join("#" + line if line.startswith("#") else line for line in text.split("\n"))
-        )
-        if item.note:
-            parts += ["> " + line for line in item.note.splitlines()] + [""]
-    return Response("\n".join(parts), media_type="text/markdown; charset=utf-8")
-
-
-CSV_COLUMNS = ("position", "id", "title", "authors", "year", "doi", "url", "note")
+    return _export(request, site, viewer, list_id, "md")
 
 
 @exports.get("/lists/{list_id:int}.csv", responses=_content("text/csv"))
-def list_csv(site: SiteDep, viewer: CurrentUser, list_id: ListId) -> Response:
+def list_csv(request: Request, site: SiteDep, viewer: CurrentUser, list_id: ListId) -> Response:
     """The list as CSV, one paper a row: position, id, title, authors (``; ``), year,
     DOI, URL, note."""
-    view = _view(site, list_id, viewer)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for number, (paper, item) in enumerate(view.entries, start=1):
-        writer.writerow(
-            [
-                number,
-                paper.id,
-                paper.title,
-                "; ".join(paper.authors),
-                bibtex.year_of(paper) or "",
-                paper.doi or "",
-                paper.abs_url or "",
-                item.note,
-            ]
-        )
-    return Response(
-        out.getvalue(), media_type="text/csv; charset=utf-8", headers=_attachment(view, "csv")
-    )
+    return _export(request, site, viewer, list_id, "csv")
 
 
 class ListPaper(BaseModel):
@@ -472,31 +464,10 @@ class ListAnswer(BaseModel):
     pending: list[str] = Field(description="Imported arXiv ids still being fetched.")
 
 
-def list_object(view: library.ListView) -> dict[str, Any]:
-    """A list as the JSON export and the API give it."""
-    found = view.list
-    return {
-        "id": found.id,
-        "name": found.name,
-        "description": found.description,
-        "public": found.public,
-        "owner": found.owner,
-        "created": found.created,
-        "updated": found.updated,
-        "papers": [{**summary(paper), "note": item.note} for paper, item in view.entries],
-        "pending": view.pending,
-    }
-
-
 @exports.get(
     "/lists/{list_id:int}.json",
     responses={200: {"model": ListAnswer, "description": "The list."}, **_ANSWERS},
 )
-def list_json(site: SiteDep, viewer: CurrentUser, list_id: ListId) -> Response:
+def list_json(request: Request, site: SiteDep, viewer: CurrentUser, list_id: ListId) -> Response:
     """The list as JSON, as ``GET /api/lists/{id}`` gives it."""
-    view = _view(site, list_id, viewer)
-    return Response(orjson.dumps(list_object(view)), media_type="application/json")
-
-
-def _attachment(view: library.ListView, extension: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="list-{view.list.id}.{extension}"'}
+    return _export(request, site, viewer, list_id, "json")

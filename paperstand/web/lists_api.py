@@ -1,6 +1,6 @@
 """Reading lists in the JSON API (Bearer token or session): list, create, read, change and
 delete lists, put papers on them and take them off. Handlers parse, call
-``paperstand.library`` and shape the answer (``web/lists.py`` ``list_object``, the JSON
+``paperstand.library`` and shape the answer (``paperstand.exports.list_object``, the JSON
 export's shape).
 
 Errors are ``{"error": ...}``: 401 without a valid token or session, 403 for a banned
@@ -18,9 +18,10 @@ from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
 from paperstand import library
+from paperstand.exports import list_object
 from paperstand.web.auth import CurrentUser, RequireUser, limit
 from paperstand.web.errors import documented
-from paperstand.web.lists import ListAnswer, ListId, list_object
+from paperstand.web.lists import ListAnswer, ListId
 from paperstand.web.params import PaperId
 from paperstand.web.site import SiteDep
 

@@ -15,15 +15,16 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from paperstand import community, feeds, follows
+from paperstand import bibtex, community, feeds, follows
 from paperstand.dates import parse_day
 from paperstand.errors import NotFound, PaperstandError
 from paperstand.lookup import find_paper
 from paperstand.markdown import render_markdown
 from paperstand.models import Cursor, Paper, TopicCluster, Window
 from paperstand.topics.service import keywords_of
-from paperstand.web import auth, bibtex
+from paperstand.web import auth
 from paperstand.web.params import (
+    SEARCH_PAGE_SIZE,
     BrowsePage,
     DayPath,
     MonthPath,
@@ -38,7 +39,6 @@ from paperstand.web.site import SEARCH_TTL, Site, SiteDep
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
-SEARCH_PAGE_SIZE = 20
 SIMILAR = 8
 # An arXiv category as a filter (cs.LG, hep-th, math.AG, astro-ph.CO).
 CATEGORY = r"^[A-Za-z][A-Za-z.\-]{0,39}$"
@@ -434,7 +434,7 @@ def paper_page(request: Request, site: SiteDep, paper_id: PaperId) -> Response:
             paper.id, with_hidden=bool(viewer and viewer.is_admin)
         )
         try:
-            similar = site.searcher().similar(paper.id, limit=SIMILAR)
+            similar = site.searcher().like([paper], limit=SIMILAR)
         except PaperstandError:
             similar = []
         topics = site.topics_of([paper, *(hit.paper for hit in similar)])

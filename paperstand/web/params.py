@@ -19,6 +19,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from paperstand.dates import DAY_PATTERN, MONTH_PATTERN, WEEK_PATTERN, parse_day
 from paperstand.errors import InvalidInput
 from paperstand.models import Cursor
+from paperstand.search import MAX_RESULTS
 
 # A paper id in a path: an id as stored, any arXiv spelling (old-style ids have a "/"), a
 # DOI. Never a word another route owns (/papers/date/..., /papers/new/...,
@@ -164,11 +165,22 @@ class SearchFilters(BaseModel):
 
 
 class SearchQuery(SearchFilters):
-    """``/api/search``: a query is required, results come by limit and offset."""
+    """``/api/search``: a query is required, results come by limit and offset, down to the
+    best ``MAX_RESULTS`` of the ranking (see ``Searcher.search``)."""
 
     q: str = Field(min_length=1, max_length=250, description="What to search for.")
     limit: int = Field(20, ge=1, le=100)
-    offset: int = Field(0, ge=0, le=10_000)
+    offset: int = Field(
+        0,
+        ge=0,
+        lt=MAX_RESULTS,
+        description=f"Results to skip: only the best {MAX_RESULTS:,} can be paged through.",
+    )
+
+
+# The search page's results per page, and so its last page.
+SEARCH_PAGE_SIZE = 20
+SEARCH_PAGES = MAX_RESULTS // SEARCH_PAGE_SIZE
 
 
 class SearchPage(SearchFilters):
@@ -176,7 +188,13 @@ class SearchPage(SearchFilters):
     for the filters left blank, which mean "no filter"."""
 
     q: str = Field("", max_length=250)
-    page: int = Field(1, ge=1, le=1000)
+    page: int = Field(
+        1,
+        ge=1,
+        le=SEARCH_PAGES,
+        description=f"Page of {SEARCH_PAGE_SIZE} results: only the best {MAX_RESULTS:,} "
+        "can be paged through.",
+    )
 
     @field_validator("since", "until", "category", "keyword", mode="before")
     @classmethod

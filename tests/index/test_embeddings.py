@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 from tokenizers import Tokenizer
 
@@ -25,6 +27,7 @@ from paperstand.index.embeddings import (
     _package_dir,
     document_text,
     get_embedder,
+    int8_graph,
     read_checked,
 )
 from paperstand.settings import Settings
@@ -179,3 +182,28 @@ def test_importing_the_models_leaves_the_environment_alone() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "True"
+
+
+def test_seven_bit_weights_keep_the_neighbourhood_of_the_previous_release(before: dict) -> None:
+    """Stores keep the vectors the uint8 weights made: new queries must land beside them."""
+    previous = OnnxMiniLM("uint8", seven_bit=False).embed_documents(before["texts"])
+    now = get_embedder(DEFAULT_MODEL).embed_documents(before["texts"])
+    cosines = (previous * now).sum(axis=1)
+    assert cosines[: before["abstracts"]].min() > 0.985, cosines
+    assert not np.allclose(previous, now, atol=1e-4)
+
+
+def test_the_gelu_is_one_node_in_the_int8_graph() -> None:
+    model = read_checked(_package_dir(MINILM_PACKAGE) / MINILM_FILE, MINILM_SHA256)
+    ops = Counter(node.op_type for node in onnx.load_from_string(int8_graph(model)).graph.node)
+    assert (ops["Gelu"], ops["Erf"], ops["IsNaN"], ops["MatMul"] < 36) == (6, 0, 0, True)
+
+
+def test_chunked_documents_average_their_chunks(papers: list[dict]) -> None:
+    chunked = OnnxMiniLM("chunks", chunk_tokens=64)
+    whole = get_embedder(DEFAULT_MODEL)
+    short, long = "Graph neural networks.", papers[0]["abstract"]
+    assert np.allclose(chunked.embed_documents([short]), whole.embed_documents([short]), atol=1e-6)
+    vector = chunked.embed_documents([long])[0]
+    assert np.isclose(np.linalg.norm(vector), 1, atol=1e-5)
+    assert 0.8 < float(vector @ whole.embed_documents([long])[0]) < 0.9999

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from paperstand.index import fulltext
 from paperstand.index.fulltext import FullTextIndex
 from paperstand.index.query import Filters, parse_query
 from paperstand.models import Paper
@@ -193,3 +194,26 @@ def test_a_busy_index_is_searched_as_it_is(store: Store, tmp_path: Path) -> None
     del other  # the other process is done
     assert index.sync(store) == 1
     assert sorted(ids(index.search("echidna"))) == ["2501.00004", "2501.00005"]
+
+
+def test_a_word_in_most_papers_is_left_out_beside_telling_ones(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scoring every paper that holds "model" is what a query pays for it at scale, for a
+    weight that barely moves the ranking; alone, or in a small index, it is still searched."""
+    store.upsert_papers(
+        [
+            Paper(id="2501.00011", title="A quokka model"),
+            Paper(id="2501.00012", title="Wombat models"),
+            Paper(id="2501.00013", title="Modelling platypus"),
+            Paper(id="2501.00014", title="Echidna eggs"),
+        ]
+    )
+    index = FullTextIndex(tmp_path / "fulltext")
+    index.sync(store)
+    assert len(index.search("quokka model")) == 3  # a small index: exact BM25
+    monkeypatch.setattr(fulltext, "COMMON_FROM", 4)  # as if it held millions
+    assert ids(index.search("quokka model")) == ["2501.00011"]
+    assert sorted(ids(index.search("models"))) == ["2501.00011", "2501.00012", "2501.00013"]
+    # "eggs" is in one paper of four: kept.
+    assert ids(index.search("echidna eggs")) == ["2501.00014"]

@@ -111,10 +111,10 @@ def test_empty_index_and_unknown_papers(store: Store) -> None:
     assert index.count() == 0 and index.get(["not-a-paper"]) == {}
 
 
-def test_clusters_partition_the_vectors_and_probing_all_is_exact() -> None:
+def test_clusters_partition_the_vectors_and_scanning_all_is_exact() -> None:
     rng = np.random.default_rng(3)
     vectors = unit(rng, 2000, 64)
-    clusters = Clusters(vectors, probe=10_000)
+    clusters = Clusters(vectors, scan=10_000)
     # Every row is in exactly one cluster, and the runs cover the rows in order.
     assert sorted(clusters.order.tolist()) == list(range(2000))
     assert clusters.starts[0] == 0 and clusters.starts[-1] == 2000
@@ -126,13 +126,13 @@ def test_clusters_partition_the_vectors_and_probing_all_is_exact() -> None:
     assert np.allclose(scores, ordered[rows] @ query, atol=1e-5)
 
 
-def test_probing_a_few_clusters_keeps_most_neighbours() -> None:
+def test_scanning_a_few_clusters_keeps_most_neighbours() -> None:
     # Papers come in topics: vectors scattered around 40 centres, like real embeddings.
     rng = np.random.default_rng(4)
     centres = unit(rng, 40, 64)
     vectors = centres[rng.integers(0, 40, 4000)] + 0.6 * unit(rng, 4000, 64) / 8**0.5
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    clusters = Clusters(vectors, probe=8)  # 8 of 63 clusters: an eighth of the vectors
+    clusters = Clusters(vectors, scan=500)  # an eighth of the vectors
     ordered = vectors[clusters.order]
     found = 0
     for row in range(0, 4000, 200):
@@ -147,7 +147,7 @@ def test_a_large_small_model_index_searches_by_clusters(
     # The threshold lowered so a test-sized store is clustered (on SQLite; PostgreSQL
     # answers the same questions with HNSW).
     monkeypatch.setattr(vectors_module, "CLUSTER_FROM", 500)
-    monkeypatch.setattr(vectors_module, "CLUSTER_PROBE", 100)  # every cluster: exact
+    monkeypatch.setattr(vectors_module, "CLUSTER_SCAN", 10_000)  # every vector: exact
     ids, vectors = fill(store, 900, model="m64", dim=64)
     index = vector_index(store, "m64")
     rng = np.random.default_rng(5)
@@ -156,7 +156,7 @@ def test_a_large_small_model_index_searches_by_clusters(
         query /= np.linalg.norm(query)
         hits = [pid for pid, _ in index.knn(query, 10, exclude={ids[1]})]
         truth = [ids[i] for i in exact(vectors, query, 11) if i != 1][:10]
-        if isinstance(index, SQLiteVecIndex):  # every cluster probed: exact
+        if isinstance(index, SQLiteVecIndex):  # every vector scanned: exact
             assert hits == truth
         else:  # HNSW is approximate, and its graph depends on the insertion order
             assert ids[1] not in hits and len(set(hits) & set(truth)) >= 8
@@ -166,4 +166,75 @@ def test_a_large_small_model_index_searches_by_clusters(
     index.delete([ids[450]])
     assert ids[450] not in [pid for pid, _ in index.knn(vectors[450], 5)]
     if isinstance(index, SQLiteVecIndex):
-        assert index._clusters is not None
+        assert index._loaded.clusters is not None
+
+
+@pytest.mark.parametrize("dim", [384, 64])
+def test_a_loaded_index_catches_up_with_only_the_rows_written_since(store: Store, dim: int) -> None:
+    model = f"m{dim}"
+    ids = [f"2501.{i:05d}" for i in range(40)]
+    store.upsert_papers([Paper(id=pid, title=f"paper {pid}") for pid in ids])
+    vectors = unit(np.random.default_rng(3), 43, dim)
+    writer = vector_index(store, model)
+    # Papers 20..29 get their vectors later: their row keys lie among the loaded ones.
+    writer.upsert([(ids[i], "h", vectors[i]) for i in [*range(20), *range(30, 40)]])
+    reader = vector_index(store, model)
+    assert reader.knn(vectors[5], 1)[0][0] == ids[5]
+    reads: list[int | None] = []
+    if isinstance(reader, SQLiteVecIndex):
+        read = reader.vectors.embedding_codes
+
+        def spy(model: str, **kwargs: object):  # type: ignore[no-untyped-def]
+            reads.append(kwargs.get("since"))  # type: ignore[arg-type]
+            return read(model, **kwargs)  # type: ignore[arg-type]
+
+        reader.vectors.embedding_codes = spy  # type: ignore[method-assign]
+    # A late paper, a paper embedded for the first time, and a re-embedded one.
+    store.upsert_papers([Paper(id="2502.00001", title="late paper")])
+    writer.upsert(
+        [("2502.00001", "h", vectors[40]), (ids[25], "h", vectors[41]), (ids[5], "h2", vectors[42])]
+    )
+    for row, pid in ((40, "2502.00001"), (41, ids[25]), (42, ids[5])):
+        assert reader.knn(vectors[row], 1)[0][0] == pid
+    assert ids[5] not in [pid for pid, _ in reader.knn(vectors[5], 3)]
+    hits = reader.knn(vectors[0], 100)
+    assert len(hits) == 32 and len({pid for pid, _ in hits}) == 32
+    if isinstance(reader, SQLiteVecIndex):
+        assert reads and all(since is not None for since in reads)  # never all again
+        assert list(reader._loaded.keys) == sorted(reader._loaded.keys)
+
+
+def test_clusters_take_appended_vectors_and_recluster_in_the_background(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(vectors_module, "CLUSTER_FROM", 500)
+    monkeypatch.setattr(vectors_module, "CLUSTER_SCAN", 10_000)  # every vector: exact
+    ids, vectors = fill(store, 600, model="m64", dim=64)
+    index = vector_index(store, "m64")
+    if not isinstance(index, SQLiteVecIndex):
+        pytest.skip("PostgreSQL searches with HNSW, which pgvector keeps up to date")
+    assert index.knn(vectors[7], 1)[0][0] == ids[7]
+    clusters = index._loaded.clusters
+    assert clusters is not None
+    late = [f"2502.{i:05d}" for i in range(20)]
+    store.upsert_papers([Paper(id=pid, title=f"paper {pid}") for pid in late])
+    more = unit(np.random.default_rng(8), 21, 64)
+    index.upsert([(pid, "h", v) for pid, v in zip(late, more[:20], strict=True)])
+    index.upsert([(ids[7], "h2", more[20])])
+    for row, pid in enumerate([*late, ids[7]]):
+        assert index.knn(more[row], 1)[0][0] == pid
+    assert ids[7] not in [pid for pid, _ in index.knn(vectors[7], 5)]
+    grown = index._loaded.clusters
+    assert grown is not None and grown.centroids is clusters.centroids
+    assert grown.appended_rows == 21 and grown.clustered == 600
+    # Past RECLUSTER_SHARE of appended vectors, a background thread clusters them all.
+    monkeypatch.setattr(vectors_module, "RECLUSTER_SHARE", 0.01)
+    store.upsert_papers([Paper(id="2503.00001", title="one more")])
+    index.upsert([("2503.00001", "h", vectors[0])])
+    assert index.knn(vectors[0], 2)[1][0] in {ids[0], "2503.00001"}
+    assert index._reclustering is not None
+    index._reclustering.join()
+    fresh = index._loaded.clusters
+    assert fresh is not None and fresh.appended_rows == 0 and fresh.clustered == 621
+    assert index.knn(more[20], 1)[0][0] == ids[7]
+    assert {pid for pid, _ in index.knn(vectors[0], 2)} == {ids[0], "2503.00001"}

@@ -163,6 +163,7 @@ def test_search_api_with_scores_filters_and_a_pasted_id(client):
         {"q": "x" * 251},
         {"q": "x", "since": "2025-1-1"},
         {"q": "x", "limit": 0},
+        {"q": "x", "offset": 1000},  # only the best 1,000 results are served
     ):
         assert client.get("/api/search", params=params).status_code in (400, 422), params
 

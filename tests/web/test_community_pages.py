@@ -264,3 +264,19 @@ def test_a_hidden_paper_is_404_to_readers_and_on_no_list(site) -> None:
     with browser(url) as client:
         assert "Spam to hide" in client.get("/authors/Mallory Example").text
         assert client.get("/api/papers/2604.00004").status_code == 200
+
+
+def test_the_upvote_form_past_the_vote_limit_is_429_and_makes_no_vote(
+    store: Store, tmp_path: Path
+) -> None:
+    """The form's limit is counted in the vote's own transaction, as the API's is: the
+    refused click answers 429 with Retry-After and leaves the count as it was."""
+    store.upsert_papers([Paper(id="2604.00009", title="Limited", submitted_on=FRESH)])
+    settings = Settings(home=tmp_path, rate_vote="1/minute", rate_vote_ip="")
+    with serving(create_app(settings, store)) as url, browser(url) as client:
+        assert sign_up(client, "lim@lab.example", "lim").status_code == 303
+        voted = post_form(client, "/papers/2604.00009/upvote", "/papers/2604.00009", up="1")
+        assert voted.status_code == 303
+        refused = post_form(client, "/papers/2604.00009/upvote", "/papers/2604.00009", up="0")
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+        assert store.community.vote_counts() == {"2604.00009": 1}

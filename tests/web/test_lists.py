@@ -100,14 +100,27 @@ def test_save_from_a_list_page_then_make_reorder_publish_and_export_a_list(site:
         assert list_order(browser.get(path)) == ["2604.00001", "2604.00002", "2604.00003"]
         moved = post_form(browser, f"{path}/move", path, paper="2604.00003", to="0")
         assert moved.status_code == 303
-        post_form(browser, f"{path}/note", path, paper="2604.00001", note="read §2 first")
+        # A note is edited on a page of its own, opened by the row's Note link.
+        editor = f"{path}/papers/2604.00001/note"
+        assert f'href="{editor}"' in browser.get(path).text
+        opened = browser.get(editor)
+        assert opened.status_code == 200 and "Paper number 1" in opened.text
+        noted = post_form(browser, editor, editor, note="read §2 first")
+        assert (noted.status_code, noted.headers["location"]) == (303, f"{path}#item-1")
+        assert "read §2 first</textarea>" in browser.get(editor).text
         page = browser.get(path)
         assert list_order(page) == ["2604.00003", "2604.00001", "2604.00002"]
-        assert 'value="read §2 first"' in page.text
-        # The rows' Up, Down and Remove buttons share one form: the button names the paper.
+        assert '<p class="note">read §2 first</p>' in page.text
+        # The rows' Up, Down and Remove buttons are of one form around the list: the pressed
+        # button names the paper; no row has a form of its own.
         rows = page.text.split('<ol class="papers reading"')[1].split("</ol>")[0]
-        assert rows.count("<form") == rows.count('class="item"') == 3  # a note form each
-        assert 'form="item-actions" name="down" value="2604.00001"' in page.text
+        assert rows.count("<form") == 0 and rows.count('class="item"') == 3
+        assert '<form id="item-actions"' in page.text.split('<ol class="papers reading"')[0]
+        assert 'name="down" value="2604.00001"' in rows
+        for bad in ("2604.00005", "2699.99999"):  # stored but not on the list; not stored
+            assert browser.get(f"{path}/papers/{bad}/note").status_code == 404
+            answer = post_form(browser, f"{path}/papers/{bad}/note", editor, note="x")
+            assert answer.status_code == 404
         down = post_form(browser, f"{path}/items", path, down="2604.00003")
         assert (down.status_code, down.headers["location"]) == (303, f"{path}#item-1")
         post_form(browser, f"{path}/items", path, up="2604.00003")
@@ -141,6 +154,12 @@ def test_save_from_a_list_page_then_make_reorder_publish_and_export_a_list(site:
     with site.browser() as stranger:
         page = stranger.get(path)
         assert page.status_code == 200 and "Move up" not in page.text
+        assert "/note" not in page.text and "<form" not in page.text.split("<main")[1]
+        # The note editor is the owner's alone: a log-in for visitors, a 404 to others.
+        assert stranger.get(editor).headers["location"] == f"/login?next={editor}"
+        sign_up(stranger, "bo@lab.example", "bo")
+        assert stranger.get(editor).status_code == 404
+        assert post_form(stranger, editor, "/lists", note="mine now").status_code == 404
         assert "read §2 first" in page.text
         rss = etree.fromstring(stranger.get(f"{path}.xml").content)
         assert [link.text for link in rss.iter("link")][-3:] == [

@@ -1,7 +1,7 @@
 """Saved papers and reading lists in a real browser (Debian's Chromium through Playwright),
 on both backends: save from a list page in place (JavaScript), make a list, reorder it with
-the keyboard and by drag and drop, make it public, upload a BibTeX file, read its feed and
-its BibTeX as a visitor."""
+the keyboard and by drag and drop, write a note, make it public, upload a BibTeX file, read
+its feed and its BibTeX as a visitor."""
 
 from __future__ import annotations
 
@@ -94,6 +94,14 @@ def test_save_make_reorder_publish_and_read_a_list(
     ]
     tab.reload()
     expect(tab.locator(".pid")).to_have_text(["2604.00003", "2604.00002", "2604.00001"])
+
+    # A note: the row's Note link opens its editor; saving comes back to the row.
+    tab.get_by_role("link", name="Edit the note on: Paper 2").click()
+    tab.get_by_label("Note").fill("Read the appendix first")
+    tab.keyboard.press("Tab")
+    tab.keyboard.press("Enter")  # the focused Save note button
+    expect(tab).to_have_url(f"{url}{list_path}#item-1")
+    expect(tab.locator("#item-1 .note")).to_have_text("Read the appendix first")
 
     tab.get_by_label("Public").check()
     tab.get_by_role("button", name="Save changes").click()

@@ -147,6 +147,7 @@ def test_search_page_highlights_and_pages(client):
         "/papers/week/2025-W99",
         "/papers/month/2025-13",
         "/search?since=yesterday&q=x",
+        "/search?q=x&page=51",  # past the best 1,000 results
         "/papers/trending?page=0",
     ],
 )

@@ -127,6 +127,8 @@ ROUTES = {
     "/lists/7.md": "list_markdown",
     "/lists/7.csv": "list_csv",
     "/lists/7.json": "list_json",
+    "/lists/7/papers/2604.00001/note": "note_page",
+    "/lists/7/papers/hep-th/9901001v2/note": "note_page",
     "/api/lists": "api_lists",
     "/api/saved": "api_saved",
     "/api/lists/7": "api_list",

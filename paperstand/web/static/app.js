@@ -76,6 +76,8 @@ function setUpSaveButtons() {
 // without this. A failed move reloads the page, which shows the order the server kept.
 function setUpReordering() {
   const list = document.querySelector("ol[data-reorder]");
+  // A row's paper is the value of its Remove button (every owner's row has one).
+  const paperOf = (row) => row.querySelector("button[name=remove]").value;
   const token = document.querySelector("#item-actions input[name=csrftoken]");
   if (!list || !token) return;
   let dragged = null;
@@ -95,7 +97,7 @@ function setUpReordering() {
     dragged = event.target.closest("li");
     from = rows().indexOf(dragged);
     event.dataTransfer.effectAllowed = "move";
-    event.dataTransfer.setData("text/plain", dragged.dataset.paper);
+    event.dataTransfer.setData("text/plain", paperOf(dragged));
     event.dataTransfer.setDragImage(dragged, 16, 16);
     dragged.classList.add("dragging");
   });
@@ -124,7 +126,7 @@ function setUpReordering() {
     try {
       const response = await fetch(list.dataset.reorder, {
         method: "POST",
-        body: new URLSearchParams({ csrftoken: token.value, paper: item.dataset.paper, to: String(to) }),
+        body: new URLSearchParams({ csrftoken: token.value, paper: paperOf(item), to: String(to) }),
         headers: { Accept: "application/json" },
         credentials: "same-origin",
       });
