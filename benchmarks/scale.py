@@ -226,8 +226,9 @@ def following(client: httpx.Client, firsts: list[str], depth: int) -> Iterator[s
             if url is None:
                 break
             yield url
-            found = NEXT_LINK.search(client.get(url).text)  # cached now: cheap
-            url = urljoin(first, unescape(found.group(1))) if found else None
+            # The last "next" link: a page's pager comes after its other links (a day's).
+            found = NEXT_LINK.findall(client.get(url).text)  # cached now: cheap
+            url = urljoin(first, unescape(found[-1])) if found else None
 
 
 def serve_and_measure(
@@ -265,6 +266,10 @@ def serve_and_measure(
                 "daily page": (f"/papers/date/{d}" for d in rng.sample(days, len(days))),
                 "api daily papers": (
                     f"/api/daily_papers?date={d}" for d in rng.sample(days, len(days))
+                ),
+                # A day's whole arXiv listing, followed down its pages like a category.
+                "new on arxiv page": following(
+                    client, [f"/papers/new/{d}" for d in days[:: max(1, len(days) // count)]], 3
                 ),
             }
             for name, urls in plan.items():

@@ -245,7 +245,9 @@ def curated(
 
 @dataclass(frozen=True, slots=True)
 class NewOnArxiv:
-    """One page of a day's arXiv listing, and the listing days around it."""
+    """One page of a day's arXiv listing, and the listing days around it. ``offset`` is
+    how many papers of the day come before the page; ``older`` and ``newer`` the cursors
+    (ids) of the pages after and before it, None when there is none."""
 
     day: str
     category: str | None
@@ -253,6 +255,9 @@ class NewOnArxiv:
     total: int
     previous: str | None
     following: str | None
+    offset: int = 0
+    older: str | None = None
+    newer: str | None = None
 
 
 def latest_listing(store: Store) -> str | None:
@@ -265,18 +270,44 @@ def new_on_arxiv(
     *,
     category: str | None = None,
     limit: int = 50,
-    offset: int = 0,
+    before: str | None = None,
+    after: str | None = None,
     user_id: int | None = None,
 ) -> NewOnArxiv:
     """One page of everything arXiv listed on ``day`` (in ``category``, primary or
-    cross-listed, when given), newest id first."""
+    cross-listed, when given), newest id first: the first page, or the one past a cursor
+    (``before``: older ids; ``after``: newer ones). Pages are read by cursor, so a page
+    costs the same however deep it is and its link keeps showing the same papers."""
     parse_day(day, "day")
     category = (category or "").strip() or None
     part = store.community
-    page = part.new_on_arxiv(day, category=category, limit=limit, offset=offset, user_id=user_id)
+    page = part.new_on_arxiv(
+        day, category=category, limit=limit, before=before, after=after, user_id=user_id
+    )
     _, previous, following = part.listing_neighbours(day)
     total = part.count_new_on_arxiv(day, category=category)
-    return NewOnArxiv(day, category, entries(store, page), total, previous, following)
+    offset = 0
+    if page and (before is not None or after is not None):
+        offset = part.count_new_on_arxiv(day, category=category, above=page[0].paper_id)
+    return NewOnArxiv(
+        day,
+        category,
+        entries(store, page),
+        total,
+        previous,
+        following,
+        offset,
+        older=page[-1].paper_id if page and offset + len(page) < total else None,
+        newer=page[0].paper_id if page and offset > 0 else None,
+    )
+
+
+def new_on_arxiv_cursor(store: Store, day: str, category: str | None, position: int) -> str | None:
+    """The id of the paper at ``position`` (from 0) of a day's listing: where the numbered
+    pages there were before cursors start (their links are redirected)."""
+    category = (category or "").strip() or None
+    found = store.community.new_on_arxiv(day, category=category, limit=1, offset=position)
+    return found[0].paper_id if found else None
 
 
 def paper_standing(

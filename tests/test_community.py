@@ -453,8 +453,14 @@ def test_new_on_arxiv_lists_a_whole_day_by_category_and_page(store: Store) -> No
     assert (found.previous, found.following) == ("2026-04-29", None)
     found = community.new_on_arxiv(store, "2026-04-30", category="stat.ML", limit=1)
     assert ([e.paper.id for e in found.entries], found.total) == (["2604.00071"], 2)
-    found = community.new_on_arxiv(store, "2026-04-30", category="stat.ML", offset=1)
+    assert (found.offset, found.older, found.newer) == (0, "2604.00071", None)
+    # The next page is the one past the cursor (ids below it); it knows its place.
+    found = community.new_on_arxiv(store, "2026-04-30", category="stat.ML", before=found.older)
     assert [e.paper.id for e in found.entries] == ["2604.00070"]
+    assert (found.offset, found.older, found.newer) == (1, None, "2604.00070")
+    back = community.new_on_arxiv(store, "2026-04-30", category="stat.ML", after=found.newer)
+    assert [e.paper.id for e in back.entries] == ["2604.00071"]
+    assert community.new_on_arxiv_cursor(store, "2026-04-30", "stat.ML", 1) == "2604.00070"
     assert community.new_on_arxiv(store, "2026-04-30", category="cs.\x00").total == 0
     with pytest.raises(InvalidInput):
         community.new_on_arxiv(store, "2026-02-30")

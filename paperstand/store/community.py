@@ -22,7 +22,7 @@ Times are the database's clock (``dialect.now``) and come back as ISO 8601 UTC t
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -276,6 +276,8 @@ class CommunityStore(Part):
     _vote_sql: tuple[Any, Any, Any, Any] | None = None
     # One paper's standing, by (with a user, with hidden papers): built on first use.
     _standing_sql: dict[tuple[bool, bool], Select[Any]] | None = None
+    # The lists' statements, by shape: built on first use (see _statement).
+    _statements: dict[Hashable, Any] | None = None
 
     def __init__(self, engine: Engine, where: str) -> None:
         super().__init__(engine, where)
@@ -331,6 +333,17 @@ class CommunityStore(Part):
             .where(papers.c.deleted == false() if with_hidden else _visible())
         )
 
+    def _statement(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        """The statement of shape ``key``, built by ``build`` on first use. The lists'
+        statements take their values as bound parameters: building one (subqueries,
+        joins, ordering) cost several times what the database takes to answer it."""
+        if self._statements is None:
+            self._statements = {}
+        found = self._statements.get(key)
+        if found is None:
+            found = self._statements[key] = build()
+        return found
+
     def curated(
         self,
         first: str,
@@ -348,34 +361,47 @@ class CommunityStore(Part):
         Face's tie-break), the larger id. ``recent_first`` puts the later
         day before the upvotes; ``submitter`` keeps the papers Hugging Face lists as
         submitted by that user name."""
-        day = func.coalesce(submissions.c.day, papers.c.submitted_on)
-        total = func.coalesce(papers.c.upvotes, 0) + _local_votes()
-        order = [day.desc(), total.desc()] if recent_first else [total.desc(), day.desc()]
-        query = (
-            self._select(user_id)
-            .where(*_curated_filter(first, last, submitter))
-            .order_by(
-                *order,
-                papers.c.published.desc().nulls_last(),
-                # Hugging Face's own last tie-break.
-                dialect.json_text(self.dialect, papers.c.extra, "submittedOnDailyAt")
-                .desc()
-                .nulls_last(),
-                papers.c.id.desc(),
+
+        def build() -> Select[Any]:
+            day = func.coalesce(submissions.c.day, papers.c.submitted_on)
+            total = func.coalesce(papers.c.upvotes, 0) + _local_votes()
+            order = [day.desc(), total.desc()] if recent_first else [total.desc(), day.desc()]
+            who = bindparam("user_id") if user_id is not None else None
+            return (
+                self._select(who)
+                .where(*_curated_filter(submitter is not None))
+                .order_by(
+                    *order,
+                    papers.c.published.desc().nulls_last(),
+                    # Hugging Face's own last tie-break.
+                    dialect.json_text(self.dialect, papers.c.extra, "submittedOnDailyAt")
+                    .desc()
+                    .nulls_last(),
+                    papers.c.id.desc(),
+                )
+                .limit(bindparam("limit"))
+                .offset(bindparam("offset"))
             )
-            .limit(limit)
-            .offset(offset)
+
+        shape = ("curated", user_id is not None, submitter is not None, recent_first)
+        values = {"first": first, "last": last, "limit": limit, "offset": offset}
+        return self._listed(
+            self._statement(shape, build), {**values, "user_id": user_id, "submitter": submitter}
         )
-        return self._listed(query)
 
     def count_curated(self, first: str, last: str, *, submitter: str | None = None) -> int:
-        query = (
-            select(func.count())
-            .select_from(papers.outerjoin(submissions, _ready_submission()))
-            .where(*_curated_filter(first, last, submitter))
-        )
+        def build() -> Select[Any]:
+            return (
+                select(func.count())
+                .select_from(papers.outerjoin(submissions, _ready_submission()))
+                .where(*_curated_filter(submitter is not None))
+            )
+
+        query = self._statement(("count_curated", submitter is not None), build)
         with self.read() as conn:
-            return conn.execute(query).scalar_one()
+            return conn.execute(
+                query, {"first": first, "last": last, "submitter": submitter}
+            ).scalar_one()
 
     def _curated_days(self) -> Any:
         """Every curated day (with repeats), as a subquery of one column, ``day``."""
@@ -400,29 +426,32 @@ class CommunityStore(Part):
         """The nearest curated days before ``first`` and after ``last``: for each kind of
         curated day, the first day past the bound that passes, walking its index away from
         the bound (a max() over every earlier day read them all)."""
-        featured = papers.c.submitted_on
-        submitted = submissions.c.day
-        live_featured = and_(_visible(), ~_submitted_here())
-        live_submitted = and_(
-            submissions.c.status == "ready",
-            select(papers.c.pk)
-            .where(papers.c.id == submissions.c.paper_id, _visible())
-            .correlate_except(papers)
-            .exists(),
-        )
 
         def nearest(column: Any, where: Any, bound: Any, order: Any) -> Any:
             return select(column).where(where, bound).order_by(order).limit(1).scalar_subquery()
 
+        def build() -> Select[Any]:
+            featured = papers.c.submitted_on
+            submitted = submissions.c.day
+            live_featured = and_(_visible(), ~_submitted_here())
+            live_submitted = and_(
+                submissions.c.status == "ready",
+                select(papers.c.pk)
+                .where(papers.c.id == submissions.c.paper_id, _visible())
+                .correlate_except(papers)
+                .exists(),
+            )
+            first, last = bindparam("first"), bindparam("last")
+            return select(
+                nearest(featured, live_featured, featured < first, featured.desc()),
+                nearest(submitted, live_submitted, submitted < first, submitted.desc()),
+                nearest(featured, live_featured, featured > last, featured.asc()),
+                nearest(submitted, live_submitted, submitted > last, submitted.asc()),
+            )
+
+        query = self._statement("curated_neighbours", build)
         with self.read() as conn:
-            row = conn.execute(
-                select(
-                    nearest(featured, live_featured, featured < first, featured.desc()),
-                    nearest(submitted, live_submitted, submitted < first, submitted.desc()),
-                    nearest(featured, live_featured, featured > last, featured.asc()),
-                    nearest(submitted, live_submitted, submitted > last, submitted.asc()),
-                )
-            ).one()
+            row = conn.execute(query, {"first": first, "last": last}).one()
         before = max((day for day in row[:2] if day is not None), default=None)
         after = min((day for day in row[2:] if day is not None), default=None)
         return before, after
@@ -432,10 +461,8 @@ class CommunityStore(Part):
     ) -> list[Listed]:
         """Every paper on the curated lists of ``first``..``last``, with the stars gained
         since the snapshot of ``stars_since`` or later (None where unknown)."""
-        query = self._select(user_id, stars_since=stars_since).where(
-            *_curated_filter(first, last, None)
-        )
-        return self._listed(query)
+        query = self._select(user_id, stars_since=stars_since).where(*_curated_filter(False))
+        return self._listed(query, {"first": first, "last": last})
 
     def new_on_arxiv(
         self,
@@ -444,28 +471,70 @@ class CommunityStore(Part):
         category: str | None = None,
         limit: int,
         offset: int = 0,
+        before: str | None = None,
+        after: str | None = None,
         user_id: int | None = None,
     ) -> list[Listed]:
         """Everything arXiv listed on ``day`` (optionally in ``category``, primary or
-        cross-list), newest id first."""
-        query = (
-            self._select(user_id, ready_only=False)
-            .where(*self._new_filter(day, category))
-            .order_by(papers.c.id.desc())
-            .limit(limit)
-            .offset(offset)
+        cross-list), newest id first: from the start (or ``offset``), or the ids below
+        ``before`` or above ``after`` (a page of a list paged by cursor)."""
+        newest_first = after is None
+
+        def build() -> Select[Any]:
+            where = self._new_filter(category is not None)
+            if before is not None:
+                where.append(papers.c.id < bindparam("before"))
+            if after is not None:
+                where.append(papers.c.id > bindparam("after"))
+            who = bindparam("user_id") if user_id is not None else None
+            return (
+                self._select(who, ready_only=False)
+                .where(*where)
+                .order_by(papers.c.id.desc() if newest_first else papers.c.id.asc())
+                .limit(bindparam("limit"))
+                .offset(bindparam("offset"))
+            )
+
+        shape = (
+            "new",
+            category is not None,
+            before is not None,
+            after is not None,
+            user_id is not None,
         )
-        return self._listed(query)
+        values = {"day": day, "category": category, "before": before, "after": after}
+        found = self._listed(
+            self._statement(shape, build),
+            {**values, "limit": limit, "offset": offset, "user_id": user_id},
+        )
+        return found if newest_first else found[::-1]
 
-    def count_new_on_arxiv(self, day: str, *, category: str | None = None) -> int:
-        query = select(func.count()).select_from(papers).where(*self._new_filter(day, category))
+    def count_new_on_arxiv(
+        self, day: str, *, category: str | None = None, above: str | None = None
+    ) -> int:
+        """How many papers :meth:`new_on_arxiv` lists (with ``above``: only those of a
+        larger id, the ones listed before it)."""
+
+        def build() -> Select[Any]:
+            where = self._new_filter(category is not None)
+            if above is not None:
+                where.append(papers.c.id > bindparam("above"))
+            return select(func.count()).select_from(papers).where(*where)
+
+        query = self._statement(("count_new", category is not None, above is not None), build)
         with self.read() as conn:
-            return conn.execute(query).scalar_one()
+            values = {"day": day, "category": category, "above": above}
+            return conn.execute(query, values).scalar_one()
 
-    def _new_filter(self, day: str, category: str | None) -> list[ColumnElement[bool]]:
-        where = [papers.c.listed == day, _visible()]
-        if category is not None:
-            where.append(dialect.json_array_has(self.dialect, papers.c.categories, category))
+    def _new_filter(self, by_category: bool) -> list[ColumnElement[bool]]:
+        """Visible papers listed on the bound ``day`` (and in the bound ``category``)."""
+        where = [papers.c.listed == bindparam("day"), _visible()]
+        if by_category:
+            where.append(
+                dialect.json_array_has(
+                    self.dialect, papers.c.categories, bindparam("category", type_=Text)
+                )
+            )
         return where
 
     def listing_neighbours(self, day: str) -> tuple[str | None, str | None, str | None]:
@@ -477,13 +546,17 @@ class CommunityStore(Part):
                 listed.is_not(None), *where
             )
 
-        query = select(
-            bound().scalar_subquery(),
-            bound(listed < day).scalar_subquery(),
-            bound(listed > day, latest=False).scalar_subquery(),
-        )
+        def build() -> Select[Any]:
+            day = bindparam("day")
+            return select(
+                bound().scalar_subquery(),
+                bound(listed < day).scalar_subquery(),
+                bound(listed > day, latest=False).scalar_subquery(),
+            )
+
         with self.read() as conn:
-            latest, before, after = conn.execute(query).one()
+            found = conn.execute(self._statement("listing_neighbours", build), {"day": day})
+            latest, before, after = found.one()
         return latest, before, after
 
     def standing(
@@ -893,10 +966,12 @@ def _ready_submission() -> ColumnElement[bool]:
     return and_(submissions.c.paper_id == papers.c.id, submissions.c.status == "ready")
 
 
-def _curated_filter(first: str, last: str, submitter: str | None) -> list[ColumnElement[bool]]:
-    where = [_visible(), _on_curated_days(first, last)]
-    if submitter is not None:
-        where.append(papers.c.submitted_by == submitter)
+def _curated_filter(by_submitter: bool) -> list[ColumnElement[bool]]:
+    """Visible papers on the curated lists of the days bound as ``first``..``last`` (and,
+    ``by_submitter``, submitted by the user name bound as ``submitter``)."""
+    where = [_visible(), _on_curated_days(bindparam("first"), bindparam("last"))]
+    if by_submitter:
+        where.append(papers.c.submitted_by == bindparam("submitter"))
     return where
 
 
@@ -910,7 +985,7 @@ def _submitted_here() -> Any:
     )
 
 
-def _on_curated_days(first: str, last: str) -> ColumnElement[bool]:
+def _on_curated_days(first: Any, last: Any) -> ColumnElement[bool]:
     """On a curated list of ``first``..``last``: submitted here then, or (never submitted
     here) featured by Hugging Face then. Both halves are conditions on ``papers`` alone,
     each with an index (the submissions' day, the papers' ``submitted_on``), so the

@@ -120,7 +120,7 @@ def update_rows(
     conn.exec_driver_sql(f"UPDATE {name} SET {assignments} WHERE {where} = {mark}", rows)
 
 
-def json_array_has(dialect: str, column: ColumnElement[Any], value: str) -> ColumnElement[bool]:
+def json_array_has(dialect: str, column: ColumnElement[Any], value: Any) -> ColumnElement[bool]:
     """True where the JSON array ``column`` holds the string ``value`` (PostgreSQL's
     ``@>`` uses the GIN index on papers.categories; SQLite scans the array)."""
     if dialect == POSTGRESQL:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -132,6 +133,7 @@ _COLUMNS = [papers.c[name] for name in COLUMNS]
 # Reads of whole papers carry whether an admin hid each one, after the columns.
 _SELECT = select(*_COLUMNS, is_hidden())
 _ONE = _SELECT.where(papers.c.id == bindparam("paper_id"))
+_BY_IDS = _SELECT.where(papers.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def name_key(name: str) -> str:
@@ -509,7 +511,7 @@ class PaperStore(Part):
         key = name_key(name)
         if matches_nothing(key):
             return Window([])
-        return self._window(paper_authors, paper_authors.c.name_key == key, limit, before, after)
+        return self._window(paper_authors, key, limit, before, after)
 
     def category_window(
         self,
@@ -522,8 +524,7 @@ class PaperStore(Part):
         """A page of :meth:`papers_in_category`, as :meth:`author_window` pages."""
         if matches_nothing(category):
             return Window([])
-        where = paper_categories.c.category == category
-        return self._window(paper_categories, where, limit, before, after)
+        return self._window(paper_categories, category, limit, before, after)
 
     def _window(
         self,
@@ -537,44 +538,35 @@ class PaperStore(Part):
         by keyset: the keys strictly past a cursor are read from the index range, then
         the papers by key. One more key each way says whether there is a page beside it.
         Papers without a day come last; row-value comparisons skip them (NULL compares to
-        nothing), so they are read by a second range when a page reaches them."""
-        day, pid = table.c.day, table.c.paper_id
-        shown = and_(
-            where,
-            ~select(hidden_papers.c.paper_pk)
-            .where(hidden_papers.c.paper_pk == table.c.pk)
-            .exists(),
-        )
-        newest_first = (day.desc().nulls_last(), pid.desc())
-        oldest_first = (day.asc().nulls_first(), pid.asc())
-        dayless = and_(shown, day.is_(None))
+        nothing), so they are read by a second range when a page reaches them.
 
-        def keys(conn: Connection, condition: Any, order: tuple, count: int) -> list[Cursor]:
-            query = select(day, pid).where(condition).order_by(*order).limit(count)
-            return [Cursor(d, i) for d, i in conn.execute(query)]
+        ``where`` is the key column's value (an author's ``name_key``, a category). The
+        statements are built once per shape (:func:`_window_keys`) with the values bound:
+        building them cost more than SQLite takes to answer them."""
+        name = table.name
+
+        def keys(conn: Connection, shape: str, count: int, cursor: Cursor | None) -> list[Cursor]:
+            values = {"value": where, "count": count}
+            if cursor is not None:
+                values.update(day=cursor.day, pid=cursor.paper_id)
+            return [Cursor(d, i) for d, i in conn.execute(_window_keys(name, shape), values)]
 
         def older(conn: Connection, cursor: Cursor | None, count: int) -> list[Cursor]:
             if cursor is None:
-                return keys(conn, shown, newest_first, count)
+                return keys(conn, "first", count, None)
             if cursor.day is None:
-                return keys(conn, and_(dayless, pid < cursor.paper_id), (pid.desc(),), count)
-            found = keys(
-                conn,
-                and_(shown, tuple_(day, pid) < tuple_(cursor.day, cursor.paper_id)),
-                newest_first,
-                count,
-            )
+                return keys(conn, "dayless_older", count, cursor)
+            found = keys(conn, "older", count, cursor)
             if len(found) < count:
-                found += keys(conn, dayless, (pid.desc(),), count - len(found))
+                found += keys(conn, "dayless", count - len(found), None)
             return found
 
         def newer(conn: Connection, cursor: Cursor, count: int) -> list[Cursor]:
             if cursor.day is not None:
-                condition = and_(shown, tuple_(day, pid) > tuple_(cursor.day, cursor.paper_id))
-                return keys(conn, condition, (day.asc(), pid.asc()), count)
-            found = keys(conn, and_(dayless, pid > cursor.paper_id), (pid.asc(),), count)
+                return keys(conn, "newer", count, cursor)
+            found = keys(conn, "dayless_newer", count, cursor)
             if len(found) < count:
-                found += keys(conn, and_(shown, day.is_not(None)), oldest_first, count - len(found))
+                found += keys(conn, "oldest", count - len(found), None)
             return found
 
         with self.read() as conn:
@@ -588,13 +580,8 @@ class PaperStore(Part):
                 more_older = len(found) > limit
                 page = found[:limit]
                 more_newer = bool(page) and before is not None and bool(newer(conn, page[0], 1))
-            by_id = {
-                p.id: p
-                for p in map(
-                    _read_paper,
-                    conn.execute(_SELECT.where(papers.c.id.in_([c.paper_id for c in page]))),
-                )
-            }
+            rows = conn.execute(_BY_IDS, {"ids": [c.paper_id for c in page]})
+            by_id = {p.id: p for p in map(_read_paper, rows)}
         return Window(
             [by_id[c.paper_id] for c in page if c.paper_id in by_id],
             older=page[-1] if more_older else None,
@@ -638,6 +625,36 @@ class PaperStore(Part):
         query = select(papers.c.rev, *_COLUMNS)
         for batch in self._batches(query, papers.c.rev, batch_size, after):
             yield [(row[0], _paper(row[1:])) for row in batch]
+
+
+@lru_cache(maxsize=32)
+def _window_keys(table_name: str, shape: str) -> Select:
+    """The (day, id) keys of one step of ``PaperStore._window`` through the index table
+    ``table_name`` (``paper_authors`` or ``paper_categories``), where its key column equals
+    the bound ``value``, at most the bound ``count`` of them; ``day`` and ``pid`` bind the
+    cursor. Shapes: ``first`` (latest first), ``older`` / ``newer`` (past a cursor with a
+    day), ``dayless`` (the papers without a day), ``dayless_older`` / ``dayless_newer``
+    (those past a cursor without a day), ``oldest`` (the oldest papers with a day)."""
+    table = metadata.tables[table_name]
+    column = table.c.name_key if table is paper_authors else table.c.category
+    day, pid = table.c.day, table.c.paper_id
+    shown = and_(
+        column == bindparam("value"),
+        ~select(hidden_papers.c.paper_pk).where(hidden_papers.c.paper_pk == table.c.pk).exists(),
+    )
+    cursor = tuple_(bindparam("day"), bindparam("pid"))
+    newest_first = (day.desc().nulls_last(), pid.desc())
+    dayless = and_(shown, day.is_(None))
+    condition, order = {
+        "first": (shown, newest_first),
+        "older": (and_(shown, tuple_(day, pid) < cursor), newest_first),
+        "newer": (and_(shown, tuple_(day, pid) > cursor), (day.asc(), pid.asc())),
+        "dayless": (dayless, (pid.desc(),)),
+        "dayless_older": (and_(dayless, pid < bindparam("pid")), (pid.desc(),)),
+        "dayless_newer": (and_(dayless, pid > bindparam("pid")), (pid.asc(),)),
+        "oldest": (and_(shown, day.is_not(None)), (day.asc().nulls_first(), pid.asc())),
+    }[shape]
+    return select(day, pid).where(condition).order_by(*order).limit(bindparam("count"))
 
 
 def backfill_index_tables(conn: Connection, batch_size: int = 5000) -> None:

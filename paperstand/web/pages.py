@@ -28,6 +28,7 @@ from paperstand.web.params import (
     BrowsePage,
     DayPath,
     MonthPath,
+    NewPage,
     PageNumber,
     PaperId,
     SearchPage,
@@ -202,39 +203,58 @@ def new_on_arxiv_page(
     request: Request,
     site: SiteDep,
     day: DayPath,
+    params: Annotated[NewPage, Query()],
     category: Annotated[str | None, Query(max_length=40, pattern=CATEGORY)] = None,
-    page: PageNumber = 1,
     group: GroupParam = None,
 ) -> Response:
-    """Everything arXiv listed that day, by category, a page at a time."""
+    """Everything arXiv listed that day, by category, a page at a time by cursor (ids:
+    the day's list is in id order). Links of the numbered pages there were before
+    (``?page=N``) are redirected to the cursor of that page as it stands."""
+    query = {"category": category, "group": group}
+    # The filters a link to another day or page keeps.
+    kept = urlencode({k: v for k, v in query.items() if v})
+    base = f"/papers/new/{day}"
+    if params.page is not None:
+        last = None
+        if params.page > 1:
+            last = community.new_on_arxiv_cursor(
+                site.store, day, category, (params.page - 1) * PAGE_SIZE - 1
+            )
+        target = "&".join(
+            part for part in (urlencode({"before": last}) if last else "", kept) if part
+        )
+        return RedirectResponse(base + ("?" + target if target else ""), status_code=302)
 
     def context() -> dict[str, Any]:
-        offset = (page - 1) * PAGE_SIZE
         found = community.new_on_arxiv(
-            site.store, day, category=category, limit=PAGE_SIZE, offset=offset
+            site.store,
+            day,
+            category=category,
+            limit=PAGE_SIZE,
+            before=params.before,
+            after=params.after,
         )
         topics = site.topics_of(e.paper for e in found.entries)
-        query = {"category": found.category, "group": group}
         return {
             "title": f"New on arXiv, {day}",
             "day": day,
             "category": found.category,
             "group": group,
-            # The filters a link to another day or page keeps.
-            "filter": urlencode({k: v for k, v in query.items() if v}),
+            "filter": kept,
             "entries": found.entries,
             "topics": topics,
-            "groups": _groups(found.entries, topics, offset) if group else None,
+            "groups": _groups(found.entries, topics, found.offset) if group else None,
             "total": found.total,
             "previous": found.previous,
             "following": found.following,
-            "page": page,
-            "offset": offset,
-            "has_more": found.total > page * PAGE_SIZE,
+            "offset": found.offset,
+            "older": found.older,
+            "newer": found.newer,
             "feeds": DAILY_FEEDS,
         }
 
-    return _html(request, site, ("new", day, category, page, group), "new.html", context)
+    key = ("new", day, category, params.before, params.after, group)
+    return _html(request, site, key, "new.html", context)
 
 
 @router.get("/papers/trending", response_class=HTMLResponse)

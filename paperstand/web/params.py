@@ -206,6 +206,8 @@ class SearchPage(SearchFilters):
 # one) and its id as stored (printable ASCII), "2025-03-24_2503.00001". Digits spelled as a
 # range: "\d" matches other scripts' digits in some regex engines.
 CURSOR_PATTERN = r"^(?:[0-9]{4}-[0-9]{2}-[0-9]{2})?_[!-~]{1,300}$"
+# A place in one day's listing, which is in id order: a paper id.
+ID_CURSOR = r"^[!-~]{1,300}$"
 
 
 def _cursor_field(description: str) -> Any:
@@ -242,6 +244,29 @@ class Cursors(BaseModel):
     def window(self) -> dict[str, Cursor | None]:
         """The keyword arguments of ``Store.author_window`` / ``category_window``."""
         return {"before": self._parse(self.before), "after": self._parse(self.after)}
+
+
+class NewPage(BaseModel):
+    """A page of a day's arXiv listing (newest id first): the papers of ids below
+    ``before`` or above ``after``, as the page's own links say; neither, the first page."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    before: str | None = Field(
+        None, description="The papers older than this id.", pattern=ID_CURSOR, max_length=300
+    )
+    after: str | None = Field(
+        None, description="The papers newer than this id.", pattern=ID_CURSOR, max_length=300
+    )
+    page: int | None = Field(
+        None, ge=1, le=1000, description="Page number of older links: redirected to a cursor."
+    )
+
+    @model_validator(mode="after")
+    def _one(self) -> NewPage:
+        if self.before and self.after:
+            raise InvalidInput("give before or after, not both")
+        return self
 
 
 class BrowsePage(Cursors):

@@ -1,11 +1,14 @@
-"""Author and category pages page by cursor over real HTTP, on each backend: every paper
-once, in (day, id) order, latest first; "older" and "newer" links that walk both ways; a
-page's link that shows the same papers after new ones arrive; old ``?page=N`` links
-redirected to the cursor of that page; bad cursors answered with a 4xx."""
+"""Author and category pages, and a day's "New on arXiv" listing, page by cursor over real
+HTTP, on each backend: every paper once, in (day, id) order (a listing: id order), latest
+first; "older" and "newer" links that walk both ways; a page's link that shows the same
+papers after new ones arrive; old ``?page=N`` links redirected to the cursor of that page;
+bad cursors answered with a 4xx."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from html import unescape
 from pathlib import Path
 from urllib.parse import urljoin
@@ -67,12 +70,21 @@ def walk(client: httpx.Client, url: str, link: re.Pattern[str]) -> list[tuple[st
         url = urljoin(url, unescape(found.group(1)))
 
 
-@pytest.fixture
-def site(store: Store, tmp_path: Path):
-    store.upsert_papers(corpus())
+@contextmanager
+def served(
+    store: Store, tmp_path: Path, papers: list[Paper]
+) -> Iterator[tuple[Store, httpx.Client]]:
+    """The store with ``papers``, and a client of the site serving it over real HTTP."""
+    store.upsert_papers(papers)
     with serving(create_app(Settings(home=tmp_path), store=store)) as url:
         with httpx.Client(base_url=url, follow_redirects=False) as client:
             yield store, client
+
+
+@pytest.fixture
+def site(store: Store, tmp_path: Path):
+    with served(store, tmp_path, corpus()) as both:
+        yield both
 
 
 @pytest.mark.parametrize("base", ["/categories/cs.LG", "/authors/ann%20lee"])
@@ -161,3 +173,74 @@ def test_bad_cursors_are_a_clear_4xx(site, query: dict[str, str], status: int):
     assert api.json()["error"]
     page = client.get("/authors/Ann Lee", params=query, headers={"accept": "text/html"})
     assert page.status_code == status
+
+
+# --- New on arXiv: one day's listing, in id order ------------------------------------------
+
+LISTED = "2025-05-06"
+# The pager's "older" link (the day navigation above it has a rel="next" link of its own).
+LISTING_OLDER = re.compile(r'<a rel="next" href="(/papers/new/[^"]*before=[^"]+)"')
+LISTING_NEWER = re.compile(r'<a rel="prev" href="(/papers/new/[^"]*after=[^"]+)"')
+
+
+def listing() -> list[Paper]:
+    """160 papers arXiv listed on one day (every third also in stat.ML), one the next day."""
+    made = [
+        Paper(
+            id=f"2505.{n:05d}",
+            title=f"Listed {n}",
+            categories=["cs.LG", "stat.ML"] if n % 3 == 0 else ["cs.LG"],
+            listed=LISTED,
+        )
+        for n in range(1, 161)
+    ]
+    return [*made, Paper(id="2505.09999", title="Next day", listed="2025-05-07")]
+
+
+@pytest.fixture
+def new_site(store: Store, tmp_path: Path):
+    with served(store, tmp_path, listing()) as both:
+        yield both
+
+
+def listing_ids(html: str) -> list[str]:
+    return list(dict.fromkeys(re.findall(r'href="/papers/(2505\.[0-9]{5})"', html)))
+
+
+def test_new_on_arxiv_walks_the_day_by_cursor_both_ways(new_site):
+    store, client = new_site
+    order = [f"2505.{n:05d}" for n in range(160, 0, -1)]
+    base = f"/papers/new/{LISTED}"
+    older = walk(client, base, LISTING_OLDER)
+    assert [len(ids) for _, ids in older] == [PAGE_SIZE] * 3 + [10]
+    assert [i for _, ids in older for i in ids] == order
+    # Ranks go on from page to page.
+    assert f'<ol class="papers" start="{PAGE_SIZE + 1}">' in client.get(older[1][0]).text
+    newer = walk(client, older[-1][0], LISTING_NEWER)
+    assert [ids for _, ids in newer][1:] == [ids for _, ids in older][-2::-1]
+    assert LISTING_NEWER.search(client.get(base).text) is None
+    # A page's link shows the same papers after more are listed that day.
+    store.upsert_papers([Paper(id="2505.00500", title="Late", listed=LISTED)])
+    assert listing_ids(client.get(older[1][0]).text) == order[PAGE_SIZE : 2 * PAGE_SIZE]
+
+
+def test_new_on_arxiv_cursors_keep_the_filters(new_site):
+    store, client = new_site
+    wanted = [f"2505.{n:05d}" for n in range(160, 0, -1) if n % 3 == 0]
+    pages = walk(client, f"/papers/new/{LISTED}?category=stat.ML&group=topic", LISTING_OLDER)
+    assert [len(ids) for _, ids in pages] == [PAGE_SIZE, len(wanted) - PAGE_SIZE]
+    assert "category=stat.ML" in pages[1][0] and "group=topic" in pages[1][0]
+    assert [i for _, ids in pages for i in ids] == wanted
+
+
+def test_new_on_arxiv_old_page_numbers_and_bad_cursors(new_site):
+    store, client = new_site
+    base = f"/papers/new/{LISTED}"
+    second = client.get(base, params={"page": 2, "category": "cs.LG"})
+    assert second.status_code == 302
+    assert second.headers["location"] == f"{base}?before=2505.00111&category=cs.LG"
+    assert client.get(base, params={"page": 1}).headers["location"] == base
+    html = {"accept": "text/html"}
+    both = client.get(base, params={"before": "2505.1", "after": "2505.2"}, headers=html)
+    assert both.status_code == 400
+    assert client.get(base, params={"before": "has space"}, headers=html).status_code == 422
