@@ -120,6 +120,9 @@ def test_follow_an_author_and_see_their_new_paper_after_an_ingest(site: Site) ->
         following = client.get("/following")
         assert "A brand new result" in following.text
         assert "Somebody else" not in following.text
+        # The cards see the signed-in reader: Save is a form, not a link to log in.
+        assert 'action="/papers/2604.00003/save"' in following.text
+        assert "Log in to save" not in following.text
         assert following.headers["cache-control"] == "no-store"
         # Visited: the count is gone, a reload still shows what the visit found.
         assert 'class="badge"' not in client.get("/").text

@@ -51,6 +51,8 @@ def test_a_new_reader_is_onboarded_then_gets_picks_with_reasons_and_thumbs(site)
         assert (done.status_code, done.headers["location"]) == (303, "/for-you")
         page = browser.get("/for-you")
         assert page.status_code == 200 and "Why is this here" in page.text
+        # The cards see the signed-in reader: Save is a form, not a link to log in.
+        assert "Log in to save" not in page.text and 'class="save" method="post"' in page.text
         liked_links = set(re.findall(r'you liked <a href="/papers/([^"]+)"', page.text))
         assert liked_links and liked_links <= set(offered[:5])
         shown = re.findall(r'name="paper" value="([^"]+)"', page.text)
