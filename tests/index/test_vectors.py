@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from paperstand.index import vectors as vectors_module
-from paperstand.index.vectors import Clusters, SQLiteVecIndex, vector_index
+from paperstand.index.vectors import Clusters, SQLiteVecIndex, VectorIndex, vector_index
 from paperstand.models import Paper
 from paperstand.store import Store
 
@@ -141,15 +141,22 @@ def test_scanning_a_few_clusters_keeps_most_neighbours() -> None:
     assert found >= 0.9 * 20 * 10
 
 
+def clustered(
+    store: Store, monkeypatch: pytest.MonkeyPatch, count: int
+) -> tuple[list[str], np.ndarray, VectorIndex]:
+    """``count`` 64-d vectors of a small model and its index, with the clustering threshold
+    lowered so a test-sized store is clustered (on SQLite; PostgreSQL answers the same
+    questions with HNSW) and a scan budget that covers every vector (so results are exact)."""
+    monkeypatch.setattr(vectors_module, "CLUSTER_FROM", 500)
+    monkeypatch.setattr(vectors_module, "CLUSTER_SCAN", 10_000)
+    ids, vectors = fill(store, count, model="m64", dim=64)
+    return ids, vectors, vector_index(store, "m64")
+
+
 def test_a_large_small_model_index_searches_by_clusters(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The threshold lowered so a test-sized store is clustered (on SQLite; PostgreSQL
-    # answers the same questions with HNSW).
-    monkeypatch.setattr(vectors_module, "CLUSTER_FROM", 500)
-    monkeypatch.setattr(vectors_module, "CLUSTER_SCAN", 10_000)  # every vector: exact
-    ids, vectors = fill(store, 900, model="m64", dim=64)
-    index = vector_index(store, "m64")
+    ids, vectors, index = clustered(store, monkeypatch, 900)
     rng = np.random.default_rng(5)
     for row in (0, 450, 899):
         query = vectors[row] + 0.05 * unit(rng, 1, 64)[0]
@@ -207,10 +214,7 @@ def test_a_loaded_index_catches_up_with_only_the_rows_written_since(store: Store
 def test_clusters_take_appended_vectors_and_recluster_in_the_background(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(vectors_module, "CLUSTER_FROM", 500)
-    monkeypatch.setattr(vectors_module, "CLUSTER_SCAN", 10_000)  # every vector: exact
-    ids, vectors = fill(store, 600, model="m64", dim=64)
-    index = vector_index(store, "m64")
+    ids, vectors, index = clustered(store, monkeypatch, 600)
     if not isinstance(index, SQLiteVecIndex):
         pytest.skip("PostgreSQL searches with HNSW, which pgvector keeps up to date")
     assert index.knn(vectors[7], 1)[0][0] == ids[7]
