@@ -125,6 +125,20 @@ def serving(app: FastAPI) -> Iterator[str]:
         sock.close()
 
 
+# The password every test account is made with.
+PASSWORD = "correct horse"
+
+
+def browser_sign_up(tab: Any, name: str) -> None:
+    """Sign ``name`` up (as ``name@lab.example``) through the sign-up form of the site a
+    browser tab (a Playwright ``Page``) is on; the tab ends signed in."""
+    tab.goto("/signup")
+    tab.get_by_label("Email").fill(f"{name}@lab.example")
+    tab.get_by_label("User name").fill(name)
+    tab.get_by_label("Password").fill(PASSWORD)
+    tab.get_by_role("button", name="Sign up").click()
+
+
 @contextmanager
 def watched_tab(browser: Any, url: str) -> Iterator[tuple[Any, list[str]]]:
     """A browser tab on ``url`` (a Playwright ``Page``) and the list of script errors it

@@ -22,10 +22,9 @@ from paperstand.web.app import create_app
 from paperstand.web.auth import RequireAdmin, RequireUser, limit
 from paperstand.web.errors import documented
 from tests.mail.test_smtp import Inbox, free_port, smtp_server
-from tests.web.conftest import serving
+from tests.web.conftest import PASSWORD, serving
 
 HTML = {"Accept": "text/html"}
-PASSWORD = "correct horse"
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")
 

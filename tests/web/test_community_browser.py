@@ -15,7 +15,7 @@ from paperstand.models import Paper
 from paperstand.settings import Settings
 from paperstand.store import Store
 from paperstand.web.app import create_app
-from tests.web.conftest import serving, watched_tab
+from tests.web.conftest import browser_sign_up, serving, watched_tab
 from tests.web.test_browser import browser  # noqa: F401 - the browser fixture
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")
@@ -44,11 +44,7 @@ def page(browser: Browser, store: Store, tmp_path: Path) -> Iterator[tuple[Page,
 
 def test_sign_up_submit_upvote_comment_log_out(page: tuple[Page, list[str]], store: Store):
     tab, problems = page
-    tab.goto("/signup")
-    tab.get_by_label("Email").fill("ada@lab.example")
-    tab.get_by_label("User name").fill("ada")
-    tab.get_by_label("Password").fill("correct horse battery")
-    tab.get_by_role("button", name="Sign up").click()
+    browser_sign_up(tab, "ada")
 
     tab.goto("/submit")
     tab.get_by_label("arXiv id or URL").fill("https://arxiv.org/abs/2604.00002")

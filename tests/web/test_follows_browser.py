@@ -15,8 +15,7 @@ from paperstand.accounts.service import Accounts
 from paperstand.settings import Settings
 from paperstand.store import Store
 from paperstand.web.app import create_app
-from tests.web.conftest import serving
-from tests.web.test_accounts import PASSWORD
+from tests.web.conftest import PASSWORD, browser_sign_up, serving
 from tests.web.test_browser import browser  # noqa: F401 - the browser fixture
 from tests.web.test_follows import AUTHOR, arxiv, ingest_lines
 
@@ -46,14 +45,6 @@ def site(browser: Browser, store: Store, tmp_path: Path) -> Iterator[Two]:  # no
                 context.close()
 
 
-def sign_up(tab: Page, name: str) -> None:
-    tab.goto("/signup")
-    tab.get_by_label("Email").fill(f"{name}@lab.example")
-    tab.get_by_label("User name").fill(name)
-    tab.get_by_label("Password").fill(PASSWORD)
-    tab.get_by_role("button", name="Sign up").click()
-
-
 def log_in(tab: Page, name: str) -> None:
     tab.goto("/login")
     tab.get_by_label("Email").fill(f"{name}@lab.example")
@@ -64,7 +55,7 @@ def log_in(tab: Page, name: str) -> None:
 def test_follow_an_author_and_see_their_new_paper(site, store: Store) -> None:
     reader, _, problems = site
     tab = reader.new_page()
-    sign_up(tab, "ada")
+    browser_sign_up(tab, "ada")
     tab.goto("/authors/zoe angstrom")
     tab.get_by_role("button", name="Follow zoe angstrom").click()
     expect(tab.get_by_role("button", name="Unfollow zoe angstrom")).to_be_visible()
@@ -87,7 +78,7 @@ def test_follow_an_author_and_see_their_new_paper(site, store: Store) -> None:
 def test_claim_approve_hide(site, store: Store) -> None:
     author_context, admin_context, problems = site
     author = author_context.new_page()
-    sign_up(author, "ada")
+    browser_sign_up(author, "ada")
     author.goto("/authors/zoe angstrom")
     author.get_by_role("button", name="I am zoe angstrom: claim 2604.00001").click()
     author.goto("/settings/follows")

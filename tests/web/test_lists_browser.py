@@ -16,7 +16,7 @@ from paperstand.models import Paper
 from paperstand.settings import Settings
 from paperstand.store import Store
 from paperstand.web.app import create_app
-from tests.web.conftest import serving, watched_tab
+from tests.web.conftest import browser_sign_up, serving, watched_tab
 from tests.web.test_browser import browser  # noqa: F401 - the browser fixture
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")
@@ -46,11 +46,7 @@ def test_save_make_reorder_publish_and_read_a_list(
     browser: Browser,  # noqa: F811
 ) -> None:
     tab, url, problems = site
-    tab.goto("/signup")
-    tab.get_by_label("Email").fill("ada@lab.example")
-    tab.get_by_label("User name").fill("ada")
-    tab.get_by_label("Password").fill("correct horse battery")
-    tab.get_by_role("button", name="Sign up").click()
+    browser_sign_up(tab, "ada")
 
     tab.goto(f"/papers/date/{DAY}")
     save = tab.get_by_role("button", name="Save: Paper 2")

@@ -14,7 +14,7 @@ from paperstand.settings import Settings
 from paperstand.store import Store
 from paperstand.web.app import create_app
 from tests.topics import slice as data
-from tests.web.conftest import serving, watched_tab
+from tests.web.conftest import browser_sign_up, serving, watched_tab
 from tests.web.test_browser import browser  # noqa: F401 - the browser fixture
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")
@@ -49,11 +49,7 @@ def test_onboarding_with_a_chosen_bibtex_file(
             ]
         )
     )
-    page.goto("/signup")
-    page.get_by_label("Email").fill("ada@lab.example")
-    page.get_by_label("User name").fill("ada")
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Sign up").click()
+    browser_sign_up(page, "ada")
     page.goto("/for-you/start")
     page.get_by_label("Or choose a BibTeX file of your own papers").set_input_files(bib)
     page.get_by_role("button", name="Start").click()

@@ -15,7 +15,7 @@ from paperstand.store import open_store
 from paperstand.topics.service import build_topics
 from paperstand.web.app import create_app
 from tests.topics import slice as real
-from tests.web.conftest import serving
+from tests.web.conftest import browser_sign_up, serving
 from tests.web.test_browser import Shot, browser, shot  # noqa: F401 - fixtures
 
 
@@ -109,11 +109,7 @@ def test_the_latest_day_layer_rings_that_days_papers(page: Page):
 
 
 def test_the_saved_layer_rings_a_readers_saved_papers(page: Page):
-    page.goto("/signup")
-    page.get_by_label("Email").fill("ada@lab.example")
-    page.get_by_label("User name").fill("ada")
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Sign up").click()
+    browser_sign_up(page, "ada")
     expect(page).to_have_url(re.compile(r"/$"))
     saved = [r["id"] for r in real.rows()][:2]
     for paper_id in saved:
