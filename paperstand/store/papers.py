@@ -52,6 +52,7 @@ from paperstand.store.dialect import (
     insert_rows,
     json_text,
     lock,
+    refresh_statistics,
     update_rows,
 )
 from paperstand.store.part import Part
@@ -256,7 +257,8 @@ class PaperStore(Part):
 
     def ensure_indexes(self) -> None:
         """Build any index of the papers that :meth:`bulk_load` left out (a load that did not
-        finish, or one still running in another process, which then goes on with them)."""
+        finish, or one still running in another process, which then goes on with them), and
+        then the planner's statistics of the tables (:func:`dialect.refresh_statistics`)."""
         with self.read() as conn:
             present = index_names(conn)
         if any(index.name not in present for index in _deferred_indexes()):
@@ -266,6 +268,7 @@ class PaperStore(Part):
                 for index in _deferred_indexes():
                     if index.name not in present:
                         index.create(conn)
+                refresh_statistics(conn, (papers, paper_authors, paper_categories))
 
     def upsert_papers(
         self, papers_in: Sequence[Paper], checkpoint: Checkpoint | None = None

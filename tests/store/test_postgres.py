@@ -77,3 +77,26 @@ def test_hnsw_search_finds_the_exact_neighbours(postgres_url: str) -> None:
     scores = np.array([d for _, d in exact])
     assert np.all(np.diff(scores) >= 0)
     store.close()
+
+
+def test_a_bulk_load_leaves_the_planner_statistics_of_what_it_loaded(postgres_url: str) -> None:
+    """Without them the planner guesses the size of papers and of the days' index until
+    autovacuum comes by, some while after a load ends."""
+
+    def rows_planned(store, table: str) -> float:
+        with store.read() as conn:
+            query = "SELECT reltuples FROM pg_class WHERE relname = %s"
+            return conn.exec_driver_sql(query, (table,)).scalar_one()
+
+    with open_store(postgres_url) as store:
+        assert rows_planned(store, "papers") < 1  # emptied: never analysed since
+        papers = [
+            Paper(id=f"2503.0000{n}", title="T", authors=["Ann Lee"], categories=["cs.LG"])
+            for n in range(1, 4)
+        ]
+        with store.bulk_load() as empty:
+            assert empty
+            store.upsert_papers(papers)
+        assert rows_planned(store, "papers") == 3
+        assert rows_planned(store, "paper_authors") == 3
+        assert rows_planned(store, "papers_day") == 3  # the expression index of the days
