@@ -20,7 +20,8 @@ Steps, each skippable:
    a request costs whatever else ran), then the server's memory.
 
 ``--postgres`` does the same on PostgreSQL (``pgserver``, a cluster in ``--pg-dir``, kept
-beside the home so a loaded one can be reused).
+beside the home so a loaded one can be reused), and adds the database's own memory (the
+cluster's processes, proportional set size) after the server's.
 
 Usage: ``python benchmarks/scale.py --corpus DIR [--home DIR] [--replicas 22] [--postgres]``.
 To re-run on a loaded store: ``python benchmarks/scale.py --home DIR`` (no corpus needed).
@@ -188,6 +189,26 @@ def memory_mb(pid: int) -> dict[str, float]:
     return {"rss_mb": int(found["VmRSS"]) // 1024, "peak_rss_mb": int(found["VmHWM"]) // 1024}
 
 
+def cluster_memory_mb(directory: Path) -> dict[str, float]:
+    """Memory of a PostgreSQL cluster: the postmaster (first line of its ``postmaster.pid``)
+    and its children, as proportional set size (shared buffers split among the processes
+    that touch them, so the sum counts them once)."""
+    postmaster = int((directory / "postmaster.pid").read_text().split()[0])
+    total_kb = 0
+    for proc in Path("/proc").iterdir():
+        try:
+            if not proc.name.isdigit():
+                continue
+            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if int(proc.name) != postmaster and parent != postmaster:
+                continue
+            rollup = (proc / "smaps_rollup").read_text()
+            total_kb += int(re.search(r"^Pss:\s+(\d+) kB", rollup, re.M).group(1))
+        except (OSError, ValueError, AttributeError):
+            pass  # a process that ended meanwhile
+    return {"pss_mb": total_kb // 1024}
+
+
 def percentile(values: list[float], share: float) -> float:
     return round(sorted(values)[int(share * (len(values) - 1))], 2)
 
@@ -232,8 +253,16 @@ def following(client: httpx.Client, firsts: list[str], depth: int) -> Iterator[s
 
 
 def serve_and_measure(
-    home: Path, env: dict[str, str], picks: dict, count: int, rng, only: set[str] | None = None
+    home: Path,
+    env: dict[str, str],
+    picks: dict,
+    count: int,
+    rng,
+    only: set[str] | None = None,
+    cluster: Path | None = None,
 ) -> dict:
+    """Every row through a served ``home``; with ``cluster`` (PostgreSQL's data directory)
+    the database's memory too, as the server's alone leaves it out."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
@@ -284,6 +313,9 @@ def serve_and_measure(
                 )
         rows["server memory"] = memory_mb(server.pid)
         print(f"server memory      {rows['server memory']}", flush=True)
+        if cluster is not None:
+            rows["database memory"] = cluster_memory_mb(cluster)
+            print(f"database memory    {rows['database memory']}", flush=True)
     finally:
         server.terminate()
         try:
@@ -364,7 +396,10 @@ def main() -> None:
             flush=True,
         )
         only = {name.strip() for name in args.rows.split(",")} if args.rows else None
-        summary["rows"] = serve_and_measure(args.home, env, picks, args.requests, rng, only)
+        cluster = (args.pg_dir or args.home / "pg") if args.postgres else None
+        summary["rows"] = serve_and_measure(
+            args.home, env, picks, args.requests, rng, only, cluster
+        )
         summary["load_average_1min_after"] = round(os.getloadavg()[0], 2)
     finally:
         if pg is not None:
