@@ -10,7 +10,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, func, literal_column, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    Table,
+    any_,
+    func,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 POSTGRESQL = "postgresql"
@@ -77,6 +87,17 @@ def refresh_statistics(conn: Connection, tables: Sequence[Table]) -> None:
     if conn.dialect.name == POSTGRESQL:
         quote = conn.dialect.identifier_preparer.quote
         conn.exec_driver_sql("ANALYZE " + ", ".join(quote(t.name) for t in tables))
+
+
+def among(dialect: str, column: ColumnElement[Any], query: Select[Any]) -> ColumnElement[bool]:
+    """``column IN (query)`` in a form the database answers from ``column``'s index when
+    it is one arm of an OR. SQLite does so for ``IN (SELECT ...)``; PostgreSQL does not (it
+    tests each row against the subquery's hashed result, so the OR became a scan of every
+    paper: 3.4 s at 1.6 million), but it reads the index for ``= ANY(ARRAY(SELECT ...))``,
+    the subquery run once first, and combines the OR's arms as a ``BitmapOr``."""
+    if dialect == POSTGRESQL:
+        return column == any_(func.array(query.scalar_subquery()))
+    return column.in_(query)
 
 
 def clock(dialect: str) -> ColumnElement[float]:
