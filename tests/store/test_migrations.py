@@ -40,6 +40,16 @@ def scripts(dialect: str) -> list[str]:
     return [path.read_text() for path in sorted((RELEASE_0_1 / dialect).glob("*.sql"))]
 
 
+def db(url: str, command: str) -> subprocess.CompletedProcess[str]:
+    """``paperstand --database-url URL db COMMAND``, as an operator runs it."""
+    return subprocess.run(
+        [PAPERSTAND, "--database-url", url, "db", command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def legacy_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The URL of a store made by paperstand 0.1, holding one paper, one job and one
@@ -87,12 +97,7 @@ def legacy_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 def test_db_migrate_upgrades_a_store_of_release_0_1_in_place(legacy_url: str) -> None:
-    result = subprocess.run(
-        [PAPERSTAND, "--database-url", legacy_url, "db", "migrate"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = db(legacy_url, "migrate")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("schema version ")
     with open_store(legacy_url) as store:
@@ -149,20 +154,10 @@ def test_db_migrate_rebuilds_the_author_and_category_rows_of_release_0012(
         conn.exec_driver_sql("DELETE FROM paper_categories")
         ScriptDirectory.from_config(_with(conn)).get_revision("0003").module._backfill(conn)
         assert conn.exec_driver_sql("SELECT count(*) FROM paper_authors").scalar() == 7
-    result = subprocess.run(
-        [PAPERSTAND, "--database-url", legacy_url, "db", "migrate"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = db(legacy_url, "migrate")
     assert result.returncode == 0, result.stderr
     # The old tables' pages go back to the disk (SQLite keeps them until a VACUUM).
-    compacted = subprocess.run(
-        [PAPERSTAND, "--database-url", legacy_url, "db", "compact"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    compacted = db(legacy_url, "compact")
     assert compacted.returncode == 0, compacted.stderr
     freed = int(compacted.stdout.split()[1].replace(",", ""))
     assert (freed > 0) == legacy_url.startswith("sqlite:"), compacted.stdout
