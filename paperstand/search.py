@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from typing import TYPE_CHECKING
@@ -126,6 +127,8 @@ class Searcher:
             store, self._model_name, cache=settings.vector_cache_path
         )
         self._sync_lock = threading.Lock()
+        # Similar papers' dense search runs here beside the request's own thread.
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="similar")
 
     # --- parts ------------------------------------------------------------------------
 
@@ -385,19 +388,20 @@ class Searcher:
         self.refresh()
         exclude = {p.id for p in papers}
         depth = max(SIMILAR_DEPTH, limit)
-        rankings, weights = [], []
-        vectors = self._paper_vectors(papers)
-        if vectors:
-            centre = np.mean(vectors, axis=0)
-            centre /= np.linalg.norm(centre) or 1.0
-            rankings.append([pid for pid, _ in self.vectors.knn(centre, depth, exclude=exclude)])
-            weights.append(SIMILAR_WEIGHTS["dense"])
+        # The dense neighbours in another thread while this one reads the full-text and
+        # author rankings: numpy's scan and tantivy both release the GIL, so on two idle
+        # cores the page waits for the longer of the two instead of their sum.
+        dense = self._pool.submit(self._dense_neighbours, papers, depth, exclude)
         texts = [f"{p.title}\n{p.abstract}" for p in papers]
-        rankings.append(
-            [pid for pid, _ in self.fulltext.more_like_this(texts, limit=depth, exclude=exclude)]
-        )
-        weights.append(SIMILAR_WEIGHTS["text"])
+        text = [pid for pid, _ in self.fulltext.more_like_this(texts, limit=depth, exclude=exclude)]
         coauthored = self._coauthored(papers, depth, exclude)
+        rankings, weights = [], []
+        nearest = dense.result()
+        if nearest:
+            rankings.append(nearest)
+            weights.append(SIMILAR_WEIGHTS["dense"])
+        rankings.append(text)
+        weights.append(SIMILAR_WEIGHTS["text"])
         if coauthored:
             rankings.append(coauthored)
             weights.append(SIMILAR_WEIGHTS["authors"])
@@ -408,6 +412,15 @@ class Searcher:
         return [
             Hit(by_id[pid], score) for pid, score in page if pid in by_id and by_id[pid].visible
         ]
+
+    def _dense_neighbours(self, papers: list[Paper], depth: int, exclude: set[str]) -> list[str]:
+        """The ``depth`` papers whose embeddings are nearest the mean of ``papers``'."""
+        vectors = self._paper_vectors(papers)
+        if not vectors:
+            return []
+        centre = np.mean(vectors, axis=0)
+        centre /= np.linalg.norm(centre) or 1.0
+        return [pid for pid, _ in self.vectors.knn(centre, depth, exclude=exclude)]
 
     def _coauthored(self, papers: list[Paper], depth: int, exclude: set[str]) -> list[str]:
         """Up to ``depth`` papers by the authors of ``papers`` (their first
