@@ -16,6 +16,7 @@ parser reduces it to safe pieces (``index/query.py``) and an empty query finds n
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -438,7 +439,7 @@ class Searcher:
         score: dict[str, float] = {}
         order: dict[str, int] = {}
         for ids_ in found.values():
-            weight = np.log1p(depth / max(len(ids_), 1))
+            weight = math.log1p(depth / max(len(ids_), 1))
             for rank, pid in enumerate(ids_):
                 if pid not in exclude:
                     score[pid] = score.get(pid, 0.0) + weight
