@@ -85,3 +85,25 @@ def test_a_server_loads_its_search_at_start(store: Store, tmp_path: Path):
             page = client.get("/papers/2503.00001", headers={"accept": "text/html"})
             assert page.status_code == 200 and "2503.00004" in page.text, start
     assert create_app(settings, store=store).state.site._searcher is None  # tests, CLI: lazy
+
+
+def test_similar_rankings_are_kept_until_papers_change(store: Store, tmp_path: Path):
+    """A paper's similar papers are ranked once per data version (each signed-in reader
+    has their own cached page, not their own ranking); a new paper makes a new one."""
+    store.upsert_papers(
+        [
+            Paper(id=f"2503.{n:05d}", title=f"Graph networks {n}", authors=["Ann Lee"])
+            for n in range(1, 6)
+        ]
+    )
+    site = create_app(Settings(home=tmp_path), store=store).state.site
+    paper = store.get_paper("2503.00001")
+    assert paper is not None
+    first = [hit.paper.id for hit in site.similar(paper, 3)]
+    assert len(first) == 3 and paper.id not in first
+    version = store.data_version()
+    assert site.cache.get(version, ("similar-ranking", paper.id, 3)) is not None
+    assert [hit.paper.id for hit in site.similar(paper, 3)] == first
+    store.upsert_papers([Paper(id="2503.00009", title="Graph networks 1", authors=["Ann Lee"])])
+    assert store.data_version() != version
+    assert "2503.00009" in [hit.paper.id for hit in site.similar(paper, 3)]
