@@ -163,7 +163,7 @@ def _attention(softmax, producer: dict, consumers: dict, heads: int):
     )
     after = consumers.get(softmax.output[0], [])
     guard = [node for node in after if node.op_type == "Where"]
-    if guard:  # the float graph still has the exporter's NaN guard here
+    if guard:  # the exporter's NaN guard, Where(IsNaN(p), 0, p), sits in between
         after = consumers.get(guard[0].output[0], [])
     if len(after) != 1 or after[0].op_type != "MatMul":
         return None
