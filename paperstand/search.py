@@ -41,7 +41,8 @@ if TYPE_CHECKING:  # the model module is imported when a query is first embedded
 log = logging.getLogger(__name__)
 
 # How deep each retriever looks before fusion, at least to the end of the page asked for.
-# Reciprocal rank fusion gives little weight to deep ranks, so dense search stops earlier.
+# Fusion gives little weight to deep ranks, so dense search stops earlier; in score fusion
+# a cosine below the DENSE_DEPTH-th earns nothing (fusion_floors).
 DEPTH = 100
 DENSE_DEPTH = 50
 # Dense candidates fetched when filters apply, since they are filtered after the search.
@@ -69,8 +70,8 @@ DENSE_TEXT_CREDIT = 0.05
 TEXT_MATCH_SHARE = 0.5
 # The dense list's weight in each fusion method when the settings give none, chosen on
 # SciFact's training claims and the seed titles together (benchmarks/search_quality.py
-# --tune): score fusion at 0.5-0.7 within 0.002 on the training claims, 0.5 the only one
-# reaching 0.98 on the seed titles; RRF's best was at 1.
+# --tune): score fusion (with fusion_floors) best at 0.5 on the training claims, 0.4 and
+# 0.6 within 0.004, 0.4 below 0.98 on the seed titles; RRF's best was at 1.
 DENSE_WEIGHTS = {"score": 0.5, "rrf": 1.0}
 # Similar papers (Searcher.more_like): how deep each ranking looks, the weight of each in
 # the fusion, the bonus (a factor 1 + bonus on the fused score) for sharing a primary
@@ -81,6 +82,20 @@ CATEGORY_BONUS = 0.2
 AUTHOR_BONUS = 0.5
 SIMILAR_RERANK = 100
 MAX_CATEGORIES = 3
+
+
+def fusion_floors(dense: list[tuple[str, float]]) -> list[float]:
+    """The score that earns nothing in score fusion, for the full-text list and (when there
+    is one) the dense list: BM25's theoretical minimum 0, and the cosine of the
+    ``DENSE_DEPTH``-th nearest paper. Neither depends on how deep the lists were read for
+    the page asked for, so the first page ranks the same whatever its size (min-max
+    normalisation over the lists as read moved it when a page asked for more than 50
+    hits). BM25 divided by the best hit's score ranked SciFact's training claims 0.009 and
+    the seed titles 0.003 above min-max over the top 100 (docs/benchmarks.md, "Fusion
+    floors")."""
+    if not dense:
+        return [0.0]
+    return [0.0, dense[min(DENSE_DEPTH, len(dense)) - 1][1]]
 
 
 def dense_weight(settings: Settings) -> float:
@@ -185,7 +200,7 @@ class Searcher:
             scored.append(dense)
             weights.append(dense_weight(self.settings))
         if self.settings.fusion_method == "score":
-            fused = score_fusion(scored, weights=weights)
+            fused = score_fusion(scored, weights=weights, floors=fusion_floors(dense))
         else:
             rankings = [[pid for pid, _ in hits] for hits in scored]
             fused = reciprocal_rank_fusion(rankings, k=self.settings.fusion_k, weights=weights)

@@ -103,6 +103,20 @@ def test_dense_weight_setting_overrides_the_default(corpus: Corpus) -> None:
     assert [h.paper.id for h in hits] == [pid for pid, _ in text]
 
 
+def test_the_first_page_ranks_alike_whatever_its_size(store: Store, tmp_path: Path) -> None:
+    """Score fusion normalises each list against fixed floors (BM25 0, the cosine of the
+    DENSE_DEPTH-th nearest), not against the lists as deep as a page made them read: a page
+    of 5 and the first 5 of a page of 100 are the same papers in the same order."""
+    ingest_listings(store, first_listings(400), tmp_path)
+    build_index(store, Settings(home=tmp_path), embedder=get_embedder(TEST_MODEL))
+    searcher = searcher_for(store, tmp_path)
+    for query in ("video generation", "robot grasping with tactile sensing", "graph"):
+        small = [h.paper.id for h in searcher.search(query, limit=5).hits]
+        large = [h.paper.id for h in searcher.search(query, limit=100).hits]
+        assert len(small) == 5 and len(large) > search.DENSE_DEPTH
+        assert small == large[:5], query
+
+
 @pytest.mark.parametrize(
     "reference",
     [

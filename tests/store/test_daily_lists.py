@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from paperstand.models import Paper
@@ -146,6 +148,33 @@ def test_author_and_category_pages_follow_updates_and_deletions(store: Store):
     store.upsert_papers([Paper(id="2503.00201", deleted=True)])
     assert store.papers_by_author("Bo Chen", limit=5) == []
     assert store.papers_in_category("stat.ML", limit=5) == []
+
+
+def test_a_paper_is_listed_once_per_name_and_moves_with_its_day(store: Store):
+    store.upsert_papers(
+        [
+            Paper(id="2503.00301", authors=["Ann Lee", "ANN LEE"], listed="2025-03-02"),
+            Paper(id="2503.00302", authors=["Ann Lee"], categories=["cs.LG"], listed="2025-03-03"),
+            Paper(id="2503.00303", authors=["Ann Lee"], categories=["cs.LG"]),  # no day: last
+        ]
+    )
+    assert ids(store.papers_by_author("ann lee", limit=5)) == [
+        "2503.00302",
+        "2503.00301",
+        "2503.00303",
+    ]
+    moved = Paper(id="2503.00301", version=2, authors=["Ann Lee"], categories=["cs.LG"])
+    store.upsert_papers([replace(moved, submitted_on="2025-03-04")])
+    assert ids(store.papers_by_author("ann lee", limit=5)) == [
+        "2503.00301",
+        "2503.00302",
+        "2503.00303",
+    ]
+    assert ids(store.papers_in_category("cs.LG", limit=5)) == [
+        "2503.00301",
+        "2503.00302",
+        "2503.00303",
+    ]
 
 
 def test_categories_include_cross_lists(listed: Store):
