@@ -217,3 +217,66 @@ def test_a_word_in_most_papers_is_left_out_beside_telling_ones(
     assert sorted(ids(index.search("models"))) == ["2501.00011", "2501.00012", "2501.00013"]
     # "eggs" is in one paper of four: kept.
     assert ids(index.search("echidna eggs")) == ["2501.00014"]
+
+
+# Text that tantivy's own analysis splits, folds or drops in every way it can.
+ODD_TEXTS = [
+    "The THEORY of Everything: a_b X-ray 3D-printing, naïve café, İstanbul, ﬁne Ünïcödé",
+    "数学 and 🤖 robots; α-helix β_2 ½ C++ C# R^2 $\\mathcal{O}(n^{2})$ e.g. i.e. 10^-3",
+    "x" * 39 + " " + "y" * 40 + " " + "z" * 41 + " after the long words of the to and",
+    "of the and to a in is it",
+    "  spaced\tout\nover   lines  ",
+    "Ünïcödé café " + "é" * 30 + " then words",
+]
+
+
+def test_text_analysed_in_python_indexes_what_tantivy_would(tmp_path: Path) -> None:
+    """The writer gets title and abstract as terms (``fulltext.Terms``, memoised per word)
+    instead of tantivy analysing the raw text: the index must hold the same terms at the
+    same positions, so every query matches the same papers with the same BM25 scores:
+    words, phrases across dropped words, and more-like-this."""
+    import gzip
+    import itertools
+
+    import orjson
+    import tantivy
+
+    from paperstand.sources.jsonl import parse_record
+    from tests.conftest import DATA
+
+    with gzip.open(DATA / "arxiv" / "listings-2025-03.jsonl.gz") as lines:
+        papers = [parse_record(orjson.loads(line)) for line in itertools.islice(lines, 400)]
+    papers += [
+        Paper(id=f"odd{n}", title=text, abstract=f"{text} {ODD_TEXTS[n - 1]}", authors=["A"])
+        for n, text in enumerate(ODD_TEXTS)
+    ]
+    ours, theirs = FullTextIndex(tmp_path / "ours"), FullTextIndex(tmp_path / "theirs")
+    ours_writer = ours.writer(50_000_000)
+    theirs_writer = theirs._index.writer(heap_size=50_000_000, num_threads=1)
+    for paper in papers:
+        ours_writer.add_document(ours.document(paper))
+        theirs_writer.add_document(
+            tantivy.Document(
+                id=paper.id,
+                title=paper.title,
+                text=f"{paper.title}\n{paper.abstract}",
+                authors=paper.authors or [""],
+                categories=[c.lower() for c in paper.categories] or [""],
+                day=fulltext._day_number(paper.listing_day),
+                has_code=int(bool(paper.github_repo)),
+            )
+        )
+    for index, writer in ((ours, ours_writer), (theirs, theirs_writer)):
+        writer.commit()
+        writer.wait_merging_threads()
+        index._index.reload()
+    queries = [p.title for p in papers] + ODD_TEXTS
+    # Phrases that span stopwords and very long words: positions must be kept across them.
+    queries += ['"' + " ".join(p.abstract.split()[2:7]) + '"' for p in papers]
+    queries += ['"theory of everything"', '"the long words of"', '"after the long"']
+    for query in queries:
+        assert ours.search(query, limit=20) == theirs.search(query, limit=20), query
+    for paper in papers[:50] + papers[-len(ODD_TEXTS) :]:
+        texts = [paper.title, paper.abstract]
+        assert ours.more_like_this(texts, limit=10) == theirs.more_like_this(texts, limit=10)
+    assert ours.search('"theory of everything"', limit=5)[0][0] == "odd0"
