@@ -24,7 +24,7 @@ from pathlib import Path
 
 import tantivy
 
-from paperstand.index.fulltext import FullTextIndex
+from paperstand.index.fulltext import FullTextIndex, _document
 from paperstand.index.query import Filters, parse_query
 from paperstand.models import Paper
 from paperstand.sources import jsonl
@@ -32,12 +32,12 @@ from paperstand.sources import jsonl
 
 def build(index: FullTextIndex, files: list[Path]) -> float:
     start = time.perf_counter()
-    writer = index.writer(400_000_000, num_threads=2)
+    writer = index._index.writer(heap_size=400_000_000, num_threads=2)
     for path in files:
         with path.open("rb") as stream:
             for item in jsonl.records(stream, str(path)):
                 if isinstance(item, Paper) and not item.deleted:
-                    writer.add_document(index.document(item))
+                    writer.add_document(_document(item))
         print(f"indexed {path.name}", flush=True)
     writer.commit()
     writer.wait_merging_threads()

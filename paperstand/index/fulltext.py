@@ -104,78 +104,17 @@ def _day_number(day: str | None) -> int:
     return int(day.replace("-", "")) if day else 0
 
 
-# A word the English analysis drops (a stopword, a token over MAX_TOKEN_CHARS) stands as
-# this in pre-analysed text, so the words after it keep their positions: the pass-through
-# analysis drops it in turn. No word of letters and digits can be it.
-_GAP = "_"
-# Distinct words remembered by :class:`Terms` before it starts again (about 90,000 in the
-# 118,620 papers of the shared data; a few dozen MB at the bound).
-_MAX_WORDS = 500_000
-# Bytes of ASCII text: letters and digits kept (upper case folded), all else a separator.
-# Tantivy's simple tokenizer splits on what is not alphanumeric, which in ASCII is this.
-_ASCII_WORDS = bytes(
-    c + 32 if 65 <= c <= 90 else c if 48 <= c <= 57 or 97 <= c <= 122 else 32 for c in range(256)
-)
-
-
-def _passthrough() -> tantivy.TextAnalyzer:
-    """What the writer's analysis of title and abstract is: their text comes as terms
-    already (:class:`Terms`), separated by spaces, with :data:`_GAP` for dropped words."""
-    return (
-        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace())
-        .filter(tantivy.Filter.custom_stopword([_GAP]))
-        .build()
+def _document(paper: Paper) -> tantivy.Document:
+    return tantivy.Document(
+        id=paper.id,
+        title=paper.title,
+        text=f"{paper.title}\n{paper.abstract}",
+        # One value per author, so a phrase never runs from one name into the next.
+        authors=paper.authors or [""],
+        categories=[c.lower() for c in paper.categories] or [""],
+        day=_day_number(paper.listing_day),
+        has_code=int(bool(paper.github_repo)),
     )
-
-
-class Terms:
-    """Title and abstract as the terms :func:`english_analyzer` makes of them, in order,
-    a dropped word as :data:`_GAP`: the same terms at the same positions as tantivy's own
-    analysis, so the index and its rankings are the same.
-
-    Why: the analysis was two thirds of tantivy's CPU in a bulk load, most of it the
-    Snowball stemmer (about 110 µs a paper), and it stems the same few words over and over.
-    Here each distinct word is analysed once (by the same analyzer) and remembered; text is
-    split into words as tantivy's simple tokenizer splits it (ASCII by a byte table, other
-    text by that tokenizer itself) and looked up, about 70 µs a paper in all
-    (``benchmarks/ingest.py``)."""
-
-    def __init__(self, analyzer: tantivy.TextAnalyzer) -> None:
-        self._analyzer = analyzer
-        self._split = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple()).build()
-        self._ascii: dict[bytes, bytes] = {}
-        self._other: dict[str, str] = {}
-
-    def __call__(self, text: str) -> str:
-        if not text.isascii():
-            return " ".join(map(self._other_term, self._split.analyze(text)))
-        words = text.encode().translate(_ASCII_WORDS).split()
-        try:
-            return b" ".join(map(self._ascii.__getitem__, words)).decode()
-        except KeyError:  # a word not seen yet
-            return b" ".join(map(self._ascii_term, words)).decode()
-
-    def _ascii_term(self, word: bytes) -> bytes:
-        term = self._ascii.get(word)
-        if term is None:
-            if len(self._ascii) >= _MAX_WORDS:
-                self._ascii.clear()
-            term = self._ascii[word] = self._term(word.decode()).encode()
-        return term
-
-    def _other_term(self, word: str) -> str:
-        term = self._other.get(word)
-        if term is None:
-            if len(self._other) >= _MAX_WORDS:
-                self._other.clear()
-            term = self._other[word] = self._term(word)
-        return term
-
-    def _term(self, word: str) -> str:
-        # Every filter of the analysis works on one token at a time, so a word alone is
-        # analysed as it is within its text: one term, or none.
-        found = self._analyzer.analyze(word)
-        return found[0] if found else _GAP
 
 
 class FullTextIndex:
@@ -185,7 +124,6 @@ class FullTextIndex:
         self.path = Path(path)
         self.schema = _schema()
         self._analyzer = english_analyzer()
-        self._terms = Terms(self._analyzer)
         self._index = self._open()
         self._revision = self._read_meta().get("revision", 0)
 
@@ -216,31 +154,6 @@ class FullTextIndex:
         tmp.write_text(json.dumps({"schema": SCHEMA_VERSION, "revision": revision}))
         tmp.replace(self.path / _META)
 
-    def writer(self, heap_size: int, num_threads: int = 1) -> tantivy.IndexWriter:
-        """A writer of this index taking documents made by :meth:`document`. It is opened
-        on an Index object of its own, whose analysis of title and abstract passes their
-        terms through (:class:`Terms` made them); searches go through ``self._index``, which
-        analyses queries with the English analyzer. Raises ValueError when another writer
-        holds the index."""
-        index = tantivy.Index.open(str(self.path))
-        index.register_tokenizer(ANALYZER, _passthrough())
-        return index.writer(heap_size=heap_size, num_threads=num_threads)
-
-    def document(self, paper: Paper) -> tantivy.Document:
-        """The document of ``paper``, for a :meth:`writer`."""
-        title = self._terms(paper.title)
-        return tantivy.Document(
-            id=paper.id,
-            title=title,
-            # Title and abstract: tokens never run across the two.
-            text=f"{title} {self._terms(paper.abstract)}",
-            # One value per author, so a phrase never runs from one name into the next.
-            authors=paper.authors or [""],
-            categories=[c.lower() for c in paper.categories] or [""],
-            day=_day_number(paper.listing_day),
-            has_code=int(bool(paper.github_repo)),
-        )
-
     @property
     def revision(self) -> int:
         """The highest paper revision this index holds."""
@@ -262,7 +175,7 @@ class FullTextIndex:
         if target < self._revision:  # the store was replaced or restored: rebuild
             return self.rebuild(store, progress)
         try:
-            writer = self.writer(_WRITER_HEAP)
+            writer = self._index.writer(heap_size=_WRITER_HEAP, num_threads=1)
         except ValueError as exc:
             log.info("full-text index busy, searching it as it is: %s", exc)
             return 0
@@ -275,7 +188,7 @@ class FullTextIndex:
                     if self._revision:  # a fresh index has nothing to replace
                         writer.delete_documents_by_term("id", paper.id)
                     if not paper.deleted:
-                        writer.add_document(self.document(paper))
+                        writer.add_document(_document(paper))
                 done += len(batch)
                 if progress:
                     progress(done)
@@ -303,12 +216,12 @@ class FullTextIndex:
             yield None
             return
         try:
-            writer = self.writer(_FEED_HEAP)
+            writer = self._index.writer(heap_size=_FEED_HEAP, num_threads=1)
         except ValueError as exc:
             log.info("full-text index busy, indexing after the ingest: %s", exc)
             yield None
             return
-        feed = Feed(writer, self.document, self._revision)
+        feed = Feed(writer, self._revision)
         try:
             yield feed
             writer.commit()
@@ -523,14 +436,8 @@ class Feed:
     """What :meth:`FullTextIndex.feeding` hands an ingest: papers go to the tantivy writer as
     they are stored (tantivy's own thread analyses them, beside the store's writes)."""
 
-    def __init__(
-        self,
-        writer: tantivy.IndexWriter,
-        document: Callable[[Paper], tantivy.Document],
-        revision: int,
-    ) -> None:
+    def __init__(self, writer: tantivy.IndexWriter, revision: int) -> None:
         self._writer = writer
-        self._document = document
         self.revision = revision  # the highest revision fed, all below it fed too
         self.indexed = 0
         self._broken = False
@@ -546,11 +453,10 @@ class Feed:
             self._broken = True
             return
         add, delete = self._writer.add_document, self._writer.delete_documents_by_term
-        document = self._document
         for _, paper, new in written:
             if not new:  # a new paper has no document yet: no delete to pay for
                 delete("id", paper.id)
             if not paper.deleted:
-                add(document(paper))
+                add(_document(paper))
         self.revision = written[-1][0]
         self.indexed += len(written)
