@@ -68,7 +68,7 @@ from paperstand.index.fusion import reciprocal_rank_fusion, score_fusion
 from paperstand.index.query import words
 from paperstand.ingest import ingest
 from paperstand.models import Paper
-from paperstand.search import DENSE_DEPTH, Searcher, dense_weight
+from paperstand.search import DENSE_DEPTH, Searcher, dense_weight, fusion_floors
 from paperstand.settings import Settings
 from paperstand.store import open_store
 
@@ -256,8 +256,9 @@ Split = tuple[Scored, Scored, Qrels]  # BM25 hits, dense hits, judgements
 
 def tune(splits: dict[str, Split]) -> list[dict]:
     """Each fusion setting on each split: RRF over a grid of k and dense weight, and score
-    fusion (min-max normalised BM25 and cosine, ``index/fusion.py::score_fusion``) over a
-    grid of dense weight. The dense list is cut at the shipped search's depth."""
+    fusion over a grid of dense weight, as shipped ("score": BM25 divided by the best hit's,
+    cosine from the 50th nearest's, ``search.py::fusion_floors``) and min-max normalised
+    ("minmax", shipped before). The dense list is cut at the shipped search's depth."""
     settings: list[tuple[str, dict, object]] = []
     for k in (10, 20, 40, 60, 100):
         for weight in (0.5, 0.75, 1.0, 1.25, 1.5, 2.0):
@@ -276,9 +277,20 @@ def tune(splits: dict[str, Split]) -> list[dict]:
     for weight in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.25, 1.5):
         settings.append(
             (
-                "score",
+                "minmax",
                 {"dense_weight": weight},
                 lambda b, d, w=weight: [doc for doc, _ in score_fusion([b, d], weights=(1.0, w))],
+            )
+        )
+    for weight in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0):
+        settings.append(
+            (
+                "score",
+                {"dense_weight": weight},
+                lambda b, d, w=weight: [
+                    doc
+                    for doc, _ in score_fusion([b, d], weights=(1.0, w), floors=fusion_floors(d))
+                ],
             )
         )
     grid = []
@@ -388,7 +400,7 @@ def run_set(
                 f"{name} {cell[name]['ndcg@10']:.4f} / {cell[name]['recall@100']:.4f}"
                 for name in splits
             )
-            print(f"  {cell['method']:5} {k:6} w={cell['dense_weight']:<5} {cells}")
+            print(f"  {cell['method']:6} {k:6} w={cell['dense_weight']:<5} {cells}")
         result["grid"] = grid
     default = rows["fused default"]["ndcg@10"]
     rivals = [rows["bm25"], rows[f"dense {settings.embedding_model}"]]
