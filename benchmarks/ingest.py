@@ -5,9 +5,9 @@ Runs the same code path as `paperstand ingest jsonl` (source + ``ingest_and_inde
 store with its author and category tables kept in step, and the tantivy full-text index fed
 as papers are written) and, as a baseline in the same process, reading and parsing alone.
 The machines are shared, so besides wall-clock rates it prints what each stage costs in CPU
-seconds: the writer (this process's main thread: store writes and the documents handed to
-tantivy), tantivy's own indexing and merging threads, and the parsing helper (a child
-process); and the bytes on disk of the database and of the full-text index.
+seconds: the writer (this process's main thread: reading and parsing the files, store
+writes and the documents handed to tantivy) and tantivy's own indexing and merging threads;
+and the bytes on disk of the database and of the full-text index.
 
 Usage: python benchmarks/ingest.py [--data DIR] [--limit-files N] [--postgres] [--no-index]
 (DIR defaults to ../shared/data/arxiv; elsewhere pass any folder of paperstand listing
@@ -39,19 +39,11 @@ from _shared_data import SHARED_DATA, require
 DEFAULT_DATA = SHARED_DATA / "arxiv"
 
 
-def cpu_seconds() -> tuple[float, float, float]:
-    """CPU seconds used so far by this process's main thread (the writer), by the whole
-    process (the writer and tantivy's threads) and by its finished children (the parsing
-    helper)."""
-    own, children = (
-        resource.getrusage(resource.RUSAGE_SELF),
-        resource.getrusage(resource.RUSAGE_CHILDREN),
-    )
-    return (
-        time.thread_time(),
-        own.ru_utime + own.ru_stime,
-        children.ru_utime + children.ru_stime,
-    )
+def cpu_seconds() -> tuple[float, float]:
+    """CPU seconds used so far by this process's main thread (the writer) and by the whole
+    process (the writer and tantivy's threads)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return time.thread_time(), own.ru_utime + own.ru_stime
 
 
 def items(files: list[Path]) -> Iterator[Item]:
@@ -113,7 +105,7 @@ def main() -> None:
         else:
             report = ingest_and_index(store, items(files), settings)
         seconds = time.perf_counter() - start
-        writer_cpu, process_cpu, parser_cpu = (
+        writer_cpu, process_cpu = (
             now - then for now, then in zip(cpu_seconds(), cpu_start, strict=True)
         )
         stats = store.stats()
@@ -129,7 +121,7 @@ def main() -> None:
             server.cleanup()
     papers = report.written.added
     tantivy_cpu = process_cpu - writer_cpu
-    total_cpu = process_cpu + parser_cpu
+    total_cpu = process_cpu
     rate = papers / seconds
     backend = "PostgreSQL" if args.postgres else "SQLite"
     what = "store + author and category tables" + ("" if args.no_index else " + full text")
@@ -141,8 +133,8 @@ def main() -> None:
     # The machines are shared: CPU time says what the work costs whatever else ran.
     print(
         f"CPU: writer {writer_cpu:.1f} s ({per(papers, writer_cpu):,} papers per CPU-second), "
-        f"tantivy threads {tantivy_cpu:.1f} s ({per(papers, tantivy_cpu):,}), parsing helper "
-        f"{parser_cpu:.1f} s ({per(papers, parser_cpu):,}); all {total_cpu:.1f} s "
+        f"tantivy threads {tantivy_cpu:.1f} s ({per(papers, tantivy_cpu):,}); all "
+        f"{total_cpu:.1f} s "
         f"({per(papers, total_cpu):,} papers per CPU-second); load average "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
@@ -168,8 +160,6 @@ def main() -> None:
         "papers_per_writer_cpu_s": per(papers, writer_cpu),
         "tantivy_cpu_s": round(tantivy_cpu, 1),
         "papers_per_tantivy_cpu_s": per(papers, tantivy_cpu),
-        "parser_cpu_s": round(parser_cpu, 1),
-        "papers_per_parser_cpu_s": per(papers, parser_cpu),
         "database_mb": round(db_bytes / 1e6),
         "fulltext_mb": round(index_bytes / 1e6),
         "load_average_1min": round(os.getloadavg()[0], 2),

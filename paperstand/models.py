@@ -99,11 +99,6 @@ class Paper:
     def pdf_url(self) -> str | None:
         return ids.pdf_url(self.id)
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Positional pickling: papers cross process boundaries in bulk ingestion, and this is
-        # several times cheaper than the dataclass default.
-        return (Paper, tuple(getattr(self, name) for name in _FIELD_NAMES))
-
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -143,9 +138,6 @@ class Paper:
         if incoming.extra:
             changes["extra"] = {**self.extra, **incoming.extra}
         return replace(self, **changes) if changes else self
-
-
-_FIELD_NAMES = tuple(f.name for f in fields(Paper))
 
 
 @dataclass(slots=True)

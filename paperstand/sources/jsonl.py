@@ -13,14 +13,8 @@ file raises :class:`SourceError` after every good line before it was yielded.
 
 from __future__ import annotations
 
-import ctypes
 import io
-import multiprocessing
-import os
-import signal
-from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, BinaryIO
 
 import orjson
@@ -33,14 +27,13 @@ from paperstand.sources.base import Item, Malformed
 from paperstand.sources.text import day_of, iso_timestamp, optional, squash
 
 _GZIP_MAGIC = b"\x1f\x8b"
-_fork = multiprocessing.get_context("fork")
 
-
-# Lines are parsed in a helper process, in chunks, while this process writes to the store:
-# parsing is about half of the work of a bulk load, and the machines have two cores.
+# Lines are read and parsed in chunks, in the process that writes them. A helper process
+# parsing beside the writer was tried: with the full-text index fed during the load, the
+# writer and tantivy's thread already keep two cores busy, and carrying the papers across
+# (pickled in the helper, unpickled here, a fork per file) cost more CPU than the parsing
+# it moved, 18% of a bulk load's CPU in all (docs/benchmarks.md, "Bulk-load mechanics").
 _CHUNK_LINES = 2000
-_IN_FLIGHT = 4
-_PR_SET_PDEATHSIG = 1
 
 
 def records(
@@ -50,43 +43,8 @@ def records(
     turns one decoded line into a Paper (default :func:`parse_record`), so other JSON-lines
     formats (Hugging Face's) share this reading and error handling."""
     parse = parse or parse_record
-    chunks = _chunks(decompressed(stream), name)
-    first = next(chunks, None)
-    if first is None:
-        return
-    if len(first[1]) < _CHUNK_LINES:  # a small file: not worth a helper process
-        yield from parse_lines(name, *first, parse)
-        for chunk in chunks:  # nothing more, or the error that cut the file short
-            yield from parse_lines(name, *chunk, parse)
-        return
-    with ProcessPoolExecutor(
-        max_workers=1, mp_context=_fork, initializer=_die_with, initargs=(os.getpid(),)
-    ) as pool:
-        pending: deque[Future[list[Item]]] = deque([pool.submit(parse_lines, name, *first, parse)])
-        try:
-            for chunk in chunks:
-                pending.append(pool.submit(parse_lines, name, *chunk, parse))
-                if len(pending) >= _IN_FLIGHT:
-                    yield from pending.popleft().result()
-        except SourceError:
-            # Good lines read before an unreadable part are still yielded (and committed).
-            while pending:
-                yield from pending.popleft().result()
-            raise
-        while pending:
-            yield from pending.popleft().result()
-
-
-def _die_with(parent: int) -> None:
-    """Make the helper end when the ingest process does. A parent killed with SIGKILL
-    cannot stop it, and an orphaned helper blocks forever on its task queue, holding the
-    parent's stdout and stderr open (Linux: the kernel's parent-death signal)."""
-    try:
-        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: nothing to ask the kernel
-        return
-    if os.getppid() != parent:  # the parent died before the request took effect
-        os._exit(1)
+    for first, lines in _chunks(decompressed(stream), name):
+        yield from parse_lines(name, first, lines, parse)
 
 
 def _chunks(lines: BinaryIO, name: str) -> Iterator[tuple[int, list[bytes]]]:
@@ -131,8 +89,8 @@ def parse_lines(
 
 def decompressed(stream: BinaryIO) -> BinaryIO:
     """``stream`` itself, or its gunzipped content when it starts with the gzip magic.
-    Gunzipped by ISA-L (``isal``), three times faster than ``zlib``: the ingest process
-    reads while its helper parses, and inflating was a tenth of its work per paper."""
+    Gunzipped by ISA-L (``isal``), three times faster than ``zlib``: inflating was a tenth of
+    the ingest process's work per paper."""
     buffered = io.BufferedReader(stream) if not hasattr(stream, "peek") else stream
     if buffered.peek(2)[:2] == _GZIP_MAGIC:
         return igzip.GzipFile(fileobj=buffered)  # type: ignore[return-value]

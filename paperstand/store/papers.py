@@ -584,6 +584,21 @@ class PaperStore(Part):
             return []
         return self._listed(paper_authors, paper_authors.c.name_key == key, limit, offset)
 
+    def newest_by_authors(self, names: Sequence[str], *, per_author: int) -> dict[str, list[str]]:
+        """For each author name (as readers type it, :func:`name_key`), the ids of at most
+        ``per_author`` of their papers, latest day first, then larger id; hidden papers
+        included (callers showing them filter). One short index range per name, all in
+        one read: a common name on thousands of papers costs what a rare one does."""
+        keys = [k for k in dict.fromkeys(map(name_key, names)) if not matches_nothing(k)]
+        if not keys or per_author <= 0:
+            return {}
+        found: dict[str, list[str]] = {}
+        with self.read() as conn:
+            for key in keys:
+                rows = conn.execute(_NEWEST_BY_AUTHOR, {"value": key, "count": per_author})
+                found[key] = [pid for (pid,) in rows]
+        return found
+
     def papers_in_category(self, category: str, *, limit: int, offset: int = 0) -> list[Paper]:
         """Papers listing ``category`` (primary or cross-list), latest day first, then id."""
         if matches_nothing(category):
@@ -728,3 +743,11 @@ def _window_keys(table_name: str, shape: str) -> Select:
         "newer": (and_(shown, tuple_(day, pid) > cursor), (day.asc(), pid.asc())),
     }[shape]
     return select(day, pid).where(condition).order_by(*order).limit(bindparam("count"))
+
+
+_NEWEST_BY_AUTHOR = (
+    select(paper_authors.c.paper_id)
+    .where(paper_authors.c.name_key == bindparam("value"))
+    .order_by(paper_authors.c.day.desc(), paper_authors.c.paper_id.desc())
+    .limit(bindparam("count"))
+)

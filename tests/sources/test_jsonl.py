@@ -207,3 +207,29 @@ def test_squash_collapses_every_kind_of_whitespace() -> None:
             assert squash(text) == " ".join(text.split()), repr(text)
     assert squash("Zoë  Ångström\n") == "Zoë Ångström"
     assert squash(None) == squash("") == ""
+
+
+def test_a_file_of_many_chunks_keeps_line_numbers_and_order() -> None:
+    count = 2 * jsonl._CHUNK_LINES + 7
+    records = [{"id": f"2401.{n:05d}", "title": f"Paper {n}"} for n in range(count)]
+    records[jsonl._CHUNK_LINES + 3] = {"id": "2401.99999"}  # no title, in the second chunk
+    items = read(gzip.compress(lines(records)), "many.jsonl.gz")
+    assert len(items) == count
+    assert items[jsonl._CHUNK_LINES + 3] == Malformed(
+        "missing title", f"many.jsonl.gz:{jsonl._CHUNK_LINES + 4}"
+    )
+    papers = [i for i in items if isinstance(i, Paper)]
+    assert [p.title for p in papers[-2:]] == [f"Paper {count - 2}", f"Paper {count - 1}"]
+
+
+def test_a_truncated_file_of_many_chunks_yields_every_good_line_before_the_cut() -> None:
+    records = [{"id": f"2401.{n:05d}", "title": f"Paper {n}"} for n in range(6000)]
+    packed = gzip.compress(lines(records))
+    seen = []
+    with pytest.raises(SourceError, match=r"cut.jsonl.gz: unreadable after line (\d+)") as cut:
+        for item in jsonl.records(io.BytesIO(packed[: len(packed) * 2 // 3]), "cut.jsonl.gz"):
+            seen.append(item)
+    after = int(cut.value.args[0].split("unreadable after line ")[1].split(":")[0])
+    assert len(seen) > jsonl._CHUNK_LINES
+    assert [p.title for p in seen] == [f"Paper {n}" for n in range(len(seen))]
+    assert after >= len(seen)

@@ -111,6 +111,22 @@ def test_authors_match_whole_names_only(listed: Store):
     assert listed.papers_by_author('Ann "Lee', limit=10) == []
 
 
+def test_newest_by_authors_reads_a_bounded_run_of_each_name(listed: Store):
+    """Each name's papers newest first, at most ``per_author`` of them; names as readers
+    type them, one entry per name however it is written, none for names of nobody."""
+    found = listed.newest_by_authors(
+        ["Ann Lee", "ANN  LEE", "Cy Wu", "Nobody Here", "", 'Ann "Lee'], per_author=2
+    )
+    assert found == {
+        "ann lee": ["2503.00006", "2503.00002"],
+        "cy wu": ["2503.00005", "2503.00004"],
+        "nobody here": [],
+        'ann "lee': [],
+    }
+    assert listed.newest_by_authors(["Ann Lee"], per_author=0) == {}
+    assert listed.newest_by_authors([], per_author=5) == {}
+
+
 def test_author_names_match_as_readers_type_them(store: Store):
     store.upsert_papers(
         [
