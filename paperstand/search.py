@@ -16,8 +16,10 @@ parser reduces it to safe pieces (``index/query.py``) and an empty query finds n
 from __future__ import annotations
 
 import logging
+import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from typing import TYPE_CHECKING
@@ -81,6 +83,32 @@ CATEGORY_BONUS = 0.2
 AUTHOR_BONUS = 0.5
 SIMILAR_RERANK = 100
 MAX_CATEGORIES = 3
+# Dense retrieval (query embedding and vector search) runs in one of these threads while the
+# calling thread runs the full-text query: both spend their time in native code that
+# releases the GIL (tantivy, numpy, the model), so on two cores a search takes about the
+# longer of the two instead of their sum. Shared by every Searcher of the process; a few
+# threads are enough, since more searches at once than cores only queue for the CPU.
+DENSE_THREADS = 4
+_dense_pool: ThreadPoolExecutor | None = None
+_dense_pool_lock = threading.Lock()
+
+
+def _in_background(call: Callable[[], list[tuple[str, float]]]) -> Future:
+    """``call()`` started in the process's dense-search pool (made on first use)."""
+    global _dense_pool
+    with _dense_pool_lock:
+        if _dense_pool is None:
+            _dense_pool = ThreadPoolExecutor(DENSE_THREADS, thread_name_prefix="dense-search")
+    return _dense_pool.submit(call)
+
+
+def _forget_pool() -> None:
+    """A forked child has none of its parent's threads: it makes its own pool."""
+    global _dense_pool, _dense_pool_lock
+    _dense_pool, _dense_pool_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool)
 
 
 def dense_weight(settings: Settings) -> float:
@@ -177,10 +205,16 @@ class Searcher:
         if parsed.empty or limit == 0 or among == frozenset():
             return SearchResult(total=0)
         depth = max(DEPTH, offset + limit)
+        dense_depth = max(DENSE_DEPTH, offset + limit)
+        dense_job = (
+            _in_background(lambda: self._dense(parsed, filters, dense_depth))
+            if self._wants_dense(parsed)
+            else None
+        )
         text_hits = self.fulltext.search(parsed, limit=depth, filters=filters)
         scored = [text_hits]
         weights = [self.settings.fusion_weight_fulltext]
-        dense = self._dense(parsed, filters, max(DENSE_DEPTH, offset + limit))
+        dense = dense_job.result() if dense_job is not None else []
         if dense:
             scored.append(dense)
             weights.append(dense_weight(self.settings))
@@ -275,12 +309,17 @@ class Searcher:
         rest = [hit for hit in fused if hit[0] not in promoted]
         return [(pid, best + ratio) for ratio, pid in close] + rest
 
+    @staticmethod
+    def _wants_dense(parsed: ParsedQuery) -> bool:
+        """Whether dense retrieval can add to this query: not to an author search (names,
+        which embeddings do not know) nor to one without words."""
+        return not parsed.authors and bool(parsed.words or parsed.phrases)
+
     def _dense(self, parsed: ParsedQuery, filters: Filters, depth: int) -> list[tuple[str, float]]:
         """(id, cosine similarity) of the papers nearest to the query's words, filters
         applied, nearest first."""
-        if parsed.authors or not (parsed.words or parsed.phrases):
-            return []  # an author search is about names, which embeddings do not know
-        if not self.vectors.has_vectors():
+        nearest = self.vectors.snapshot() if self._wants_dense(parsed) else None
+        if nearest is None:
             return []
         if parsed.categories:
             filters = replace(filters, category=parsed.categories[0])
@@ -290,7 +329,7 @@ class Searcher:
             log.warning("dense search skipped: %s", exc)
             return []
         wanted = FILTERED_DEPTH if filters.active else depth
-        found = self.vectors.knn(vector, wanted)
+        found = nearest.knn(vector, wanted)
         if filters.active:
             kept = self.fulltext.filter_ids([pid for pid, _ in found], filters)
             found = [hit for hit in found if hit[0] in kept]
