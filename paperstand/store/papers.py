@@ -134,6 +134,9 @@ _COLUMNS = [papers.c[name] for name in COLUMNS]
 _SELECT = select(*_COLUMNS, is_hidden())
 _ONE = _SELECT.where(papers.c.id == bindparam("paper_id"))
 _BY_IDS = _SELECT.where(papers.c.id.in_(bindparam("ids", expanding=True)))
+# Asked before every search (is the full-text index current?): built once, since building
+# the statement and its cache key cost as much as running it.
+_REVISION = select(func.coalesce(func.max(papers.c.rev), 0))
 
 
 def name_key(name: str) -> str:
@@ -617,7 +620,7 @@ class PaperStore(Part):
     def revision(self) -> int:
         """The highest paper revision; 0 for an empty store."""
         with self.read() as conn:
-            return conn.execute(select(func.coalesce(func.max(papers.c.rev), 0))).scalar_one()
+            return conn.execute(_REVISION).scalar_one()
 
     def iter_changed_papers(
         self, after: int, batch_size: int = 1000
