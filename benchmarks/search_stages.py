@@ -24,13 +24,14 @@ import functools
 import json
 import os
 import random
-import re
 import statistics
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from scale import queries
 
 SAMPLE_FROM = 20_000
 
@@ -44,20 +45,6 @@ def titles(store: Any, count: int, rng: random.Random) -> list[str]:
         if len(found) >= SAMPLE_FROM:
             break
     return rng.sample(found, min(count, len(found)))
-
-
-def queries(found: list[str], rng: random.Random, count: int) -> list[str]:
-    """Distinct 2-4 word runs of titles, as people type them (as benchmarks/scale.py)."""
-    runs: dict[str, None] = {}
-    for title in found:
-        words = re.findall(r"[A-Za-z][A-Za-z\-]+", title)
-        if len(words) >= 2:
-            size = rng.randint(2, min(4, len(words)))
-            start = rng.randint(0, len(words) - size)
-            runs[" ".join(words[start : start + size]).lower()] = None
-        if len(runs) >= count:
-            break
-    return list(runs)
 
 
 def percentiles(values: list[float]) -> dict[str, float]:

@@ -318,8 +318,8 @@ class Searcher:
     def _dense(self, parsed: ParsedQuery, filters: Filters, depth: int) -> list[tuple[str, float]]:
         """(id, cosine similarity) of the papers nearest to the query's words, filters
         applied, nearest first."""
-        nearest = self.vectors.snapshot() if self._wants_dense(parsed) else None
-        if nearest is None:
+        knn = self.vectors.snapshot() if self._wants_dense(parsed) else None
+        if knn is None:
             return []
         if parsed.categories:
             filters = replace(filters, category=parsed.categories[0])
@@ -329,7 +329,7 @@ class Searcher:
             log.warning("dense search skipped: %s", exc)
             return []
         wanted = FILTERED_DEPTH if filters.active else depth
-        found = nearest.knn(vector, wanted)
+        found = knn(vector, wanted)
         if filters.active:
             kept = self.fulltext.filter_ids([pid for pid, _ in found], filters)
             found = [hit for hit in found if hit[0] in kept]

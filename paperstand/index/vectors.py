@@ -26,14 +26,17 @@ from __future__ import annotations
 import copy
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from functools import partial
 
 import numpy as np
 
 from paperstand.store import Store
 from paperstand.store.embeddings import BitCodeVectors
+
+# A neighbour search: (vector, k, candidates=..., exclude=...) -> [(paper id, similarity)].
+Knn = Callable[..., list[tuple[str, float]]]
 
 
 class VectorIndex(ABC):
@@ -61,11 +64,12 @@ class VectorIndex(ABC):
         so backends answer it cheaply)."""
         return self.count() > 0
 
-    def snapshot(self) -> Nearest | None:
-        """The vectors as they are now, for one search that asks whether there are any and
-        then searches them (None: no paper has an embedding of this model). The in-memory
-        SQLite index checks the embeddings' version once here instead of once per call."""
-        return self if self.has_vectors() else None
+    def snapshot(self) -> Knn | None:
+        """The neighbour search (:meth:`knn`) over the vectors as they are now, for one
+        search that asks whether there are any and then searches them (None: no paper has
+        an embedding of this model). The in-memory SQLite index checks the embeddings'
+        version once here instead of once per call."""
+        return self.knn if self.has_vectors() else None
 
     @abstractmethod
     def knn(
@@ -78,19 +82,6 @@ class VectorIndex(ABC):
     ) -> list[tuple[str, float]]:
         """The ``k`` papers nearest to ``vector`` as (paper id, cosine similarity), best
         first; only among ``candidates`` when given, never those in ``exclude``."""
-
-
-class Nearest(Protocol):
-    """What :meth:`VectorIndex.snapshot` returns: a neighbour search."""
-
-    def knn(
-        self,
-        vector: np.ndarray,
-        k: int = 10,
-        *,
-        candidates: Collection[str] | None = None,
-        exclude: Collection[str] = (),
-    ) -> list[tuple[str, float]]: ...
 
 
 # Models of at most this many dimensions are searched exactly, in memory (64-d: 26 MB at
@@ -289,9 +280,9 @@ class SQLiteVecIndex(VectorIndex):
     def has_vectors(self) -> bool:
         return len(self._load().keys) > 0
 
-    def snapshot(self) -> Nearest | None:
+    def snapshot(self) -> Knn | None:
         loaded = self._load()
-        return _Snapshot(self, loaded) if len(loaded.keys) else None
+        return partial(self._knn, loaded) if len(loaded.keys) else None
 
     def _nearest_codes(
         self, loaded: _Loaded, query: np.ndarray, rows: np.ndarray | None, wanted: int
@@ -373,24 +364,6 @@ class SQLiteVecIndex(VectorIndex):
             best_rows, scores = (best if rows is None else rows[best]), similarity[best]
         hits = [(loaded.ids[r], float(s)) for r, s in zip(best_rows, scores, strict=True)]
         return [hit for hit in hits if hit[0] not in skip][:k]
-
-
-class _Snapshot:
-    """A neighbour search over one in-memory copy (:meth:`SQLiteVecIndex.snapshot`)."""
-
-    def __init__(self, index: SQLiteVecIndex, loaded: _Loaded) -> None:
-        self._index = index
-        self._loaded = loaded
-
-    def knn(
-        self,
-        vector: np.ndarray,
-        k: int = 10,
-        *,
-        candidates: Collection[str] | None = None,
-        exclude: Collection[str] = (),
-    ) -> list[tuple[str, float]]:
-        return self._index._knn(self._loaded, vector, k, candidates=candidates, exclude=exclude)
 
 
 def top(similarity: np.ndarray, wanted: int) -> np.ndarray:

@@ -109,13 +109,13 @@ def test_a_snapshot_searches_the_vectors_as_they_were(store: Store) -> None:
     ids, vectors = fill(store, 20)
     snapshot = index.snapshot()
     assert snapshot is not None
-    assert snapshot.knn(vectors[3], 5) == index.knn(vectors[3], 5)
-    assert snapshot.knn(vectors[3], 5, exclude={ids[3]})[0][0] != ids[3]
+    assert snapshot(vectors[3], 5) == index.knn(vectors[3], 5)
+    assert snapshot(vectors[3], 5, exclude={ids[3]})[0][0] != ids[3]
     store.upsert_papers([Paper(id="2502.00001", title="late paper")])
     late = unit(np.random.default_rng(9), 1)[0]
     index.upsert([("2502.00001", "h", late)])
     later = index.snapshot()
-    assert later is not None and later.knn(late, 1)[0][0] == "2502.00001"
+    assert later is not None and later(late, 1)[0][0] == "2502.00001"
 
 
 def test_empty_index_and_unknown_papers(store: Store) -> None:
