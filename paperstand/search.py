@@ -143,8 +143,11 @@ class Searcher:
             store, self._model_name, cache=settings.vector_cache_path
         )
         self._sync_lock = threading.Lock()
-        # Similar papers' dense search runs here beside the request's own thread.
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="similar")
+        # The dense half of a search (query embedding and vector search) and of similar
+        # papers runs here while the request's own thread runs the full text: tantivy,
+        # numpy and the model release the GIL, so on two idle cores a request waits for
+        # the longer of the two instead of their sum (docs/benchmarks.md).
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dense")
 
     # --- parts ------------------------------------------------------------------------
 
@@ -212,10 +215,16 @@ class Searcher:
         if parsed.empty or limit == 0 or among == frozenset():
             return SearchResult(total=0)
         depth = max(DEPTH, offset + limit)
+        dense_depth = max(DENSE_DEPTH, offset + limit)
+        dense_job = (
+            self._pool.submit(self._dense, parsed, filters, dense_depth)
+            if self._wants_dense(parsed)
+            else None
+        )
         text_hits = self.fulltext.search(parsed, limit=depth, filters=filters)
         scored = [text_hits]
         weights = [self.settings.fusion_weight_fulltext]
-        dense = self._dense(parsed, filters, max(DENSE_DEPTH, offset + limit))
+        dense = dense_job.result() if dense_job is not None else []
         if dense:
             scored.append(dense)
             weights.append(dense_weight(self.settings))
@@ -310,12 +319,17 @@ class Searcher:
         rest = [hit for hit in fused if hit[0] not in promoted]
         return [(pid, best + ratio) for ratio, pid in close] + rest
 
+    @staticmethod
+    def _wants_dense(parsed: ParsedQuery) -> bool:
+        """Whether dense retrieval can add to this query: not to an author search (names,
+        which embeddings do not know) nor to one without words."""
+        return not parsed.authors and bool(parsed.words or parsed.phrases)
+
     def _dense(self, parsed: ParsedQuery, filters: Filters, depth: int) -> list[tuple[str, float]]:
         """(id, cosine similarity) of the papers nearest to the query's words, filters
         applied, nearest first."""
-        if parsed.authors or not (parsed.words or parsed.phrases):
-            return []  # an author search is about names, which embeddings do not know
-        if not self.vectors.has_vectors():
+        knn = self.vectors.snapshot() if self._wants_dense(parsed) else None
+        if knn is None:
             return []
         if parsed.categories:
             filters = replace(filters, category=parsed.categories[0])
@@ -325,7 +339,7 @@ class Searcher:
             log.warning("dense search skipped: %s", exc)
             return []
         wanted = FILTERED_DEPTH if filters.active else depth
-        found = self.vectors.knn(vector, wanted)
+        found = knn(vector, wanted)
         if filters.active:
             kept = self.fulltext.filter_ids([pid for pid, _ in found], filters)
             found = [hit for hit in found if hit[0] in kept]

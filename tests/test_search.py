@@ -3,12 +3,14 @@ hostile text, similar papers, and incremental (re-)embedding."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from paperstand import search
-from paperstand.errors import InvalidInput, NotFound
+from paperstand.errors import InvalidInput, NotFound, PaperstandError
 from paperstand.index.build import build_index
 from paperstand.index.embeddings import get_embedder
 from paperstand.models import Paper
@@ -101,6 +103,46 @@ def test_dense_weight_setting_overrides_the_default(corpus: Corpus) -> None:
     hits = searcher.search("video generation", limit=10).hits
     text = corpus.searcher.fulltext.search("video generation", limit=10)
     assert [h.paper.id for h in hits] == [pid for pid, _ in text]
+
+
+class _Recording:
+    """The test model, noting the thread each query is embedded in."""
+
+    def __init__(self) -> None:
+        self.model = get_embedder(TEST_MODEL)
+        self.name = self.model.name
+        self.threads: list[threading.Thread] = []
+
+    def embed_query(self, text: str) -> np.ndarray:
+        self.threads.append(threading.current_thread())
+        return self.model.embed_query(text)
+
+
+class _Broken(_Recording):
+    def embed_query(self, text: str) -> np.ndarray:
+        raise PaperstandError("the model package is missing")
+
+
+def test_dense_search_runs_beside_full_text(
+    corpus: Corpus, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The query is embedded and searched in another thread while this one runs the full
+    text; the answer is the same as one after the other, and a dense search that fails
+    leaves the full text's answer."""
+    recording = _Recording()
+    searcher = Searcher(corpus.store, corpus.settings, embedder=recording)  # type: ignore[arg-type]
+    hits = searcher.search("video generation", limit=10).hits
+    assert [h.paper.id for h in hits] == top(corpus, "video generation", 10)
+    assert recording.threads and threading.current_thread() not in recording.threads
+    broken = Searcher(corpus.store, corpus.settings, embedder=_Broken())  # type: ignore[arg-type]
+    hits = broken.search("video generation", limit=10).hits
+    text = corpus.searcher.fulltext.search("video generation", limit=10)
+    assert [h.paper.id for h in hits] == [pid for pid, _ in text]
+    assert "dense search skipped" in caplog.text
+    # An author search is about names: no dense search is started for it.
+    recording.threads.clear()
+    assert searcher.search('author:"Nicu Sebe"', limit=5).hits
+    assert recording.threads == []
 
 
 def test_the_first_page_ranks_alike_whatever_its_size(store: Store, tmp_path: Path) -> None:

@@ -24,12 +24,13 @@ store's embedding methods (``Store.save_embeddings`` and friends), so SQL stays 
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import os
 import threading
 import zipfile
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -39,6 +40,9 @@ from paperstand.store import Store
 from paperstand.store.embeddings import BitCodeVectors
 
 log = logging.getLogger(__name__)
+
+# A neighbour search: (vector, k, candidates=..., exclude=...) -> [(paper id, similarity)].
+Knn = Callable[..., list[tuple[str, float]]]
 
 
 class VectorIndex(ABC):
@@ -65,6 +69,13 @@ class VectorIndex(ABC):
         """Whether any paper has an embedding of this model (asked before every search,
         so backends answer it cheaply)."""
         return self.count() > 0
+
+    def snapshot(self) -> Knn | None:
+        """The neighbour search (:meth:`knn`) over the vectors as they are now, for one
+        search that asks whether there are any and then searches them (None: no paper has
+        an embedding of this model). The in-memory SQLite index checks the embeddings'
+        version once here instead of once per call."""
+        return self.knn if self.has_vectors() else None
 
     def warm(self) -> None:
         """Get ready to search, so that the first search does not wait: a server calls it
@@ -398,6 +409,10 @@ class SQLiteVecIndex(VectorIndex):
     def has_vectors(self) -> bool:
         return len(self._load().keys) > 0
 
+    def snapshot(self) -> Knn | None:
+        loaded = self._load()
+        return functools.partial(self._knn, loaded) if len(loaded.keys) else None
+
     def _nearest_codes(
         self, loaded: _Loaded, query: np.ndarray, rows: np.ndarray | None, wanted: int
     ) -> np.ndarray:
@@ -426,7 +441,17 @@ class SQLiteVecIndex(VectorIndex):
         candidates: Collection[str] | None = None,
         exclude: Collection[str] = (),
     ) -> list[tuple[str, float]]:
-        loaded = self._load()
+        return self._knn(self._load(), vector, k, candidates=candidates, exclude=exclude)
+
+    def _knn(
+        self,
+        loaded: _Loaded,
+        vector: np.ndarray,
+        k: int = 10,
+        *,
+        candidates: Collection[str] | None = None,
+        exclude: Collection[str] = (),
+    ) -> list[tuple[str, float]]:
         keys, ids = loaded.keys, loaded.ids
         if k <= 0 or len(keys) == 0:
             return []

@@ -241,6 +241,10 @@ def _bump(conn: Connection, *, deleting: bool = False) -> None:
     conn.execute(update(embeddings_version).values(**values))
 
 
+# Asked before every dense search: built once (see papers._REVISION).
+_EMBEDDINGS_VERSION = select(embeddings_version.c.version, embeddings_version.c.deleted)
+
+
 class BitCodeVectors(Part):
     """SQLite: what ``SQLiteVecIndex`` (``paperstand/index/vectors.py``) searches with."""
 
@@ -250,9 +254,7 @@ class BitCodeVectors(Part):
         version it holds (``embedding_codes(since=...)``), or all of them again when
         embeddings were deleted since."""
         with self.read() as conn:
-            row = conn.execute(
-                select(embeddings_version.c.version, embeddings_version.c.deleted)
-            ).one()
+            row = conn.execute(_EMBEDDINGS_VERSION).one()
         return int(row[0]), int(row[1])
 
     def embedding_code_width(self, model: str) -> int:

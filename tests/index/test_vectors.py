@@ -106,6 +106,21 @@ def test_a_long_lived_index_sees_writes_of_others(store: Store) -> None:
     assert reader.knn(late, 1)[0][0] == "2502.00001"
 
 
+def test_a_snapshot_searches_the_vectors_as_they_were(store: Store) -> None:
+    index = vector_index(store, "m1")
+    assert index.snapshot() is None  # no vectors of this model: nothing to embed a query for
+    ids, vectors = fill(store, 20)
+    snapshot = index.snapshot()
+    assert snapshot is not None
+    assert snapshot(vectors[3], 5) == index.knn(vectors[3], 5)
+    assert snapshot(vectors[3], 5, exclude={ids[3]})[0][0] != ids[3]
+    store.upsert_papers([Paper(id="2502.00001", title="late paper")])
+    late = unit(np.random.default_rng(9), 1)[0]
+    index.upsert([("2502.00001", "h", late)])
+    later = index.snapshot()
+    assert later is not None and later(late, 1)[0][0] == "2502.00001"
+
+
 def test_empty_index_and_unknown_papers(store: Store) -> None:
     index = vector_index(store, "m1")
     query = unit(np.random.default_rng(2), 1)[0]
