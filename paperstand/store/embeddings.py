@@ -366,8 +366,10 @@ class HnswVectors(Part):
             sql = (
                 f"SELECT p.id, {distance} AS distance FROM embeddings e "
                 "JOIN papers p ON p.pk = e.pk WHERE e.model = :model "
-                "AND p.id = ANY(:among) AND NOT p.deleted ORDER BY distance LIMIT :k"
+                f"AND p.id = ANY(:among) AND NOT p.deleted ORDER BY ({distance}) + 0 LIMIT :k"
             )
+            # "+ 0" keeps the planner off the HNSW index here: its approximate order,
+            # filtered to ``among`` afterwards, can return fewer rows than asked for.
         query = text(sql).bindparams(bindparam("q", type_=VectorColumn))
         params = {"q": vector, "model": model, "k": limit, "among": list(among or ())}
         with self.write() as conn:
