@@ -12,8 +12,8 @@ quality, before any index shortcut); "fused" is the whole ``Searcher.search`` ca
 text + vector index + the settings' fusion), so it
 measures paperstand's real search path. Prints nDCG@10 and Recall@100 (``ir-measures``)
 side by side; ``--short`` adds MiniLM with abstracts cut to 128 tokens, ``--variants`` the
-default model as the previous release ran it (uint8 weights: the "before" of the speed
-work) and with abstracts embedded as averaged 128-token chunks, ``--tune`` a grid
+default model as the previous release ran it (the exporter's attention: the "before" of
+the speed work) and with abstracts embedded as averaged 128-token chunks, ``--tune`` a grid
 over the fusion constant and the dense weight (plain RRF of the bm25 and dense lists). The
 last line is one JSON object. SciFact's training queries (``train/``) are scored too: tune on
 those, report the test queries.
@@ -68,7 +68,7 @@ from paperstand.index.fusion import reciprocal_rank_fusion, score_fusion
 from paperstand.index.query import words
 from paperstand.ingest import ingest
 from paperstand.models import Paper
-from paperstand.search import DENSE_DEPTH, Searcher, dense_weight
+from paperstand.search import DENSE_DEPTH, Searcher, dense_weight, fusion_floors
 from paperstand.settings import Settings
 from paperstand.store import open_store
 
@@ -191,11 +191,11 @@ def document_vectors(embedder: Embedder, texts: list[str], cache: Path) -> np.nd
 
 
 def minilm_variants() -> dict[str, Embedder]:
-    """The default model as the previous release ran it (uint8 weights on the slower
-    uint8 x uint8 kernel) and with documents embedded as chunks of 128 word pieces,
+    """The default model as the previous release ran it (the exporter's attention,
+    ``OnnxMiniLM(fused=False)``) and with documents embedded as chunks of 128 word pieces,
     averaged: the "before" and the road not taken, beside the default in one run."""
     return {
-        "minilm-l6-int8-u8": OnnxMiniLM("minilm-l6-int8-u8", seven_bit=False),
+        "minilm-l6-int8-unfused": OnnxMiniLM("minilm-l6-int8-unfused", fused=False),
         "minilm-l6-int8+chunks128": OnnxMiniLM("minilm-l6-int8+chunks128", chunk_tokens=128),
     }
 
@@ -256,8 +256,9 @@ Split = tuple[Scored, Scored, Qrels]  # BM25 hits, dense hits, judgements
 
 def tune(splits: dict[str, Split]) -> list[dict]:
     """Each fusion setting on each split: RRF over a grid of k and dense weight, and score
-    fusion (min-max normalised BM25 and cosine, ``index/fusion.py::score_fusion``) over a
-    grid of dense weight. The dense list is cut at the shipped search's depth."""
+    fusion over a grid of dense weight, as shipped ("score": BM25 divided by the best hit's,
+    cosine from the 50th nearest's, ``search.py::fusion_floors``) and min-max normalised
+    ("minmax", shipped before). The dense list is cut at the shipped search's depth."""
     settings: list[tuple[str, dict, object]] = []
     for k in (10, 20, 40, 60, 100):
         for weight in (0.5, 0.75, 1.0, 1.25, 1.5, 2.0):
@@ -276,9 +277,20 @@ def tune(splits: dict[str, Split]) -> list[dict]:
     for weight in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.25, 1.5):
         settings.append(
             (
-                "score",
+                "minmax",
                 {"dense_weight": weight},
                 lambda b, d, w=weight: [doc for doc, _ in score_fusion([b, d], weights=(1.0, w))],
+            )
+        )
+    for weight in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0):
+        settings.append(
+            (
+                "score",
+                {"dense_weight": weight},
+                lambda b, d, w=weight: [
+                    doc
+                    for doc, _ in score_fusion([b, d], weights=(1.0, w), floors=fusion_floors(d))
+                ],
             )
         )
     grid = []
@@ -388,7 +400,7 @@ def run_set(
                 f"{name} {cell[name]['ndcg@10']:.4f} / {cell[name]['recall@100']:.4f}"
                 for name in splits
             )
-            print(f"  {cell['method']:5} {k:6} w={cell['dense_weight']:<5} {cells}")
+            print(f"  {cell['method']:6} {k:6} w={cell['dense_weight']:<5} {cells}")
         result["grid"] = grid
     default = rows["fused default"]["ndcg@10"]
     rivals = [rows["bm25"], rows[f"dense {settings.embedding_model}"]]

@@ -16,8 +16,10 @@ parser reduces it to safe pieces (``index/query.py``) and an empty query finds n
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from typing import TYPE_CHECKING
@@ -41,7 +43,8 @@ if TYPE_CHECKING:  # the model module is imported when a query is first embedded
 log = logging.getLogger(__name__)
 
 # How deep each retriever looks before fusion, at least to the end of the page asked for.
-# Reciprocal rank fusion gives little weight to deep ranks, so dense search stops earlier.
+# Fusion gives little weight to deep ranks, so dense search stops earlier; in score fusion
+# a cosine below the DENSE_DEPTH-th earns nothing (fusion_floors).
 DEPTH = 100
 DENSE_DEPTH = 50
 # Dense candidates fetched when filters apply, since they are filtered after the search.
@@ -69,8 +72,8 @@ DENSE_TEXT_CREDIT = 0.05
 TEXT_MATCH_SHARE = 0.5
 # The dense list's weight in each fusion method when the settings give none, chosen on
 # SciFact's training claims and the seed titles together (benchmarks/search_quality.py
-# --tune): score fusion at 0.5-0.7 within 0.002 on the training claims, 0.5 the only one
-# reaching 0.98 on the seed titles; RRF's best was at 1.
+# --tune): score fusion (with fusion_floors) best at 0.5 on the training claims, 0.4 and
+# 0.6 within 0.004, 0.4 below 0.98 on the seed titles; RRF's best was at 1.
 DENSE_WEIGHTS = {"score": 0.5, "rrf": 1.0}
 # Similar papers (Searcher.more_like): how deep each ranking looks, the weight of each in
 # the fusion, the bonus (a factor 1 + bonus on the fused score) for sharing a primary
@@ -80,7 +83,26 @@ SIMILAR_WEIGHTS = {"dense": 1.0, "text": 1.0, "authors": 1.0}
 CATEGORY_BONUS = 0.2
 AUTHOR_BONUS = 0.5
 SIMILAR_RERANK = 100
+# The papers by the same authors (Searcher._coauthored): the first MAX_AUTHORS of each paper
+# (big collaborations list hundreds; the first ones say enough), and at least COAUTHOR_MIN
+# of the newest papers of each.
+MAX_AUTHORS = 20
+COAUTHOR_MIN = 10
 MAX_CATEGORIES = 3
+
+
+def fusion_floors(dense: list[tuple[str, float]]) -> list[float]:
+    """The score that earns nothing in score fusion, for the full-text list and (when there
+    is one) the dense list: BM25's theoretical minimum 0, and the cosine of the
+    ``DENSE_DEPTH``-th nearest paper. Neither depends on how deep the lists were read for
+    the page asked for, so the first page ranks the same whatever its size (min-max
+    normalisation over the lists as read moved it when a page asked for more than 50
+    hits). BM25 divided by the best hit's score ranked SciFact's training claims 0.009 and
+    the seed titles 0.003 above min-max over the top 100 (docs/benchmarks.md, "Fusion
+    floors")."""
+    if not dense:
+        return [0.0]
+    return [0.0, dense[min(DENSE_DEPTH, len(dense)) - 1][1]]
 
 
 def dense_weight(settings: Settings) -> float:
@@ -117,8 +139,12 @@ class Searcher:
         self._embedder = embedder
         self._model_name = embedder.name if embedder is not None else settings.embedding_model
         self.fulltext = FullTextIndex(settings.fulltext_path)
-        self.vectors: VectorIndex = vector_index(store, self._model_name)
+        self.vectors: VectorIndex = vector_index(
+            store, self._model_name, cache=settings.vector_cache_path
+        )
         self._sync_lock = threading.Lock()
+        # Similar papers' dense search runs here beside the request's own thread.
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="similar")
 
     # --- parts ------------------------------------------------------------------------
 
@@ -130,6 +156,15 @@ class Searcher:
 
             self._embedder = get_embedder(self._model_name)
         return self._embedder
+
+    def warm(self) -> None:
+        """Load what the first search would otherwise wait for: the full text caught up,
+        the vector index's copy in memory, and the query model when there are vectors (run
+        once: a model's first run also sets it up)."""
+        self.refresh()
+        self.vectors.warm()
+        if self.vectors.has_vectors():
+            self.embedder.embed_query("warm")
 
     def refresh(self) -> None:
         """Let the full-text index catch up with the store (cheap when it is current)."""
@@ -185,7 +220,7 @@ class Searcher:
             scored.append(dense)
             weights.append(dense_weight(self.settings))
         if self.settings.fusion_method == "score":
-            fused = score_fusion(scored, weights=weights)
+            fused = score_fusion(scored, weights=weights, floors=fusion_floors(dense))
         else:
             rankings = [[pid for pid, _ in hits] for hits in scored]
             fused = reciprocal_rank_fusion(rankings, k=self.settings.fusion_k, weights=weights)
@@ -369,22 +404,20 @@ class Searcher:
         self.refresh()
         exclude = {p.id for p in papers}
         depth = max(SIMILAR_DEPTH, limit)
-        rankings, weights = [], []
-        vectors = self._paper_vectors(papers)
-        if vectors:
-            centre = np.mean(vectors, axis=0)
-            centre /= np.linalg.norm(centre) or 1.0
-            rankings.append([pid for pid, _ in self.vectors.knn(centre, depth, exclude=exclude)])
-            weights.append(SIMILAR_WEIGHTS["dense"])
+        # The dense neighbours in another thread while this one reads the full-text and
+        # author rankings: numpy's scan and tantivy both release the GIL, so on two idle
+        # cores the page waits for the longer of the two instead of their sum.
+        dense = self._pool.submit(self._dense_neighbours, papers, depth, exclude)
         texts = [f"{p.title}\n{p.abstract}" for p in papers]
-        rankings.append(
-            [pid for pid, _ in self.fulltext.more_like_this(texts, limit=depth, exclude=exclude)]
-        )
+        text = [pid for pid, _ in self.fulltext.more_like_this(texts, limit=depth, exclude=exclude)]
+        coauthored = self._coauthored(papers, depth, exclude)
+        rankings, weights = [], []
+        nearest = dense.result()
+        if nearest:
+            rankings.append(nearest)
+            weights.append(SIMILAR_WEIGHTS["dense"])
+        rankings.append(text)
         weights.append(SIMILAR_WEIGHTS["text"])
-        names = list(dict.fromkeys(a for p in papers for a in p.authors))
-        coauthored = [
-            pid for pid, _ in self.fulltext.by_authors(names, limit=depth, exclude=exclude)
-        ]
         if coauthored:
             rankings.append(coauthored)
             weights.append(SIMILAR_WEIGHTS["authors"])
@@ -395,6 +428,38 @@ class Searcher:
         return [
             Hit(by_id[pid], score) for pid, score in page if pid in by_id and by_id[pid].visible
         ]
+
+    def _dense_neighbours(self, papers: list[Paper], depth: int, exclude: set[str]) -> list[str]:
+        """The ``depth`` papers whose embeddings are nearest the mean of ``papers``'."""
+        vectors = self._paper_vectors(papers)
+        if not vectors:
+            return []
+        centre = np.mean(vectors, axis=0)
+        centre /= np.linalg.norm(centre) or 1.0
+        return [pid for pid, _ in self.vectors.knn(centre, depth, exclude=exclude)]
+
+    def _coauthored(self, papers: list[Paper], depth: int, exclude: set[str]) -> list[str]:
+        """Up to ``depth`` papers by the authors of ``papers`` (their first
+        ``MAX_AUTHORS`` each), those sharing the most telling authors first: each shared
+        author counts ln(1 + depth / papers read of them), so a rare name outweighs a
+        common one, two outweigh one; then the latest. Bounded whatever the names: only
+        the newest ``per_author`` papers of each author are read (an index range each),
+        enough to fill the list twice over, so "Wei Zhang" on thousands of papers costs
+        what a rare name does."""
+        names = list(dict.fromkeys(a for p in papers for a in p.authors[:MAX_AUTHORS]))
+        if not names:
+            return []
+        per_author = min(depth, max(COAUTHOR_MIN, -(-2 * depth // len(names))))
+        found = self.store.newest_by_authors(names, per_author=per_author)
+        score: dict[str, float] = {}
+        order: dict[str, int] = {}
+        for ids_ in found.values():
+            weight = math.log1p(depth / max(len(ids_), 1))
+            for rank, pid in enumerate(ids_):
+                if pid not in exclude:
+                    score[pid] = score.get(pid, 0.0) + weight
+                    order[pid] = min(order.get(pid, rank), rank)
+        return sorted(score, key=lambda pid: (-score[pid], order[pid]))[:depth]
 
     def _paper_vectors(self, papers: list[Paper]) -> list[np.ndarray]:
         """The stored embeddings of ``papers``; a paper without one yet (ingested since the

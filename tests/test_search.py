@@ -103,6 +103,20 @@ def test_dense_weight_setting_overrides_the_default(corpus: Corpus) -> None:
     assert [h.paper.id for h in hits] == [pid for pid, _ in text]
 
 
+def test_the_first_page_ranks_alike_whatever_its_size(store: Store, tmp_path: Path) -> None:
+    """Score fusion normalises each list against fixed floors (BM25 0, the cosine of the
+    DENSE_DEPTH-th nearest), not against the lists as deep as a page made them read: a page
+    of 5 and the first 5 of a page of 100 are the same papers in the same order."""
+    ingest_listings(store, first_listings(400), tmp_path)
+    build_index(store, Settings(home=tmp_path), embedder=get_embedder(TEST_MODEL))
+    searcher = searcher_for(store, tmp_path)
+    for query in ("video generation", "robot grasping with tactile sensing", "graph"):
+        small = [h.paper.id for h in searcher.search(query, limit=5).hits]
+        large = [h.paper.id for h in searcher.search(query, limit=100).hits]
+        assert len(small) == 5 and len(large) > search.DENSE_DEPTH
+        assert small == large[:5], query
+
+
 @pytest.mark.parametrize(
     "reference",
     [
@@ -253,6 +267,37 @@ def test_similar_prefers_the_same_authors_and_topic(store: Store, tmp_path: Path
     assert sum("motion" in f"{p.title} {p.abstract}".lower() for p in several) >= 2
 
 
+def test_same_author_papers_rank_shared_and_rare_authors_first(
+    store: Store, tmp_path: Path
+) -> None:
+    """The papers by a paper's authors: those sharing two authors first, then those of its
+    rare author, then those of its prolific one, of whom only the newest are read."""
+    later = "2024-02-01"
+    prolific = [
+        Paper(id=f"2401.{n:05d}", title=f"P{n}", authors=["Common Name"], listed=f"2024-01-{n:02d}")
+        for n in range(1, 26)
+    ]
+    store.upsert_papers(
+        [
+            *prolific,
+            Paper(id="2402.00001", title="Q", authors=["Rare Name", "common  name"], listed=later),
+            Paper(
+                id="2402.00002", title="Both", authors=["Common Name", "Rare Name"], listed=later
+            ),
+            Paper(id="2402.00003", title="Rare", authors=["Rare Name"], listed="2023-01-01"),
+        ]
+    )
+    searcher = searcher_for(store, tmp_path)
+    paper = store.get_paper("2402.00001")
+    assert paper is not None
+    found = searcher._coauthored([paper], 10, {paper.id})
+    assert found[:2] == ["2402.00002", "2402.00003"]
+    # Then Common Name's newest papers, and no more than were read of them.
+    assert found[2:] == [f"2401.{n:05d}" for n in range(25, 25 - len(found[2:]), -1)]
+    assert len(found) == 10 and "2401.00001" not in found
+    assert searcher._coauthored([Paper(id="x", authors=["!!!", ""])], 10, set()) == []
+
+
 def ingest_listings(store: Store, rows: list[dict], tmp_path: Path) -> None:
     import orjson
 
@@ -284,7 +329,6 @@ def test_a_paper_without_an_embedding_gets_dense_neighbours(
     searcher = searcher_for(store, tmp_path)
     assert searcher.vectors.get(["2503.99999"]) == {}
     monkeypatch.setattr(searcher.fulltext, "more_like_this", lambda *a, **k: [])
-    monkeypatch.setattr(searcher.fulltext, "by_authors", lambda *a, **k: [])
     hits = searcher.similar("2503.99999", limit=5)
     assert [h.paper.id for h in hits][:1] == [rows[7]["id"]] and len(hits) == 5
 

@@ -1,4 +1,4 @@
-"""``paperstand db migrate`` and ``paperstand db copy``: the database itself, either backend."""
+"""``paperstand db migrate``, ``db compact``, ``db copy``: the database itself, either backend."""
 
 from __future__ import annotations
 
@@ -21,6 +21,16 @@ def migrate(ctx: typer.Context) -> None:
     with open_store(settings(ctx).store_url(), migrate=False) as store:
         version = store.migrate()
     typer.echo(f"schema version {version}")
+
+
+@db_app.command("compact")
+def compact(ctx: typer.Context) -> None:
+    """Give the space a migration or deleted papers freed back to the disk (SQLite:
+    rewrites the file, which needs as much free disk as the result; PostgreSQL: nothing to
+    do)."""
+    with open_store(settings(ctx).store_url()) as store:
+        freed = store.compact()
+    typer.echo(f"freed {freed:,} bytes")
 
 
 @db_app.command("copy")

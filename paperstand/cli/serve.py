@@ -42,7 +42,7 @@ def serve(
     conf = settings(ctx)
     # Built once here even with several workers: a missing store is reported in one line
     # before any process starts.
-    web_app = create_app(conf)
+    web_app = create_app(conf, warm=True)
     shown = f"[{host}]" if ":" in host else host
     err.print(f"paperstand serving at http://{shown}:{port}/  (Ctrl+C to stop)", highlight=False)
     if embed:

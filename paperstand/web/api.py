@@ -115,7 +115,7 @@ def similar(
 
     def make() -> bytes:
         paper = find_paper(site.store, paper_id)
-        hits = site.searcher().similar(paper.id, limit=limit)
+        hits = site.similar(paper, limit)
         return orjson.dumps(
             {
                 "id": paper.id,

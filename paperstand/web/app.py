@@ -13,6 +13,7 @@ own ``router``, included in ``ROUTERS`` below; its templates go in ``templates/`
 from __future__ import annotations
 
 import gc
+import threading
 from contextlib import asynccontextmanager
 from importlib import resources
 
@@ -106,8 +107,10 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
-    """The web app over the store of ``settings`` (or ``store``, which the caller closes)."""
+def create_app(settings: Settings, store: Store | None = None, *, warm: bool = False) -> FastAPI:
+    """The web app over the store of ``settings`` (or ``store``, which the caller closes).
+    ``warm``: at start, load the search indexes and model in a background thread
+    (:meth:`Site.warm`), as a server does; start-up does not wait for it."""
     own_store = store is None
     if store is None:
         if not settings.database_url and not settings.sqlite_path.exists():
@@ -123,6 +126,11 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         # from 309-387 ms to 89 ms (p50 unchanged): see docs/benchmarks.md.
         gc.collect()
         gc.freeze()
+        if warm:
+            app.state.warming = threading.Thread(
+                target=app.state.site.warm, name="warm", daemon=True
+            )
+            app.state.warming.start()
         try:
             yield
         finally:
@@ -164,4 +172,4 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 def app_from_environment() -> FastAPI:
     """The app with settings read from the environment: the factory that uvicorn imports in
     each worker process when ``paperstand serve --workers N`` runs several."""
-    return create_app(Settings())
+    return create_app(Settings(), warm=True)

@@ -438,7 +438,7 @@ def paper_page(request: Request, site: SiteDep, paper_id: PaperId) -> Response:
             paper.id, with_hidden=bool(viewer and viewer.is_admin)
         )
         try:
-            similar = site.searcher().like([paper], limit=SIMILAR)
+            similar = site.similar(paper, SIMILAR)
         except PaperstandError:
             similar = []
         topics = site.topics_of([paper, *(hit.paper for hit in similar)])

@@ -193,10 +193,39 @@ def test_seven_bit_weights_keep_the_neighbourhood_of_the_previous_release(before
     assert not np.allclose(previous, now, atol=1e-4)
 
 
-def test_the_gelu_is_one_node_in_the_int8_graph() -> None:
+def test_the_gelu_and_the_attention_are_one_node_each_in_the_int8_graph() -> None:
     model = read_checked(_package_dir(MINILM_PACKAGE) / MINILM_FILE, MINILM_SHA256)
     ops = Counter(node.op_type for node in onnx.load_from_string(int8_graph(model)).graph.node)
-    assert (ops["Gelu"], ops["Erf"], ops["IsNaN"], ops["MatMul"] < 36) == (6, 0, 0, True)
+    assert (ops["Gelu"], ops["Erf"], ops["IsNaN"], ops["MatMul"]) == (6, 0, 0, 0)
+    assert (ops["MultiHeadAttention"], ops["Softmax"], ops["Transpose"]) == (6, 0, 0)
+    assert ops["DynamicQuantizeMatMul"] == 36
+    unfused = int8_graph(model, fused_attention=False)
+    ops = Counter(node.op_type for node in onnx.load_from_string(unfused).graph.node)
+    assert (ops["MultiHeadAttention"], ops["Softmax"], ops["Gelu"]) == (0, 6, 6)
+
+
+def test_fused_attention_keeps_the_neighbourhood_of_the_previous_release(
+    before: dict, papers: list[dict]
+) -> None:
+    """Stores keep the vectors the exporter's attention made, under the same model name:
+    new queries and new papers must land beside them."""
+    texts = before["texts"] + [document_text(p["title"], p["abstract"]) for p in papers]
+    previous = OnnxMiniLM("unfused", fused=False).embed_documents(texts)
+    now = get_embedder(DEFAULT_MODEL).embed_documents(texts)
+    cosines = (previous * now).sum(axis=1)
+    assert cosines[: before["abstracts"]].min() > 0.985, cosines
+    assert cosines[len(before["texts"]) :].min() > 0.985, cosines
+    assert not np.allclose(previous, now, atol=1e-5)
+
+
+def test_texts_embedded_in_parallel_get_the_vectors_they_get_alone(papers: list[dict]) -> None:
+    """Texts of one call run on several threads at once; each must still be its own run."""
+    texts = [document_text(p["title"], p["abstract"]) for p in papers]
+    together = OnnxMiniLM("parallel", threads=3).embed_documents(texts)
+    alone = OnnxMiniLM("alone", threads=1)
+    np.testing.assert_array_equal(
+        together, np.concatenate([alone.embed_documents([text]) for text in texts])
+    )
 
 
 def test_chunked_documents_average_their_chunks(papers: list[dict]) -> None:

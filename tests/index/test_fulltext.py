@@ -80,14 +80,6 @@ def test_more_like_this_finds_the_same_topic_and_never_the_paper(corpus: Corpus)
     assert corpus.searcher.fulltext.more_like_this([""], limit=10) == []
 
 
-def test_by_authors_puts_shared_authors_first(corpus: Corpus) -> None:
-    hits = corpus.searcher.fulltext.by_authors(["Nicu Sebe", "Nobody Atall"], limit=50)
-    assert len(hits) >= 5
-    for paper in corpus.store.get_papers(ids(hits)):
-        assert "Nicu Sebe" in paper.authors
-    assert corpus.searcher.fulltext.by_authors(["!!!"], limit=5) == []
-
-
 def test_author_operator_keeps_papers_of_that_author(corpus: Corpus) -> None:
     hits = corpus.searcher.fulltext.search('author:"Nicu Sebe"', limit=50)
     assert len(hits) >= 5

@@ -60,3 +60,26 @@ def test_score_fusion_weights_one_hit_lists_and_duplicates() -> None:
     assert score_fusion([[], []]) == []
     with pytest.raises(ValueError):
         score_fusion([[("a", 1.0)]], weights=[1.0, 1.0])
+
+
+def test_score_fusion_floors_fix_what_earns_nothing() -> None:
+    """A floor replaces the list's lowest score as the zero: BM25 from 0 keeps each hit's
+    share of the best score, and a score below the floor earns nothing, never less."""
+    bm25 = [("a", 10.0), ("b", 8.0), ("c", 2.0)]
+    dense = [("b", 0.9), ("d", 0.5), ("a", 0.3), ("e", 0.1)]
+    scores = dict(score_fusion([bm25, dense], weights=[1.0, 0.5], floors=[0.0, 0.5]))
+    assert scores["a"] == pytest.approx(1.0)  # below the dense floor: nothing from dense
+    assert scores["b"] == pytest.approx(0.8 + 0.5)
+    assert scores["c"] == pytest.approx(0.2)  # min-max would give it 0
+    assert scores["d"] == pytest.approx(0.0)
+    assert scores["e"] == pytest.approx(0.0)
+    # Reading a list deeper changes nothing when the floors stay.
+    deeper = [*bm25, ("f", 1.0)]
+    assert (
+        score_fusion([deeper, dense], floors=[0.0, 0.5])[:3]
+        == score_fusion([bm25, dense], floors=[0.0, 0.5])[:3]
+    )
+    # None is min-max, as without floors.
+    assert score_fusion([bm25], floors=[None]) == score_fusion([bm25])
+    with pytest.raises(ValueError):
+        score_fusion([bm25, dense], floors=[0.0])

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from paperstand.index import vectors as vectors_module
 from paperstand.index.vectors import Clusters, SQLiteVecIndex, VectorIndex, vector_index
 from paperstand.models import Paper
+from paperstand.settings import Settings
 from paperstand.store import Store
 
 DIM = 384
@@ -242,3 +245,81 @@ def test_clusters_take_appended_vectors_and_recluster_in_the_background(
     assert fresh is not None and fresh.appended_rows == 0 and fresh.clustered == 621
     assert index.knn(more[20], 1)[0][0] == ids[7]
     assert {pid for pid, _ in index.knn(vectors[0], 2)} == {ids[0], "2503.00001"}
+
+
+def test_a_restart_starts_from_the_cache_file_and_catches_up(
+    store: Store, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A small model's clustered copy is written to the cache file after a full read; a
+    new index (a restarted server) starts from it, reading only the rows written since,
+    and answers as one that read everything. A deletion of embeddings since, or a file
+    whose vectors are not the store's, makes it read everything again."""
+    ids, vectors, _ = clustered(store, monkeypatch, 600)
+    cache = tmp_path / "vectors"
+    first = vector_index(store, "m64", cache=cache)
+    first.warm()
+    assert first.knn(vectors[3], 1)[0][0] == ids[3]
+    if not isinstance(first, SQLiteVecIndex):
+        assert not cache.exists()  # HNSW lives in the database: nothing to keep
+        return
+    saved = cache / "m64.npz"
+    assert saved.exists() and first._loaded.clusters is not None
+    # Written after the cache: a new paper and a re-embedded one.
+    store.upsert_papers([Paper(id="2502.00001", title="late paper")])
+    more = unit(np.random.default_rng(9), 2, 64)
+    first.upsert([("2502.00001", "h", more[0]), (ids[9], "h2", more[1])])
+
+    def restarted() -> tuple[SQLiteVecIndex, list[object]]:
+        index = vector_index(store, "m64", cache=cache)
+        assert isinstance(index, SQLiteVecIndex)
+        reads: list[object] = []
+        read = index.vectors.embedding_codes
+
+        def spy(model: str, **kwargs: object):  # type: ignore[no-untyped-def]
+            reads.append(kwargs.get("since"))
+            return read(model, **kwargs)  # type: ignore[arg-type]
+
+        index.vectors.embedding_codes = spy  # type: ignore[method-assign]
+        index.warm()
+        return index, reads
+
+    second, reads = restarted()
+    assert reads and None not in reads  # the file, then only what was written since
+    clusters = second._loaded.clusters
+    assert clusters is not None and np.array_equal(
+        clusters.centroids, first._loaded.clusters.centroids
+    )
+    assert second.knn(more[0], 1)[0][0] == "2502.00001"
+    assert second.knn(more[1], 1)[0][0] == ids[9]
+    assert ids[9] not in [pid for pid, _ in second.knn(vectors[9], 5)]
+    assert [pid for pid, _ in second.knn(vectors[5], 10)] == [
+        pid for pid, _ in first.knn(vectors[5], 10)
+    ]
+    # A file whose vectors are not this store's is not believed (a copied home).
+    with np.load(saved) as old:
+        arrays = {name: old[name] for name in old.files}
+    arrays["vectors"] = unit(np.random.default_rng(10), len(arrays["vectors"]), 64)
+    with saved.open("wb") as out:
+        np.savez(out, **arrays)
+    third, reads = restarted()
+    assert None in reads and third.knn(vectors[3], 1)[0][0] == ids[3]
+    # ... nor one that is no cache at all; and a deletion since the file: all read again.
+    saved.write_bytes(b"not a cache")
+    assert None in restarted()[1]
+    third.delete([ids[4]])
+    fourth, reads = restarted()
+    assert None in reads and ids[4] not in [pid for pid, _ in fourth.knn(vectors[4], 3)]
+
+
+def test_no_cache_file_without_a_cache_folder_or_for_large_models(
+    store: Store, tmp_path: Path
+) -> None:
+    """384-d vectors are held as sign bits, read from the store at each start (no
+    clustering to save); without a folder nothing is written anywhere."""
+    ids, vectors = fill(store, 30)
+    index = vector_index(store, "m1", cache=tmp_path / "vectors")
+    index.warm()
+    assert index.knn(vectors[2], 1)[0][0] == ids[2]
+    assert not (tmp_path / "vectors").exists()
+    assert Settings(home=tmp_path).vector_cache_path == tmp_path / "vectors"
+    assert Settings(home=tmp_path, vector_cache="off").vector_cache_path is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from paperstand.models import Paper
@@ -109,6 +111,22 @@ def test_authors_match_whole_names_only(listed: Store):
     assert listed.papers_by_author('Ann "Lee', limit=10) == []
 
 
+def test_newest_by_authors_reads_a_bounded_run_of_each_name(listed: Store):
+    """Each name's papers newest first, at most ``per_author`` of them; names as readers
+    type them, one entry per name however it is written, none for names of nobody."""
+    found = listed.newest_by_authors(
+        ["Ann Lee", "ANN  LEE", "Cy Wu", "Nobody Here", "", 'Ann "Lee'], per_author=2
+    )
+    assert found == {
+        "ann lee": ["2503.00006", "2503.00002"],
+        "cy wu": ["2503.00005", "2503.00004"],
+        "nobody here": [],
+        'ann "lee': [],
+    }
+    assert listed.newest_by_authors(["Ann Lee"], per_author=0) == {}
+    assert listed.newest_by_authors([], per_author=5) == {}
+
+
 def test_author_names_match_as_readers_type_them(store: Store):
     store.upsert_papers(
         [
@@ -146,6 +164,33 @@ def test_author_and_category_pages_follow_updates_and_deletions(store: Store):
     store.upsert_papers([Paper(id="2503.00201", deleted=True)])
     assert store.papers_by_author("Bo Chen", limit=5) == []
     assert store.papers_in_category("stat.ML", limit=5) == []
+
+
+def test_a_paper_is_listed_once_per_name_and_moves_with_its_day(store: Store):
+    store.upsert_papers(
+        [
+            Paper(id="2503.00301", authors=["Ann Lee", "ANN LEE"], listed="2025-03-02"),
+            Paper(id="2503.00302", authors=["Ann Lee"], categories=["cs.LG"], listed="2025-03-03"),
+            Paper(id="2503.00303", authors=["Ann Lee"], categories=["cs.LG"]),  # no day: last
+        ]
+    )
+    assert ids(store.papers_by_author("ann lee", limit=5)) == [
+        "2503.00302",
+        "2503.00301",
+        "2503.00303",
+    ]
+    moved = Paper(id="2503.00301", version=2, authors=["Ann Lee"], categories=["cs.LG"])
+    store.upsert_papers([replace(moved, submitted_on="2025-03-04")])
+    assert ids(store.papers_by_author("ann lee", limit=5)) == [
+        "2503.00301",
+        "2503.00302",
+        "2503.00303",
+    ]
+    assert ids(store.papers_in_category("cs.LG", limit=5)) == [
+        "2503.00301",
+        "2503.00302",
+        "2503.00303",
+    ]
 
 
 def test_categories_include_cross_lists(listed: Store):

@@ -8,18 +8,21 @@ import subprocess
 import sys
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 import sqlean
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from paperstand.errors import StoreError
-from paperstand.models import Paper
+from paperstand.models import Paper, Window
 from paperstand.store import open_store
+from paperstand.store.engine import BASELINE, _with
 from paperstand.store.schema import metadata
 
 RELEASE_0_1 = Path(__file__).resolve().parents[1] / "data" / "store" / "release-0.1"
@@ -35,6 +38,16 @@ LEGACY_PAPER = (
 
 def scripts(dialect: str) -> list[str]:
     return [path.read_text() for path in sorted((RELEASE_0_1 / dialect).glob("*.sql"))]
+
+
+def db(url: str, command: str) -> subprocess.CompletedProcess[str]:
+    """``paperstand --database-url URL db COMMAND``, as an operator runs it."""
+    return subprocess.run(
+        [PAPERSTAND, "--database-url", url, "db", command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -84,12 +97,7 @@ def legacy_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 def test_db_migrate_upgrades_a_store_of_release_0_1_in_place(legacy_url: str) -> None:
-    result = subprocess.run(
-        [PAPERSTAND, "--database-url", legacy_url, "db", "migrate"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = db(legacy_url, "migrate")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("schema version ")
     with open_store(legacy_url) as store:
@@ -114,6 +122,87 @@ def test_db_migrate_upgrades_a_store_of_release_0_1_in_place(legacy_url: str) ->
         # refuses the upgraded store.
         structural = {d for d in schema_differences(store) if d[0] in STRUCTURE}
         assert structural <= {("remove_table", "schema_version")}
+
+
+# Papers a store of schema 0012 (the release before the lean author and category rows)
+# holds: days, no day, a name twice on one paper, a deleted paper, accents.
+RELEASE_PAPERS = [
+    ("2401.00002", '["Li Wei", "LI WEI", "Ada Byron"]', '["cs.LG"]', "'2024-01-03'", "false"),
+    ("2401.00003", '["Li  Wei"]', '["stat.ML", "cs.LG"]', "NULL", "false"),
+    ("2401.00004", '["Zoe Angstrom"]', '["cs.LG"]', "'2023-12-31'", "false"),
+    ("2401.00005", '["Li Wei"]', '["cs.LG"]', "'2024-01-05'", "true"),
+]
+
+
+def test_db_migrate_rebuilds_the_author_and_category_rows_of_release_0012(
+    legacy_url: str, tmp_path: Path
+) -> None:
+    """A store at 0012 whose author and category rows were written in that release's
+    layout: after ``db migrate`` (and ``db compact``) its author and category pages (whole,
+    and page by page) read the same papers as a store that loaded the same papers fresh."""
+    with open_store(legacy_url, migrate=False) as store, store.engine.begin() as conn:
+        command.stamp(_with(conn), BASELINE)
+        command.upgrade(_with(conn), "0012")
+        for pid, authors, categories, listed, deleted in RELEASE_PAPERS:
+            conn.exec_driver_sql(
+                f"INSERT INTO papers (pk, rev, id, version, title, authors, categories, listed,"
+                f" extra, deleted) VALUES ({pid[-1]}, {pid[-1]}, '{pid}', 1, 't', '{authors}',"
+                f" '{categories}', {listed}, '{{}}', {deleted})"
+            )
+        # The rows as release 0012 kept them, by the writer of that layout (revision 0003's).
+        conn.exec_driver_sql("DELETE FROM paper_authors")
+        conn.exec_driver_sql("DELETE FROM paper_categories")
+        ScriptDirectory.from_config(_with(conn)).get_revision("0003").module._backfill(conn)
+        assert conn.exec_driver_sql("SELECT count(*) FROM paper_authors").scalar() == 7
+    result = db(legacy_url, "migrate")
+    assert result.returncode == 0, result.stderr
+    # The old tables' pages go back to the disk (SQLite keeps them until a VACUUM).
+    compacted = db(legacy_url, "compact")
+    assert compacted.returncode == 0, compacted.stderr
+    freed = int(compacted.stdout.split()[1].replace(",", ""))
+    assert (freed > 0) == legacy_url.startswith("sqlite:"), compacted.stdout
+    with (
+        open_store(legacy_url) as migrated,
+        open_store(f"sqlite:///{tmp_path / 'fresh.sqlite3'}") as fresh,
+    ):
+        fresh.upsert_papers([p for batch in migrated.iter_papers() for p in batch])
+        for name in ("li wei", "Ada Byron", "zoë ångström", "nobody"):
+            assert pages(migrated.author_window, name) == pages(fresh.author_window, name)
+        for category in ("cs.LG", "stat.ML", "math.AG"):
+            assert pages(migrated.category_window, category) == pages(
+                fresh.category_window, category
+            )
+        assert ids(migrated.papers_by_author("Li Wei", limit=9)) == [
+            "2401.00002",
+            "2401.00001",
+            "2401.00003",
+        ]
+        assert ids(migrated.papers_in_category("cs.LG", limit=9)) == [
+            "2401.00002",
+            "2401.00001",
+            "2401.00004",
+            "2401.00003",
+        ]
+
+
+def ids(papers: list[Paper]) -> list[str]:
+    return [p.id for p in papers]
+
+
+def pages(window: Callable[..., Window], value: str) -> list[list[str]]:
+    """Every page of one paper, older then newer again, as ids."""
+    found, cursor = [], None
+    while True:
+        page = window(value, limit=1, before=cursor)
+        found.append(ids(page.papers))
+        if page.older is None:
+            break
+        cursor = page.older
+    while cursor is not None:
+        page = window(value, limit=1, after=cursor)
+        found.append(ids(page.papers))
+        cursor = page.newer
+    return found
 
 
 def test_opening_a_store_of_release_0_1_upgrades_it_too(legacy_url: str) -> None:

@@ -17,7 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from paperstand.store.papers import backfill_index_tables
+from paperstand.store.papers import name_key
+from paperstand.store.schema import Json
 
 revision = "0003"
 down_revision = "0002"
@@ -76,7 +77,7 @@ def upgrade() -> None:
         sa.Column("paper_id", sa.Text, nullable=False),
         sqlite_with_rowid=False,
     )
-    backfill_index_tables(op.get_bind())
+    _backfill(op.get_bind())
     # Indexes after the rows: one sort instead of a B-tree insert per row.
     op.create_index("paper_authors_name", "paper_authors", ["name_key", "day", "paper_id"])
     op.create_index("paper_categories_day", "paper_categories", ["category", "day", "paper_id"])
@@ -85,3 +86,50 @@ def upgrade() -> None:
         sa.Column("key", sa.Text, primary_key=True),
         sa.Column("next_at", sa.Float, nullable=False),
     )
+
+
+def _backfill(conn: sa.Connection, batch_size: int = 5000) -> None:
+    """Fill ``paper_authors`` and ``paper_categories`` from the papers held, in the layout
+    of this revision (0013 gives them the one of ``store/papers.py``)."""
+    papers = sa.table(
+        "papers",
+        sa.column("pk"),
+        sa.column("id"),
+        sa.column("authors", Json),
+        sa.column("categories", Json),
+        sa.column("submitted_on"),
+        sa.column("listed"),
+        sa.column("deleted", sa.Boolean),
+    )
+    authors = sa.table("paper_authors", *map(sa.column, AUTHOR_COLUMNS))
+    categories = sa.table("paper_categories", *map(sa.column, CATEGORY_COLUMNS))
+    day = sa.func.coalesce(papers.c.submitted_on, papers.c.listed)
+    query = (
+        sa.select(papers.c.pk, papers.c.id, papers.c.authors, papers.c.categories, day)
+        .where(~papers.c.deleted)
+        .order_by(papers.c.pk)
+        .limit(batch_size)
+    )
+    last = 0
+    while rows := conn.execute(query.where(papers.c.pk > last)).all():
+        last = rows[-1][0]
+        names = [
+            (pk, position, name, name_key(name), when, pid)
+            for pk, pid, written, _, when in rows
+            for position, name in enumerate(written)
+        ]
+        listed = [
+            (pk, category, when, pid)
+            for pk, pid, _, written, when in rows
+            for category in dict.fromkeys(written)
+        ]
+        for table, columns, values in (
+            (authors, AUTHOR_COLUMNS, names),
+            (categories, CATEGORY_COLUMNS, listed),
+        ):
+            if values:
+                conn.execute(sa.insert(table), [dict(zip(columns, v, strict=True)) for v in values])
+
+
+AUTHOR_COLUMNS = ("pk", "position", "name", "name_key", "day", "paper_id")
+CATEGORY_COLUMNS = ("pk", "category", "day", "paper_id")
