@@ -748,4 +748,3 @@ _NEWEST_BY_AUTHOR = (
     .order_by(paper_authors.c.day.desc(), paper_authors.c.paper_id.desc())
     .limit(bindparam("count"))
 )
-
