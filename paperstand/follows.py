@@ -19,7 +19,7 @@ The recommendations read :func:`follows_of` and :func:`claimed_paper_ids`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from typing import Any
 
@@ -256,8 +256,15 @@ class AuthorClaims:
     hidden: set[str]
 
 
-def author_claims(store: Store, author: str) -> AuthorClaims:
-    if matches_nothing(author):
+def author_claims(
+    store: Store, author: str, claimed_names: Container[str] | None = None
+) -> AuthorClaims:
+    """The claims an author page shows. ``claimed_names`` (``store.follows.claimed_names()``,
+    which a caller may keep until the next write) spares the queries for the many names
+    nobody has claimed."""
+    if matches_nothing(author) or (
+        claimed_names is not None and name_key(author) not in claimed_names
+    ):
         return AuthorClaims([], [], set())
     claimants = store.follows.claimants(author)
     hidden = store.follows.hidden_from_author(author)

@@ -43,6 +43,7 @@ from sqlalchemy import (
     delete,
     func,
     select,
+    union,
     union_all,
     update,
 )
@@ -411,6 +412,16 @@ class FollowsStore(Part):
         )
         with self.read() as conn:
             return set(conn.execute(query).scalars())
+
+    def claimed_names(self) -> frozenset[str]:
+        """The name keys with approved claims or papers hidden from their page: the only
+        author pages with claims to show (a few, however large the store)."""
+        query = union(
+            select(claims.c.name_key).where(claims.c.status == "approved"),
+            select(author_hidden.c.name_key),
+        )
+        with self.read() as conn:
+            return frozenset(conn.execute(query).scalars())
 
     def claimants(self, author: str) -> dict[str, list[str]]:
         """The accounts with approved claims as ``author`` (by name key): each account's

@@ -163,6 +163,11 @@ class TopicsStore(Part):
         if rows:
             conn.execute(topic_points.insert(), rows)
 
+    def has_map(self) -> bool:
+        """Whether a topic map with clusters exists (papers get badges only then)."""
+        with self.read() as conn:
+            return conn.execute(select(topic_clusters.c.id).limit(1)).first() is not None
+
     def model(self) -> str | None:
         """The embedding model of the current map; None before the first fit."""
         with self.read() as conn:

@@ -32,6 +32,7 @@ or ``PAPERSTAND_COOKIE_SECURE`` is on.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -39,10 +40,11 @@ from typing import Annotated, Any
 from asgi_csrf import asgi_csrf
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
-from itsdangerous import BadSignature, TimestampSigner
+from itsdangerous import BadSignature, TimestampSigner, URLSafeSerializer
 from markupsafe import Markup, escape
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -310,15 +312,79 @@ async def _csrf_failed(scope: Scope, send: Send, message_id: Any) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+# Requests asgi-csrf checks nothing on (as Django): they only read.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+def _signed_cookie(scope: Scope, serializer: URLSafeSerializer, namespace: str) -> str | None:
+    """The request's ``csrftoken`` cookie when its signature is good (as asgi-csrf reads it:
+    the last ``Cookie`` header)."""
+    cookie = dict(scope["headers"]).get(b"cookie")
+    token = cookie_parser(cookie.decode("latin-1")).get(CSRF_COOKIE) if cookie else None
+    if token is None:
+        return None
+    try:
+        serializer.loads(token, salt=namespace)
+    except BadSignature:
+        return None
+    return token
+
+
+def _lazy_csrf(app: ASGIApp, signing_secret: str, namespace: str, samesite: str) -> ASGIApp:
+    """``app`` with asgi-csrf's token for reads (GET, HEAD, ...), made only when a page
+    asks for it (``csrf_token``): the same token, signed the same way, in the same cookie,
+    with ``Vary: Cookie`` on the pages that show it. asgi-csrf itself signs a fresh token
+    (or checks the cookie's signature) for every request before the page is even chosen,
+    though most pages have no form: about 50 µs of CPU a request, for nothing."""
+    serializer = URLSafeSerializer(signing_secret)
+
+    async def with_token(scope: Scope, receive: Receive, send: Send) -> None:
+        token: str | None = None
+        fresh = False
+
+        def get_token() -> str:
+            nonlocal token, fresh
+            if token is None:
+                token = _signed_cookie(scope, serializer, namespace)
+                if token is None:
+                    token, fresh = serializer.dumps(secrets.token_urlsafe(16), salt=namespace), True
+            return token
+
+        async def send_token(message: Message) -> None:
+            if message["type"] == "http.response.start" and token is not None:
+                headers = MutableHeaders(scope=message)
+                headers.add_vary_header("Cookie")
+                if fresh:
+                    headers.append(
+                        "set-cookie", f"{CSRF_COOKIE}={token}; Path=/; SameSite={samesite}"
+                    )
+            await send(message)
+
+        await app({**scope, CSRF_FIELD: get_token}, receive, send_token)
+
+    return with_token
+
+
 def csrf_unless_api_token(app: ASGIApp, **options: Any) -> ASGIApp:
-    """``asgi_csrf`` around ``app``, skipped for script calls of the JSON API: a request
-    under ``/api/`` with ``Authorization: Bearer`` and no cookie. ``asgi_csrf`` would let it
-    through unchecked anyway (no cookie, or a bearer token), but only after minting a
-    fresh signed token for it, which a script never uses: a tenth of the CPU of a vote."""
+    """``asgi_csrf`` around ``app`` for requests that may change something; reads get
+    their token lazily (:func:`_lazy_csrf`), and script calls of the JSON API (a request
+    under ``/api/`` with ``Authorization: Bearer`` and no cookie) none: ``asgi_csrf``
+    would let those through unchecked anyway (no cookie, or a bearer token), but only
+    after minting a fresh signed token for it, which a script never uses: a tenth of the
+    CPU of a vote."""
     checked = asgi_csrf(app, **options)
+    reads = _lazy_csrf(
+        app, options["signing_secret"], options["signing_namespace"], options["cookie_samesite"]
+    )
 
     async def route(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        if scope["method"] in SAFE_METHODS:
+            await reads(scope, receive, send)
+            return
+        if scope["path"].startswith("/api/"):
             cookie = bearer = False
             for name, value in scope["headers"]:
                 if name == b"cookie":

@@ -337,8 +337,12 @@ def author_page(
 
 def _author_claims(site: Site, name: str) -> dict[str, Any]:
     """The accounts that claimed the name, their papers first with their upvotes, and the
-    papers hidden from the page."""
-    claims = follows.author_claims(site.store, name)
+    papers hidden from the page: nothing, without a query, for a name nobody claimed."""
+    claims = follows.author_claims(
+        site.store, name, site.known("claimed names", site.store.follows.claimed_names)
+    )
+    if not claims.accounts and not claims.hidden:
+        return {}
     listed = [site.store.community.standing(pid) for pid in claims.claimed]
     return {
         "claimants": claims.accounts,

@@ -19,8 +19,9 @@ import logging
 import threading
 import zlib
 from collections.abc import Callable, Hashable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import orjson
 from fastapi import Depends, Request
@@ -42,6 +43,12 @@ log = logging.getLogger(__name__)
 
 # Search answers also depend on indexes built outside the papers table: keep them briefly.
 SEARCH_TTL = 60.0
+
+T = TypeVar("T")
+
+# The store's cache version as the request being answered read it (set by ``Site.respond``
+# around rendering), so what the page asks of ``Site.known`` costs no second query.
+_VERSION: ContextVar[int | None] = ContextVar("paperstand_cache_version", default=None)
 
 
 def templates() -> Environment:
@@ -66,6 +73,7 @@ class Site:
     cache: ResponseCache = field(default_factory=ResponseCache)
     _searcher: Searcher | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _known: dict[Hashable, tuple[int, Any]] = field(default_factory=dict)
 
     def respond(
         self,
@@ -86,7 +94,11 @@ class Site:
         version = self.store.cache_version()
         found = self.cache.get(version, key)
         if found is None:
-            made = make()
+            token = _VERSION.set(version)
+            try:
+                made = make()
+            finally:
+                _VERSION.reset(token)
             body = made.encode() if isinstance(made, str) else made
             etag = f'"{version:x}-{zlib.crc32(body):08x}"'
             self.cache.put(version, key, body, etag, ttl)
@@ -96,6 +108,24 @@ class Site:
         if etag in request.headers.get("if-none-match", ""):
             return Response(status_code=304, headers=headers)
         return Response(body, media_type=media_type, headers=headers)
+
+    def known(self, name: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, kept until the next write to the store: for small facts that only
+        a write changes and most pages ask (is there a topic map, which author names have
+        claims), so a page pays for them once per write instead of once per request.
+
+        Under ``respond`` it costs no query at all (the request's version is at hand);
+        elsewhere one, the version. ``compute`` runs after the version is read, so a value
+        is never older than the version it is kept under."""
+        version = _VERSION.get()
+        if version is None:
+            version = self.store.cache_version()
+        found = self._known.get(name)
+        if found is not None and found[0] == version:
+            return found[1]
+        value = compute()
+        self._known[name] = (version, value)
+        return value
 
     def searcher(self) -> Searcher:
         """The search service, built on first use (it may load indexes and models)."""
@@ -162,7 +192,10 @@ class Site:
         return count
 
     def topics_of(self, papers: Iterable[Paper]) -> dict[str, TopicCluster]:
-        """Each paper's topic cluster, for the cards' badges: one query for the whole page."""
+        """Each paper's topic cluster, for the cards' badges: one query for the whole page,
+        and none while the store has no topic map (most pages, until ``topics build``)."""
+        if not self.known("topic map", self.store.topics.has_map):
+            return {}
         return self.store.topics.of_papers([p.id for p in papers])
 
     def saved_searches(self) -> follows.Search:

@@ -163,6 +163,31 @@ def test_csrf_is_required(site: Site) -> None:
         assert script.post("/api/tokens", json={"name": "another"}).status_code == 201
 
 
+def test_only_pages_with_a_form_set_the_csrf_cookie(site: Site) -> None:
+    with site.browser() as browser:
+        # No form on a list page for an anonymous visitor: no token signed, no cookie.
+        plain = browser.get("/")
+        assert plain.status_code == 200 and "csrftoken" not in browser.cookies
+        assert "set-cookie" not in plain.headers and "Cookie" not in plain.headers.get("vary", "")
+        # The log-in form: a signed token, in the cookie and the form, varying by cookie.
+        form = browser.get("/login")
+        token = browser.cookies["csrftoken"]
+        assert csrf_of(form) == token and "Cookie" in form.headers["vary"]
+        # The next form reuses it, and a post with it passes the check.
+        again = browser.get("/signup")
+        assert csrf_of(again) == token and "set-cookie" not in again.headers
+        assert sign_up(browser, "ada@lab.example", "ada").status_code == 303
+        assert browser.cookies["csrftoken"] == token
+    with site.browser() as forger:
+        # A cookie not signed by the site is replaced, and never accepted.
+        forged = {"Cookie": "csrftoken=forged"}
+        form = forger.get("/login", headers=forged)
+        assert csrf_of(form) != "forged"
+        assert form.headers["set-cookie"].startswith(f"csrftoken={csrf_of(form)};")
+        data = {"csrftoken": "forged", "email": "ada@lab.example", "password": PASSWORD}
+        assert forger.post("/login", data=data, headers=forged).status_code == 403
+
+
 def test_wrong_password(site: Site) -> None:
     site.accounts.create("ada@lab.example", password=PASSWORD)
     with site.browser() as browser:
