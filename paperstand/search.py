@@ -118,6 +118,13 @@ class Hit:
     score: float
 
 
+def visible_hits(store: Store, ranked: Sequence[tuple[str, float]]) -> list[Hit]:
+    """The papers of ``ranked`` (id, score) as hits, in its order, read in one query;
+    papers deleted or hidden since they were ranked are left out."""
+    by_id = {p.id: p for p in store.get_papers([pid for pid, _ in ranked])}
+    return [Hit(by_id[pid], score) for pid, score in ranked if pid in by_id and by_id[pid].visible]
+
+
 @dataclass
 class SearchResult:
     hits: list[Hit] = field(default_factory=list)
@@ -437,11 +444,7 @@ class Searcher:
             weights.append(SIMILAR_WEIGHTS["authors"])
         fused = reciprocal_rank_fusion(rankings, k=self.settings.fusion_k, weights=weights)
         fused = self._alike_first(papers, set(coauthored), fused[: max(limit, SIMILAR_RERANK)])
-        page = fused[:limit]
-        by_id = {p.id: p for p in self.store.get_papers([pid for pid, _ in page])}
-        return [
-            Hit(by_id[pid], score) for pid, score in page if pid in by_id and by_id[pid].visible
-        ]
+        return visible_hits(self.store, fused[:limit])
 
     def _dense_neighbours(self, papers: list[Paper], depth: int, exclude: set[str]) -> list[str]:
         """The ``depth`` papers whose embeddings are nearest the mean of ``papers``'."""

@@ -155,7 +155,7 @@ class Site:
         visitor, so without this each reader's first view of a paper would rank its
         neighbours again (15-25 ms of CPU at 2.7M papers); a hit costs one read of the
         papers shown."""
-        from paperstand.search import Hit
+        from paperstand.search import visible_hits
 
         key = ("similar-ranking", paper.id, limit)
         version = self.store.data_version()
@@ -165,11 +165,7 @@ class Site:
             ranked = [(hit.paper.id, hit.score) for hit in hits]
             self.cache.put(version, key, orjson.dumps(ranked), "", SEARCH_TTL)
             return hits
-        ranked = orjson.loads(found.body)
-        by_id = {p.id: p for p in self.store.get_papers([pid for pid, _ in ranked])}
-        return [
-            Hit(by_id[pid], score) for pid, score in ranked if pid in by_id and by_id[pid].visible
-        ]
+        return visible_hits(self.store, orjson.loads(found.body))
 
     def following_count(self, user_id: int) -> int:
         """The header's count of new papers of the account's follows, on every page of a
