@@ -152,11 +152,11 @@ DAY = func.coalesce(papers.c.submitted_on, papers.c.listed)
 
 def _deferred_indexes() -> list[Index]:
     """The indexes a bulk load into an empty store builds once at its end (one sort each)
-        instead of entry by entry: every index of papers and of the author and category rows
-        except what the load itself reads (the unique id, the revisions) and the primary keys
-    (the author and category rows wait in their load tables instead: :func:`_load_table`).
-        Entry by entry, they were half of what a paper cost to store, and they grow slower as
-        the store grows (each insert lands on a random page)."""
+    instead of entry by entry: every index of papers and of the category rows except what
+    the load itself reads (the unique id, the revisions) and the primary keys (the author
+    and category rows wait in their load tables instead: :func:`_load_table`). Entry by
+    entry, they were half of what a paper cost to store, and they grow slower as the store
+    grows (each insert lands on a random page)."""
     tables = (papers, paper_categories)
     return [
         i for t in tables for i in sorted(t.indexes, key=lambda i: i.name) if i.name != "papers_rev"
