@@ -349,9 +349,13 @@ class BitCodeVectors(Part):
 
 
 # Memory for building one HNSW index (PostgreSQL's maintenance_work_mem, for that build
-# only): the graph must fit in it, or pgvector goes on building on disk, many times slower.
-# 2.73M vectors of 64 dimensions took about ... of it.
-HNSW_BUILD_MEMORY = "2GB"
+# only): the graph must fit in it, or pgvector goes on building on disk, several times
+# slower. Each vector took its 4 bytes a dimension plus about 520 bytes of graph (2.3M
+# vectors of 64 dimensions filled 1.8 GB, docs/benchmarks.md); a fifth more is asked for,
+# at least 64 MB (PostgreSQL's default) and at most HNSW_BUILD_MEMORY_MAX_MB, which a
+# server dedicated to the database can spare beside its shared buffers.
+HNSW_GRAPH_BYTES = 520
+HNSW_BUILD_MEMORY_MAX_MB = 8192
 
 # Candidates HNSW visits per vector search (at least twice the rows asked for): it returns at
 # most this many, and recall against exact search rises with it. On 118k real papers of the
@@ -371,8 +375,13 @@ class HnswVectors(Part):
     @staticmethod
     def build_index(conn: Connection, model: str, dim: int) -> None:
         """:meth:`ensure_index` over rows already stored, with the memory to build the
-        graph in (``HNSW_BUILD_MEMORY``) for this transaction."""
-        conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{HNSW_BUILD_MEMORY}'")
+        graph of that many vectors in (``HNSW_GRAPH_BYTES``) for this transaction."""
+        rows = conn.execute(
+            select(func.count()).select_from(embeddings).where(embeddings.c.model == model)
+        ).scalar_one()
+        wanted = 1.2 * rows * (4 * dim + HNSW_GRAPH_BYTES) / 2**20
+        megabytes = int(min(max(wanted, 64), HNSW_BUILD_MEMORY_MAX_MB))
+        conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{megabytes}MB'")
         HnswVectors.ensure_index(conn, model, dim)
 
     @staticmethod
