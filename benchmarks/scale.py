@@ -24,8 +24,9 @@ Steps, each skippable:
 
 ``--postgres`` does the same on PostgreSQL (``pgserver``, a cluster in ``--pg-dir``, kept
 beside the home so a loaded one can be reused), and adds the database's CPU milliseconds
-per request (the cluster's processes, from ``/proc``: the backends answering the server's
-queries) beside the server's, and its memory (proportional set size) after the server's.
+per request (from ``/proc``: the backends answering the server's queries, not the
+cluster's background processes nor connections older than the server) beside the
+server's, and its memory (proportional set size) after the server's.
 
 Usage: ``python benchmarks/scale.py --corpus DIR [--home DIR] [--replicas 22] [--postgres]``.
 To re-run on a loaded store: ``python benchmarks/scale.py --home DIR`` (no corpus needed).
@@ -192,19 +193,35 @@ def postmaster_pid(directory: Path) -> int:
     return int((directory / "postmaster.pid").read_text().split()[0])
 
 
-def cluster_cpu_ns(postmaster: int) -> int:
-    """CPU time so far of the cluster's processes (the postmaster and its children: the
-    backends serving the server's connections), in nanoseconds (``schedstat``)."""
-    total = 0
+def backends(postmaster: int) -> dict[int, str]:
+    """The client backends of the cluster (``[local]`` connections) and parallel workers,
+    by process id, with their process titles; its background processes (autovacuum, the
+    checkpointer) left out."""
+    found = {}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
-            if int(proc.name) != postmaster:
-                parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                if parent != postmaster:
-                    continue
-            total += int((proc / "schedstat").read_text().split()[0])
+            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            title = (proc / "cmdline").read_bytes().decode(errors="replace")
+        except (OSError, ValueError, IndexError):
+            continue  # a process that ended meanwhile
+        if parent == postmaster and ("[local]" in title or "parallel worker for" in title):
+            found[int(proc.name)] = title
+    return found
+
+
+def cluster_cpu_ns(postmaster: int, foreign: set[int]) -> int:
+    """CPU time so far of the backends answering the server (and their parallel workers),
+    in nanoseconds (``schedstat``): the cluster's client backends but those in ``foreign``
+    (connections that were there before the server started, e.g. an index being built)."""
+    total = 0
+    for pid, title in backends(postmaster).items():
+        helping = re.search(r"parallel worker for PID (\d+)", title)
+        if pid in foreign or (helping and int(helping.group(1)) in foreign):
+            continue
+        try:
+            total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
         except (OSError, ValueError, IndexError):
             pass  # a process that ended meanwhile
     return total
@@ -241,19 +258,24 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def measure(
-    client: httpx.Client, pid: int, urls: Iterator[str], count: int, postmaster: int | None
+    client: httpx.Client,
+    pid: int,
+    urls: Iterator[str],
+    count: int,
+    postmaster: int | None,
+    foreign: set[int],
 ) -> dict:
     """Wall and server CPU per request over ``count`` URLs, one request at a time; with
-    ``postmaster`` (PostgreSQL) the database's CPU per request too."""
+    ``postmaster`` (PostgreSQL) the database's CPU per request too (``cluster_cpu_ns``)."""
     walls, cpus, database, errors, done = [], [], [], 0, 0
     for url in urls:
-        before = cluster_cpu_ns(postmaster) if postmaster else 0
+        before = cluster_cpu_ns(postmaster, foreign) if postmaster else 0
         cpu, wall = server_cpu_ns(pid), time.perf_counter()
         response = client.get(url)
         walls.append((time.perf_counter() - wall) * 1000)
         cpus.append((server_cpu_ns(pid) - cpu) / 1e6)
         if postmaster:
-            database.append((cluster_cpu_ns(postmaster) - before) / 1e6)
+            database.append((cluster_cpu_ns(postmaster, foreign) - before) / 1e6)
         if response.status_code != 200:
             errors += 1
             if errors <= 3:
@@ -312,6 +334,7 @@ def serve_and_measure(
     )
     rows: dict[str, dict] = {}
     postmaster = postmaster_pid(cluster) if cluster is not None else None
+    foreign = set(backends(postmaster)) if postmaster else set()
     try:
         wait_until_up(base, server, timeout=300)  # opening 2.7M papers takes a while
         texts = queries(picks["titles"], rng, 2 * count + 1)
@@ -351,7 +374,7 @@ def serve_and_measure(
             for name, urls in plan.items():
                 if only and name not in only:
                     continue
-                row = rows[name] = measure(client, server.pid, urls, count, postmaster)
+                row = rows[name] = measure(client, server.pid, urls, count, postmaster, foreign)
                 database = (
                     f"  database CPU p50 {row['db_cpu_p50_ms']:6.2f} p95 "
                     f"{row['db_cpu_p95_ms']:6.2f} ms"
