@@ -263,6 +263,22 @@ def write_vectors(
     }
 
 
+def rebuild_index(home: Path, model: str) -> dict:
+    """The model's HNSW index dropped and built again over the stored rows (PostgreSQL)."""
+    from paperstand.settings import Settings
+    from paperstand.store import open_store
+
+    store = open_store(Settings(home=home).store_url())
+    began, database_cpu = time.perf_counter(), cluster_cpu_s(home)
+    with store.bulk_embeddings(model):
+        pass
+    return {
+        "rows": store.embedding_counts().get(model, 0),
+        "wall_s": round(time.perf_counter() - began, 1),
+        "database_cpu_s": round(cluster_cpu_s(home) - database_cpu, 1),
+    }
+
+
 def cluster_cpu_s(home: Path) -> float:
     """CPU seconds of the PostgreSQL cluster of ``home`` (its processes now, and the
     children they waited for: the backends and parallel workers that ended), 0 for
@@ -384,6 +400,13 @@ def main() -> None:
         default=0,
         help="write this many vectors entry by entry into the index first, for comparison",
     )
+    parser.add_argument(
+        "--rebuild-index",
+        type=Path,
+        metavar="HOME",
+        help="PostgreSQL: time rebuilding the model's HNSW index of HOME (an empty "
+        "Store.bulk_embeddings block)",
+    )
     parser.add_argument("--skip-index", action="store_true", help="skip step 2")
     parser.add_argument("--serve-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -393,7 +416,7 @@ def main() -> None:
         print(json.dumps(figures))
         return
     pg = None
-    home = args.write_vectors or args.home
+    home = args.write_vectors or args.rebuild_index or args.home
     if home is not None and (home / "pg").is_dir():  # a PostgreSQL home of scale.py
         from scale import start_postgres
 
@@ -415,6 +438,9 @@ def run(args: argparse.Namespace, papers: list[dict], base: np.ndarray, embeddin
             args.write_vectors, papers, base, args.replicas, args.model, args.indexed_rows
         )
         print(f"write: {result['write']}", flush=True)
+    if args.rebuild_index:
+        result["rebuild"] = rebuild_index(args.rebuild_index, args.model)
+        print(f"rebuild: {result['rebuild']}", flush=True)
     if args.home:
         argv = [sys.executable, __file__, "--serve-only", "--home", str(args.home)]
         argv += ["--corpus", str(args.corpus), "--cache", str(args.cache)]

@@ -132,8 +132,9 @@ class EmbeddingStore(Part):
     def bulk_embeddings(self, model: str) -> Iterator[None]:
         """Around many :meth:`save_embeddings` of ``model`` (a whole corpus embedded at
         once). On PostgreSQL the model's HNSW indexes are dropped first and built once when
-        the block ends (on error too): entry by entry, every insert walks the graph to link
-        itself in, many times the cost of one build over rows already stored. Meanwhile
+        the block ends (on error too; an empty block rebuilds them): entry by entry, every
+        insert walks the graph to link itself in, many times the cost of one build over rows
+        already stored. Meanwhile
         searches of the model compare every vector exactly (correct, slow). If the process
         dies inside the block, the model's next :meth:`save_embeddings` builds the index.
         SQLite keeps no index of vectors: nothing to defer."""
@@ -141,12 +142,14 @@ class EmbeddingStore(Part):
             yield
             return
         prefix = HnswVectors.index_prefix(model)
+        dropped = set()
         with self.write() as conn:
             lock(conn, EMBEDDINGS_LOCK)
             for name in sorted(index_names(conn)):
                 if name.startswith(prefix):
                     conn.exec_driver_sql(f'DROP INDEX "{name}"')
-        self._deferred = {**self._deferred, model: set()}
+                    dropped.add(int(name.removeprefix(prefix)))
+        self._deferred = {**self._deferred, model: dropped}
         try:
             yield
         finally:

@@ -123,4 +123,7 @@ def test_a_bulk_write_of_vectors_builds_the_hnsw_index_once_at_its_end(postgres_
             assert hnsw_indexes(store) == []
             raise RuntimeError("the writer failed")
         assert hnsw_indexes(store) == built
+        with store.bulk_embeddings("m"):  # nothing written: the index is built again
+            assert hnsw_indexes(store) == []
+        assert hnsw_indexes(store) == built
         assert store.vectors.nearest_embeddings("m", vectors[3], 1)[0][0] == ids[3]
