@@ -23,8 +23,10 @@ Steps, each skippable:
    the server's memory.
 
 ``--postgres`` does the same on PostgreSQL (``pgserver``, a cluster in ``--pg-dir``, kept
-beside the home so a loaded one can be reused), and adds the database's own memory (the
-cluster's processes, proportional set size) after the server's.
+beside the home so a loaded one can be reused), and adds the database's CPU milliseconds
+per request (from ``/proc``: the backends answering the server's queries, not the
+cluster's background processes nor connections older than the server) beside the
+server's, and its memory (proportional set size) after the server's.
 
 Usage: ``python benchmarks/scale.py --corpus DIR [--home DIR] [--replicas 22] [--postgres]``.
 To re-run on a loaded store: ``python benchmarks/scale.py --home DIR`` (no corpus needed).
@@ -186,6 +188,45 @@ def server_cpu_ns(pid: int) -> int:
     return total
 
 
+def postmaster_pid(directory: Path) -> int:
+    """The postmaster of the PostgreSQL cluster in ``directory``."""
+    return int((directory / "postmaster.pid").read_text().split()[0])
+
+
+def backends(postmaster: int) -> dict[int, str]:
+    """The client backends of the cluster (``[local]`` connections) and parallel workers,
+    by process id, with their process titles; its background processes (autovacuum, the
+    checkpointer) left out."""
+    found = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            title = (proc / "cmdline").read_bytes().decode(errors="replace")
+        except (OSError, ValueError, IndexError):
+            continue  # a process that ended meanwhile
+        if parent == postmaster and ("[local]" in title or "parallel worker for" in title):
+            found[int(proc.name)] = title
+    return found
+
+
+def cluster_cpu_ns(postmaster: int, foreign: set[int]) -> int:
+    """CPU time so far of the backends answering the server (and their parallel workers),
+    in nanoseconds (``schedstat``): the cluster's client backends but those in ``foreign``
+    (connections that were there before the server started, e.g. an index being built)."""
+    total = 0
+    for pid, title in backends(postmaster).items():
+        helping = re.search(r"parallel worker for PID (\d+)", title)
+        if pid in foreign or (helping and int(helping.group(1)) in foreign):
+            continue
+        try:
+            total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass  # a process that ended meanwhile
+    return total
+
+
 def memory_mb(pid: int) -> dict[str, float]:
     status = Path(f"/proc/{pid}/status").read_text()
     found = dict(re.findall(r"^(VmRSS|VmHWM):\s+(\d+) kB", status, re.M))
@@ -196,7 +237,7 @@ def cluster_memory_mb(directory: Path) -> dict[str, float]:
     """Memory of a PostgreSQL cluster: the postmaster (first line of its ``postmaster.pid``)
     and its children, as proportional set size (shared buffers split among the processes
     that touch them, so the sum counts them once)."""
-    postmaster = int((directory / "postmaster.pid").read_text().split()[0])
+    postmaster = postmaster_pid(directory)
     total_kb = 0
     for proc in Path("/proc").iterdir():
         try:
@@ -216,14 +257,25 @@ def percentile(values: list[float], share: float) -> float:
     return round(sorted(values)[int(share * (len(values) - 1))], 2)
 
 
-def measure(client: httpx.Client, pid: int, urls: Iterator[str], count: int) -> dict:
-    """Wall and server CPU per request over ``count`` URLs, one request at a time."""
-    walls, cpus, errors, done = [], [], 0, 0
+def measure(
+    client: httpx.Client,
+    pid: int,
+    urls: Iterator[str],
+    count: int,
+    postmaster: int | None,
+    foreign: set[int],
+) -> dict:
+    """Wall and server CPU per request over ``count`` URLs, one request at a time; with
+    ``postmaster`` (PostgreSQL) the database's CPU per request too (``cluster_cpu_ns``)."""
+    walls, cpus, database, errors, done = [], [], [], 0, 0
     for url in urls:
+        before = cluster_cpu_ns(postmaster, foreign) if postmaster else 0
         cpu, wall = server_cpu_ns(pid), time.perf_counter()
         response = client.get(url)
         walls.append((time.perf_counter() - wall) * 1000)
         cpus.append((server_cpu_ns(pid) - cpu) / 1e6)
+        if postmaster:
+            database.append((cluster_cpu_ns(postmaster, foreign) - before) / 1e6)
         if response.status_code != 200:
             errors += 1
             if errors <= 3:
@@ -238,6 +290,14 @@ def measure(client: httpx.Client, pid: int, urls: Iterator[str], count: int) -> 
         "p95_ms": percentile(walls, 0.95),
         "cpu_p50_ms": percentile(cpus, 0.5),
         "cpu_p95_ms": percentile(cpus, 0.95),
+        **(
+            {
+                "db_cpu_p50_ms": percentile(database, 0.5),
+                "db_cpu_p95_ms": percentile(database, 0.95),
+            }
+            if database
+            else {}
+        ),
     }
 
 
@@ -265,13 +325,16 @@ def serve_and_measure(
     cluster: Path | None = None,
 ) -> dict:
     """Every row through a served ``home``; with ``cluster`` (PostgreSQL's data directory)
-    the database's memory too, as the server's alone leaves it out."""
+    the database's CPU per request and its memory too, as the server's alone leaves them
+    out."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [str(PAPERSTAND), "--home", str(home), "serve", "--port", str(port)], env=env
     )
     rows: dict[str, dict] = {}
+    postmaster = postmaster_pid(cluster) if cluster is not None else None
+    foreign = set(backends(postmaster)) if postmaster else set()
     try:
         wait_until_up(base, server, timeout=300)  # opening 2.7M papers takes a while
         texts = queries(picks["titles"], rng, 2 * count + 1)
@@ -311,11 +374,17 @@ def serve_and_measure(
             for name, urls in plan.items():
                 if only and name not in only:
                     continue
-                row = rows[name] = measure(client, server.pid, urls, count)
+                row = rows[name] = measure(client, server.pid, urls, count, postmaster, foreign)
+                database = (
+                    f"  database CPU p50 {row['db_cpu_p50_ms']:6.2f} p95 "
+                    f"{row['db_cpu_p95_ms']:6.2f} ms"
+                    if "db_cpu_p50_ms" in row
+                    else ""
+                )
                 print(
                     f"{name:18} p50 {row['p50_ms']:8.2f} ms  p95 {row['p95_ms']:8.2f} ms  "
                     f"server CPU p50 {row['cpu_p50_ms']:7.2f} ms  p95 {row['cpu_p95_ms']:7.2f} "
-                    f"ms  ({row['requests']} requests, {row['errors']} errors)",
+                    f"ms{database}  ({row['requests']} requests, {row['errors']} errors)",
                     flush=True,
                 )
         rows["server memory"] = memory_mb(server.pid)

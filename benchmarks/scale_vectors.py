@@ -19,10 +19,17 @@ recall and speed, its memory and loading time, and similar papers.
    exact similarity reaches the 10th best one. Peak resident memory is printed.
 3. ``--write-vectors HOME``: a benchmark helper, not a feature: writes every paper's vector
    into the store of ``HOME`` (a private copy of a loaded store) through the store's own
-   API (``Store.save_embeddings``), replicas getting their original's vector.
+   API (``Store.save_embeddings`` inside ``Store.bulk_embeddings``), replicas getting their
+   original's vector. On PostgreSQL the HNSW index is built once after the rows: its build
+   is timed apart, with the database's CPU seconds.
 4. ``--home HOME``: a store with vectors is opened in a fresh process and timed: loading
    the vector index (as a server's first search does), ``Searcher.search`` with embeddings
-   and ``Searcher.similar`` on random papers, and the process's peak memory.
+   and ``Searcher.similar`` on random papers, and the process's peak memory. On PostgreSQL
+   also recall@10 of the HNSW search (at the store's ``ef_search``) against the exact scan,
+   on ``--recall-queries`` text queries and as many papers' vectors.
+
+A HOME holding ``pg/`` is a PostgreSQL home of ``scale.py --postgres``: its pgserver cluster
+is started and the store is its ``scale`` database.
 
 Timings are wall milliseconds with the process's CPU milliseconds beside them (the
 machine may be shared). The last line printed is one JSON object.
@@ -175,45 +182,157 @@ def index_at_scale(
     }
 
 
-def write_vectors(home: Path, papers: list[dict], base: np.ndarray, replicas: int, model: str):
-    """Step 3: every paper's vector into ``home``'s store, through the store's API."""
+def write_vectors(
+    home: Path,
+    papers: list[dict],
+    base: np.ndarray,
+    replicas: int,
+    model: str,
+    indexed_rows: int = 0,
+) -> dict:
+    """Step 3: every paper's vector into ``home``'s store, through the store's API, inside
+    ``Store.bulk_embeddings`` (PostgreSQL builds the HNSW index once at the end: its build
+    is timed apart, with the database's CPU). The first ``indexed_rows`` (real papers,
+    distinct vectors) are written before the block, entry by entry into the index, for
+    comparison."""
     from paperstand.index.build import content_hash
     from paperstand.settings import Settings
     from paperstand.store import open_store
 
     store = open_store(Settings(home=home).store_url())
     hashes = [content_hash(p["title"], p["abstract"]) for p in papers]
-    began, cpu = time.perf_counter(), time.process_time()
-    written = 0
-    for replica in range(replicas + 1):
-        for start in range(0, len(papers), 5000):
-            chunk = range(start, min(start + 5000, len(papers)))
-            store.save_embeddings(
-                model,
-                [
+
+    def chunks(size: int = 5000):  # type: ignore[no-untyped-def]
+        for replica in range(replicas + 1):
+            for start in range(0, len(papers), size):
+                yield [
                     (
                         papers[i]["id"] if replica == 0 else replica_id(papers[i]["id"], replica),
                         hashes[i],
                         base[i],
                     )
-                    for i in chunk
-                ],
-            )
-            written += len(chunk)
-        print(f"  vectors written: {written}", flush=True)
+                    for i in range(start, min(start + size, len(papers)))
+                ]
+
+    result: dict[str, object] = {}
+    pending = chunks()
+    written = 0
+    if indexed_rows:
+        began, cpu, database_cpu = time.perf_counter(), time.process_time(), cluster_cpu_s(home)
+        while written < indexed_rows:
+            rows = next(pending)
+            store.save_embeddings(model, rows)
+            written += len(rows)
+        wall = time.perf_counter() - began
+        result["entry_by_entry"] = {
+            "rows": written,
+            "wall_s": round(wall, 1),
+            "cpu_s": round(time.process_time() - cpu, 1),
+            "database_cpu_s": round(cluster_cpu_s(home) - database_cpu, 1),
+            "rows_per_s": round(written / wall),
+        }
+        print(f"  with the index present: {result['entry_by_entry']}", flush=True)
+    began, cpu, database_cpu = time.perf_counter(), time.process_time(), cluster_cpu_s(home)
+    bulk = 0
+    with store.bulk_embeddings(model):
+        for rows in pending:
+            store.save_embeddings(model, rows)
+            bulk += len(rows)
+            if bulk % 118620 < len(rows):
+                print(f"  vectors written: {written + bulk}", flush=True)
+        rows_wall = time.perf_counter() - began
+        rows_database_cpu = cluster_cpu_s(home) - database_cpu
+        print(f"  rows in {rows_wall:.1f} s; building the vector index ...", flush=True)
+    index_wall = time.perf_counter() - began - rows_wall
+    wall = time.perf_counter() - began
     return {
-        "written": written,
+        **result,
+        "written": written + bulk,
         "stored": store.embedding_counts().get(model, 0),
-        "wall_s": round(time.perf_counter() - began, 1),
+        "bulk_rows": bulk,
+        "wall_s": round(wall, 1),
         "cpu_s": round(time.process_time() - cpu, 1),
+        "rows_wall_s": round(rows_wall, 1),
+        "rows_per_s": round(bulk / rows_wall),
+        "rows_database_cpu_s": round(rows_database_cpu, 1),
+        "index_build_wall_s": round(index_wall, 1),
+        "index_build_database_cpu_s": round(
+            cluster_cpu_s(home) - database_cpu - rows_database_cpu, 1
+        ),
+        "rows_and_build_per_s": round(bulk / wall),
     }
 
 
-def serve_figures(home: Path, papers: list[dict], model: str, count: int) -> dict:
+def rebuild_index(home: Path, model: str) -> dict:
+    """The model's HNSW index dropped and built again over the stored rows (PostgreSQL)."""
+    from paperstand.settings import Settings
+    from paperstand.store import open_store
+
+    store = open_store(Settings(home=home).store_url())
+    began, database_cpu = time.perf_counter(), cluster_cpu_s(home)
+    with store.bulk_embeddings(model):
+        pass
+    return {
+        "rows": store.embedding_counts().get(model, 0),
+        "wall_s": round(time.perf_counter() - began, 1),
+        "database_cpu_s": round(cluster_cpu_s(home) - database_cpu, 1),
+    }
+
+
+def cluster_cpu_s(home: Path) -> float:
+    """CPU seconds of the PostgreSQL cluster of ``home`` (its processes now, and the
+    children they waited for: the backends and parallel workers that ended), 0 for
+    SQLite."""
+    pid_file = home / "pg" / "postmaster.pid"
+    if not pid_file.exists():
+        return 0.0
+    root = int(pid_file.read_text().split()[0])
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if pid == root:
+            total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+        elif ppid == root:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def hnsw_recall(store, model: str, queries: list[np.ndarray]) -> dict:  # type: ignore[no-untyped-def]
+    """recall@10 of the HNSW search (at the ef_search the store uses) against the exact
+    scan, on PostgreSQL: a hit counts when its exact distance reaches the 10th best one
+    (replicas make ties), and the knn's time beside the exact scan's."""
+    found, exact_walls, walls, cpus = [], [], [], []
+    for query in queries:
+        hits, w, c = timed(lambda q=query: store.vectors.nearest_embeddings(model, q, 10))
+        walls.append(w)
+        cpus.append(c)
+        truth, w, _ = timed(
+            lambda q=query: store.vectors.nearest_embeddings(model, q, 10, exact=True)
+        )
+        exact_walls.append(w)
+        tenth = truth[-1][1]
+        found.append(sum(d <= tenth + 1e-6 for _, d in hits) / 10)
+    return {
+        "queries": len(queries),
+        "recall_at_10": round(statistics.mean(found), 3),
+        "knn": summary(walls, cpus),
+        "exact_p50_ms": round(statistics.median(exact_walls), 1),
+    }
+
+
+def serve_figures(
+    home: Path, papers: list[dict], model: str, count: int, recall_queries: int
+) -> dict:
     """Step 4, in this process (run as a fresh one): load, search, similar."""
     from paperstand.search import Searcher
     from paperstand.settings import Settings
     from paperstand.store import open_store
+    from paperstand.store.embeddings import HNSW_EF_SEARCH, HnswVectors
 
     settings = Settings(home=home, embedding_model=model)
     store = open_store(settings.store_url(), migrate=False)
@@ -235,7 +354,18 @@ def serve_figures(home: Path, papers: list[dict], model: str, count: int) -> dic
         _, w, c = timed(lambda p=pid: searcher.similar(p, limit=10))
         similar_w.append(w)
         similar_c.append(c)
+    figures: dict[str, object] = {}
+    if isinstance(store.vectors, HnswVectors):
+        figures["ef_search"] = HNSW_EF_SEARCH
+        embedder = searcher.embedder
+        half = recall_queries
+        texts_q = [embedder.embed_query(t) for t in query_texts(papers, half, seed=19)]
+        wanted = [p["id"] for p in random.Random(23).sample(papers, half)]
+        vectors = store.get_embeddings(model, wanted)
+        figures["recall_text_queries"] = hnsw_recall(store, model, texts_q)
+        figures["recall_paper_queries"] = hnsw_recall(store, model, list(vectors.values()))
     return {
+        **figures,
         "vectors": store.embedding_counts().get(model, 0),
         "index_load_wall_s": round(load_wall / 1000, 1),
         "index_load_cpu_s": round(load_cpu / 1000, 1),
@@ -258,25 +388,65 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--write-vectors", type=Path, metavar="HOME")
     parser.add_argument("--home", type=Path, help="time serving from this store")
+    parser.add_argument(
+        "--recall-queries",
+        type=int,
+        default=50,
+        help="PostgreSQL: text and as many paper queries for HNSW recall against exact",
+    )
+    parser.add_argument(
+        "--indexed-rows",
+        type=int,
+        default=0,
+        help="write this many vectors entry by entry into the index first, for comparison",
+    )
+    parser.add_argument(
+        "--rebuild-index",
+        type=Path,
+        metavar="HOME",
+        help="PostgreSQL: time rebuilding the model's HNSW index of HOME (an empty "
+        "Store.bulk_embeddings block)",
+    )
     parser.add_argument("--skip-index", action="store_true", help="skip step 2")
     parser.add_argument("--serve-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     papers, base, embedding = cached_vectors(args.corpus, args.cache, args.model)
     if args.serve_only:  # the fresh process of step 4
-        print(json.dumps(serve_figures(args.home, papers, args.model, args.queries)))
+        figures = serve_figures(args.home, papers, args.model, args.queries, args.recall_queries)
+        print(json.dumps(figures))
         return
+    pg = None
+    home = args.write_vectors or args.rebuild_index or args.home
+    if home is not None and (home / "pg").is_dir():  # a PostgreSQL home of scale.py
+        from scale import start_postgres
+
+        pg, os.environ["PAPERSTAND_DATABASE_URL"] = start_postgres(home / "pg", keep=True)
+    try:
+        run(args, papers, base, embedding)
+    finally:
+        if pg is not None:
+            pg.cleanup()  # type: ignore[attr-defined]
+
+
+def run(args: argparse.Namespace, papers: list[dict], base: np.ndarray, embedding: dict) -> None:
     result: dict[str, object] = {"model": args.model, "embedding": embedding}
     if not args.skip_index:
         result["index"] = index_at_scale(papers, base, args.replicas + 1, args.model, args.queries)
         print(f"index: {result['index']}", flush=True)
     if args.write_vectors:
-        result["write"] = write_vectors(args.write_vectors, papers, base, args.replicas, args.model)
+        result["write"] = write_vectors(
+            args.write_vectors, papers, base, args.replicas, args.model, args.indexed_rows
+        )
         print(f"write: {result['write']}", flush=True)
+    if args.rebuild_index:
+        result["rebuild"] = rebuild_index(args.rebuild_index, args.model)
+        print(f"rebuild: {result['rebuild']}", flush=True)
     if args.home:
         argv = [sys.executable, __file__, "--serve-only", "--home", str(args.home)]
         argv += ["--corpus", str(args.corpus), "--cache", str(args.cache)]
         argv += ["--model", args.model, "--queries", str(args.queries)]
-        out = subprocess.run(argv, check=True, capture_output=True, text=True, env=os.environ)
+        argv += ["--recall-queries", str(args.recall_queries)]
+        out = subprocess.run(argv, check=True, stdout=subprocess.PIPE, text=True, env=os.environ)
         result["serve"] = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"serve: {result['serve']}", flush=True)
     print(json.dumps(result))

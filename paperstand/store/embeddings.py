@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -44,7 +45,7 @@ from sqlalchemy import (
     update,
 )
 
-from paperstand.store.dialect import insert, lock
+from paperstand.store.dialect import index_names, insert, lock
 from paperstand.store.part import Part
 from paperstand.store.records import EmbeddingSource
 from paperstand.store.schema import Key, metadata, papers
@@ -114,11 +115,50 @@ def sign_bits(vector: np.ndarray) -> bytes:
 
 
 class EmbeddingStore(Part):
+    # Models whose vector index this process builds at the end of a bulk write
+    # (:meth:`bulk_embeddings`), with the dimensions written meanwhile.
+    _deferred: dict[str, set[int]] = {}
+
     def _prepare(self, conn: Connection, model: str, dims: set[int]) -> None:
         """What the backend's vector search needs before a model's vectors are written."""
         if self.dialect == "postgresql":
+            if model in self._deferred:
+                self._deferred[model] |= dims
+                return
             for dim in dims:
                 HnswVectors.ensure_index(conn, model, dim)
+
+    @contextmanager
+    def bulk_embeddings(self, model: str) -> Iterator[None]:
+        """Around many :meth:`save_embeddings` of ``model`` (a whole corpus embedded at
+        once). On PostgreSQL the model's HNSW indexes are dropped first and built once when
+        the block ends (on error too; an empty block rebuilds them): entry by entry, every
+        insert walks the graph to link itself in, many times the cost of one build over rows
+        already stored. Meanwhile
+        searches of the model compare every vector exactly (correct, slow). If the process
+        dies inside the block, the model's next :meth:`save_embeddings` builds the index.
+        SQLite keeps no index of vectors: nothing to defer."""
+        if self.dialect != "postgresql":
+            yield
+            return
+        prefix = HnswVectors.index_prefix(model)
+        dropped = set()
+        with self.write() as conn:
+            lock(conn, EMBEDDINGS_LOCK)
+            for name in sorted(index_names(conn)):
+                if name.startswith(prefix):
+                    conn.exec_driver_sql(f'DROP INDEX "{name}"')
+                    dropped.add(int(name.removeprefix(prefix)))
+        self._deferred = {**self._deferred, model: dropped}
+        try:
+            yield
+        finally:
+            dims = self._deferred[model]
+            self._deferred = {m: d for m, d in self._deferred.items() if m != model}
+            with self.write() as conn:
+                lock(conn, EMBEDDINGS_LOCK)
+                for dim in sorted(dims):
+                    HnswVectors.build_index(conn, model, dim)
 
     def save_embeddings(self, model: str, rows: Sequence[tuple[str, str, np.ndarray]]) -> None:
         """Store (paper id, content hash, vector) rows of ``model``, replacing the papers'
@@ -311,6 +351,15 @@ class BitCodeVectors(Part):
         return found
 
 
+# Memory for building one HNSW index (PostgreSQL's maintenance_work_mem, for that build
+# only): the graph must fit in it, or pgvector goes on building on disk, several times
+# slower. Each vector took its 4 bytes a dimension plus about 520 bytes of graph (2.3M
+# vectors of 64 dimensions filled 1.8 GB, docs/benchmarks.md); a fifth more is asked for,
+# at least 64 MB (PostgreSQL's default) and at most HNSW_BUILD_MEMORY_MAX_MB, which a
+# server dedicated to the database can spare beside its shared buffers.
+HNSW_GRAPH_BYTES = 520
+HNSW_BUILD_MEMORY_MAX_MB = 8192
+
 # Candidates HNSW visits per vector search (at least twice the rows asked for): it returns at
 # most this many, and recall against exact search rises with it. On 118k real papers of the
 # 64-d model, recall@10 for similar-paper queries was 0.96 at 100 and 0.985 at 200; for short
@@ -322,10 +371,27 @@ class HnswVectors(Part):
     """PostgreSQL: pgvector HNSW indexes in the database, shared by every process."""
 
     @staticmethod
+    def index_prefix(model: str) -> str:
+        """The names of ``model``'s HNSW indexes start so (then the dimension)."""
+        return f"embeddings_hnsw_{hashlib.sha1(model.encode()).hexdigest()[:10]}_"
+
+    @staticmethod
+    def build_index(conn: Connection, model: str, dim: int) -> None:
+        """:meth:`ensure_index` over rows already stored, with the memory to build the
+        graph of that many vectors in (``HNSW_GRAPH_BYTES``) for this transaction."""
+        rows = conn.execute(
+            select(func.count()).select_from(embeddings).where(embeddings.c.model == model)
+        ).scalar_one()
+        wanted = 1.2 * rows * (4 * dim + HNSW_GRAPH_BYTES) / 2**20
+        megabytes = int(min(max(wanted, 64), HNSW_BUILD_MEMORY_MAX_MB))
+        conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{megabytes}MB'")
+        HnswVectors.ensure_index(conn, model, dim)
+
+    @staticmethod
     def ensure_index(conn: Connection, model: str, dim: int) -> None:
         """One HNSW index (cosine) per model and dimension, on the model's rows only; the
         caller holds EMBEDDINGS_LOCK, so two workers cannot create it at once."""
-        name = f"embeddings_hnsw_{hashlib.sha1(model.encode()).hexdigest()[:10]}_{dim}"
+        name = f"{HnswVectors.index_prefix(model)}{dim}"
         if conn.execute(text("SELECT to_regclass(:name)"), {"name": name}).scalar() is not None:
             return  # CREATE INDEX IF NOT EXISTS would still lock the table first
         literal = model.replace("'", "''")

@@ -240,3 +240,24 @@ def test_abstracts_stored_as_plain_text_read_back_on_sqlite(store: Store) -> Non
         conn.exec_driver_sql("UPDATE papers SET abstract = ?", (long,))
     assert _stored_abstracts(store)["2401.00001"][0] == "text"
     assert store.get_paper("2401.00001").abstract == long
+
+
+def test_vectors_written_in_a_bulk_block_are_searched_when_it_ends(store: Store) -> None:
+    import numpy as np
+
+    from paperstand.index.vectors import vector_index
+
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(40, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = [f"2401.{n:05d}" for n in range(40)]
+    store.upsert_papers([paper(i) for i in ids])
+    store.save_embeddings("bulk-8", [(ids[0], "h", vectors[0])])  # a model's index exists
+    with store.bulk_embeddings("bulk-8"):
+        for start in (0, 20):
+            rows = [(ids[n], "h", vectors[n]) for n in range(start, start + 20)]
+            store.save_embeddings("bulk-8", rows)
+    assert store.embedding_counts() == {"bulk-8": 40}
+    index = vector_index(store, "bulk-8")
+    for n in (0, 7, 39):
+        assert index.knn(vectors[n], 1)[0][0] == ids[n]

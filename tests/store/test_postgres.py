@@ -98,3 +98,32 @@ def test_a_bulk_load_leaves_the_planner_statistics_of_what_it_loaded(postgres_ur
             assert empty
             store.upsert_papers(papers)
         assert statistics(store, "papers_day") == 1  # the one expression of the index
+
+
+def test_a_bulk_write_of_vectors_builds_the_hnsw_index_once_at_its_end(postgres_url: str) -> None:
+    """Inside ``bulk_embeddings`` the model's HNSW index is gone (each insert would walk
+    the graph); it is built when the block ends, even when the block failed."""
+
+    def hnsw_indexes(store) -> list[str]:
+        with store.read() as conn:
+            query = "SELECT indexname FROM pg_indexes WHERE starts_with(indexname, %s)"
+            return list(conn.exec_driver_sql(query, (HnswVectors.index_prefix("m"),)).scalars())
+
+    rng = np.random.default_rng(2)
+    vectors = rng.normal(size=(50, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = [f"2401.{i:05d}" for i in range(50)]
+    with open_store(postgres_url) as store:
+        store.upsert_papers([Paper(id=i, title=i) for i in ids])
+        store.save_embeddings("m", [(ids[0], "h", vectors[0])])
+        built = hnsw_indexes(store)
+        assert len(built) == 1
+        with pytest.raises(RuntimeError), store.bulk_embeddings("m"):
+            store.save_embeddings("m", [(i, "h", v) for i, v in zip(ids, vectors, strict=True)])
+            assert hnsw_indexes(store) == []
+            raise RuntimeError("the writer failed")
+        assert hnsw_indexes(store) == built
+        with store.bulk_embeddings("m"):  # nothing written: the index is built again
+            assert hnsw_indexes(store) == []
+        assert hnsw_indexes(store) == built
+        assert store.vectors.nearest_embeddings("m", vectors[3], 1)[0][0] == ids[3]
