@@ -7,13 +7,16 @@ as papers are written) and, as a baseline in the same process, reading and parsi
 The machines are shared, so besides wall-clock rates it prints what each stage costs in CPU
 seconds: the writer (this process's main thread: reading and parsing the files, store
 writes and the documents handed to tantivy) and tantivy's own indexing and merging threads;
-and the bytes on disk of the database and of the full-text index.
+on PostgreSQL also the server's processes (the session's backend, the WAL writer, the
+checkpointer...: ``backends.server_cpu``), which share the same cores; and the bytes on disk
+of the database and of the full-text index.
 
 Usage: python benchmarks/ingest.py [--data DIR] [--limit-files N] [--postgres] [--no-index]
 (DIR defaults to ../shared/data/arxiv; elsewhere pass any folder of paperstand listing
 .jsonl.gz files; --postgres ingests into a fresh PostgreSQL database of a private
 ``pgserver`` instead of SQLite; --no-index measures the store alone)
-Last line: {"papers": N, "seconds": S, "papers_per_s": R, ...}
+Last line: {"papers": N, "seconds": S, "papers_per_s": R, ...}; ``cpu_s`` is everything
+(client + server), ``client_cpu_s`` this process and ``server_cpu_s`` the server's.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+from backends import cpu_since, server_cpu, start_postgres
 
 from paperstand.ingest import ingest, ingest_and_index
 from paperstand.models import Paper
@@ -56,8 +61,6 @@ def store_url(home: Path, postgres: bool) -> tuple[str, object]:
     """The URL of a fresh store in ``home`` and the server to stop afterwards (or None)."""
     if not postgres:
         return f"sqlite:///{home}/paperstand.sqlite3", None
-    from backends import start_postgres
-
     server, url = start_postgres(home)
     return url, server
 
@@ -98,6 +101,7 @@ def main() -> None:
         settings = Settings(home=home / "home")
         url, server = store_url(home, args.postgres)
         store = open_store(url)
+        server_start = server_cpu(server) if server is not None else {}
         cpu_start = cpu_seconds()
         start = time.perf_counter()
         if args.no_index:
@@ -108,6 +112,7 @@ def main() -> None:
         writer_cpu, process_cpu = (
             now - then for now, then in zip(cpu_seconds(), cpu_start, strict=True)
         )
+        server_roles = cpu_since(server_start, server_cpu(server)) if server is not None else {}
         stats = store.stats()
         if server is None:
             db_bytes = disk_bytes(home / "paperstand.sqlite3")
@@ -121,7 +126,8 @@ def main() -> None:
             server.cleanup()
     papers = report.written.added
     tantivy_cpu = process_cpu - writer_cpu
-    total_cpu = process_cpu
+    server_total = sum(server_roles.values())
+    total_cpu = process_cpu + server_total
     rate = papers / seconds
     backend = "PostgreSQL" if args.postgres else "SQLite"
     what = "store + author and category tables" + ("" if args.no_index else " + full text")
@@ -133,8 +139,15 @@ def main() -> None:
     # The machines are shared: CPU time says what the work costs whatever else ran.
     print(
         f"CPU: writer {writer_cpu:.1f} s ({per(papers, writer_cpu):,} papers per CPU-second), "
-        f"tantivy threads {tantivy_cpu:.1f} s ({per(papers, tantivy_cpu):,}); all "
-        f"{total_cpu:.1f} s "
+        f"tantivy threads {tantivy_cpu:.1f} s ({per(papers, tantivy_cpu):,}); "
+        + (
+            f"PostgreSQL server {server_total:.1f} s ({per(papers, server_total):,}: "
+            + ", ".join(f"{role} {s:.1f}" for role, s in server_roles.items())
+            + "); "
+            if server is not None
+            else ""
+        )
+        + f"all {total_cpu:.1f} s "
         f"({per(papers, total_cpu):,} papers per CPU-second); load average "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
@@ -160,6 +173,9 @@ def main() -> None:
         "papers_per_writer_cpu_s": per(papers, writer_cpu),
         "tantivy_cpu_s": round(tantivy_cpu, 1),
         "papers_per_tantivy_cpu_s": per(papers, tantivy_cpu),
+        "client_cpu_s": round(process_cpu, 1),
+        "server_cpu_s": round(server_total, 1),
+        "server_cpu_by_role": server_roles,
         "database_mb": round(db_bytes / 1e6),
         "fulltext_mb": round(index_bytes / 1e6),
         "load_average_1min": round(os.getloadavg()[0], 2),
