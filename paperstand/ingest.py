@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -89,19 +89,40 @@ def ingest(
     ingest returns when both are done, and raises what either raised."""
     report = IngestReport()
     batch: list[Paper] = []
+    # The batch being written, and its papers: a failed write puts them back in ``batch``,
+    # so the flush after an error tries them again, as a write in this thread would.
+    writing: tuple[Future[None], list[Paper]] | None = None
+
+    def write(papers: list[Paper], checkpoint: Checkpoint | None) -> None:
+        result = store.upsert_papers(papers, checkpoint)
+        report.written += result
+        if on_written:
+            on_written(result.written)
+        if on_batch:
+            on_batch(report)
+
+    def written() -> None:
+        """Wait for the batch being written; raises what writing it raised."""
+        nonlocal writing
+        if writing is not None:
+            (done, papers), writing = writing, None
+            if done.exception() is not None:
+                batch[:0] = papers
+            done.result()
 
     def flush(checkpoint: Checkpoint | None = None) -> None:
+        nonlocal writing
+        written()
         if batch or checkpoint is not None:
-            result = store.upsert_papers(batch, checkpoint)
-            report.written += result
+            papers = batch.copy()
             batch.clear()
-            if on_written:
-                on_written(result.written)
-            if on_batch:
-                on_batch(report)
+            writing = (writer.submit(write, papers, checkpoint), papers)
 
     loaded: Future[None] | None = None
-    with ThreadPoolExecutor(max_workers=1) as helper:  # its thread starts on submit
+    # One thread writes the batches, in order, while this one reads the next: the
+    # database server works on a batch (PostgreSQL: in its own process) while the source
+    # is parsed. It also runs ``on_loaded``.
+    with ThreadPoolExecutor(max_workers=1) as writer:
         with store.bulk_load():
             try:
                 for item in items:
@@ -118,12 +139,17 @@ def ingest(
                         if len(report.examples) < _EXAMPLES_KEPT:
                             report.examples.append(item)
                 flush()
+                written()
             except PaperstandError as exc:
                 if not isinstance(exc, MalformedRecord):
                     flush()
+                written()
                 report.error = str(exc)
+            finally:
+                if writing is not None:  # an error: the batch in flight ends first
+                    wait([writing[0]])
             if on_loaded is not None:
-                loaded = helper.submit(on_loaded)
+                loaded = writer.submit(on_loaded)
         if loaded is not None:
             loaded.result()
     return report
