@@ -2,7 +2,9 @@
 
 Every other query is written once in SQLAlchemy Core and compiled for either backend. A
 part asks here (with ``self.dialect``) for: an INSERT that can say ``ON CONFLICT``, the
-database's clock, a JSON field as text, and how a writer serialises with other writers.
+database's clock, a JSON field as text, how a writer serialises with other writers, and
+the few steps of a bulk load that PostgreSQL does its own way (commits, emptying and
+filling tables).
 """
 
 from __future__ import annotations
