@@ -93,6 +93,39 @@ def start_postgres(root: Path):
     return server, server.get_uri("bench")
 
 
+def server_cpu(server) -> dict[str, float]:
+    """CPU seconds used so far by a ``pgserver``'s PostgreSQL, by role: ``backend`` (the
+    sessions' processes), each auxiliary process by its name (``checkpointer``, ``walwriter``,
+    ``background writer``, ``autovacuum launcher``...), ``postmaster`` itself, and ``exited``:
+    processes that have ended since the server started (the postmaster reaps them, so the
+    kernel adds their time to its children's). Take it before and after: the difference of
+    the sums is exact; a process that ended between the two moves its time from its role
+    to ``exited``."""
+    postmaster = psutil.Process(server.get_pid())
+    own = postmaster.cpu_times()
+    used = {
+        "postmaster": own.user + own.system,
+        "exited": own.children_user + own.children_system,
+    }
+    for child in postmaster.children():
+        try:
+            title, times = " ".join(child.cmdline()), child.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        role = title.removeprefix("postgres: ").strip()
+        if "[local]" in role or "(" in role:  # a session: "user db [local] idle"
+            role = "backend"
+        used[role] = used.get(role, 0.0) + times.user + times.system
+    return used
+
+
+def cpu_since(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """What :func:`server_cpu` counted between two readings, by role (roles that used
+    nothing left out)."""
+    spent = {role: after[role] - before.get(role, 0.0) for role in after}
+    return {role: round(s, 2) for role, s in sorted(spent.items()) if s >= 0.005}
+
+
 def embed_everything(store: Store) -> tuple[list[str], np.ndarray, float]:
     embedder = get_embedder(FAST_MODEL)
     ids, texts, hashes = [], [], []

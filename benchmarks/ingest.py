@@ -5,15 +5,20 @@ Runs the same code path as `paperstand ingest jsonl` (source + ``ingest_and_inde
 store with its author and category tables kept in step, and the tantivy full-text index fed
 as papers are written) and, as a baseline in the same process, reading and parsing alone.
 The machines are shared, so besides wall-clock rates it prints what each stage costs in CPU
-seconds: the writer (this process's main thread: reading and parsing the files, store
-writes and the documents handed to tantivy) and tantivy's own indexing and merging threads;
-and the bytes on disk of the database and of the full-text index.
+seconds: the reader (this process's main thread: reading and parsing the files; with
+main's code before the batch writer thread, also what that thread does), the batch writer
+(the thread that writes each batch to the store and hands its documents to tantivy) and
+tantivy's own indexing and merging threads;
+on PostgreSQL also the server's processes (the session's backend, the WAL writer, the
+checkpointer...: ``backends.server_cpu``), which share the same cores; and the bytes on disk
+of the database and of the full-text index.
 
 Usage: python benchmarks/ingest.py [--data DIR] [--limit-files N] [--postgres] [--no-index]
 (DIR defaults to ../shared/data/arxiv; elsewhere pass any folder of paperstand listing
 .jsonl.gz files; --postgres ingests into a fresh PostgreSQL database of a private
 ``pgserver`` instead of SQLite; --no-index measures the store alone)
-Last line: {"papers": N, "seconds": S, "papers_per_s": R, ...}
+Last line: {"papers": N, "seconds": S, "papers_per_s": R, ...}; ``cpu_s`` is everything
+(client + server), ``client_cpu_s`` this process and ``server_cpu_s`` the server's.
 """
 
 from __future__ import annotations
@@ -23,9 +28,12 @@ import json
 import os
 import resource
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+from backends import cpu_since, server_cpu, start_postgres
 
 from paperstand.ingest import ingest, ingest_and_index
 from paperstand.models import Paper
@@ -40,10 +48,61 @@ DEFAULT_DATA = SHARED_DATA / "arxiv"
 
 
 def cpu_seconds() -> tuple[float, float]:
-    """CPU seconds used so far by this process's main thread (the writer) and by the whole
-    process (the writer and tantivy's threads)."""
+    """CPU seconds used so far by this process's main thread (the reader) and by the whole
+    process (every thread)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     return time.thread_time(), own.ru_utime + own.ru_stime
+
+
+class ThreadClock:
+    """CPU seconds of the Python threads of this process other than the main one (the
+    ingest's batch writer), sampled every 0.1 s from /proc/self/task while it runs: a
+    thread's last tenth of a second before it ends may be missed (it then counts as
+    tantivy's, the rest of the process). Tantivy's threads are told apart by their names
+    (``thrd-tantivy-...``), Rust's, where a Python thread keeps the process's."""
+
+    def __init__(self) -> None:
+        self.seen: dict[int, float] = {}
+        self._done = threading.Event()
+        self._sampler = threading.Thread(target=self._run, daemon=True)
+        self._python = Path("/proc/self/comm").read_text().strip()
+        self._skip = {threading.get_native_id()}
+
+    def _run(self) -> None:
+        self._skip.add(threading.get_native_id())
+        while not self._done.wait(0.1):
+            self._sample()
+
+    def _sample(self) -> None:
+        for task in os.scandir("/proc/self/task"):
+            tid = int(task.name)
+            if tid in self._skip:
+                continue
+            try:
+                comm = Path(task.path, "comm").read_text().strip()
+                stat = Path(task.path, "stat").read_text()
+            except OSError:  # ended meanwhile
+                continue
+            if comm == self._python:
+                fields = stat.rsplit(")", 1)[1].split()
+                self.seen[tid] = (int(fields[11]) + int(fields[12])) / TICKS
+
+    def __enter__(self) -> ThreadClock:
+        self._sample()
+        self.start = dict(self.seen)
+        self._sampler.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._sampler.join()
+        self._sample()
+
+    def seconds(self) -> float:
+        return sum(s - self.start.get(tid, 0.0) for tid, s in self.seen.items())
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def items(files: list[Path]) -> Iterator[Item]:
@@ -56,8 +115,6 @@ def store_url(home: Path, postgres: bool) -> tuple[str, object]:
     """The URL of a fresh store in ``home`` and the server to stop afterwards (or None)."""
     if not postgres:
         return f"sqlite:///{home}/paperstand.sqlite3", None
-    from backends import start_postgres
-
     server, url = start_postgres(home)
     return url, server
 
@@ -98,16 +155,19 @@ def main() -> None:
         settings = Settings(home=home / "home")
         url, server = store_url(home, args.postgres)
         store = open_store(url)
+        server_start = server_cpu(server) if server is not None else {}
         cpu_start = cpu_seconds()
         start = time.perf_counter()
-        if args.no_index:
-            report = ingest(store, items(files))
-        else:
-            report = ingest_and_index(store, items(files), settings)
+        with ThreadClock() as threads:
+            if args.no_index:
+                report = ingest(store, items(files))
+            else:
+                report = ingest_and_index(store, items(files), settings)
         seconds = time.perf_counter() - start
         writer_cpu, process_cpu = (
             now - then for now, then in zip(cpu_seconds(), cpu_start, strict=True)
         )
+        server_roles = cpu_since(server_start, server_cpu(server)) if server is not None else {}
         stats = store.stats()
         if server is None:
             db_bytes = disk_bytes(home / "paperstand.sqlite3")
@@ -120,8 +180,10 @@ def main() -> None:
         if server is not None:
             server.cleanup()
     papers = report.written.added
-    tantivy_cpu = process_cpu - writer_cpu
-    total_cpu = process_cpu
+    batch_cpu = threads.seconds()
+    tantivy_cpu = process_cpu - writer_cpu - batch_cpu
+    server_total = sum(server_roles.values())
+    total_cpu = process_cpu + server_total
     rate = papers / seconds
     backend = "PostgreSQL" if args.postgres else "SQLite"
     what = "store + author and category tables" + ("" if args.no_index else " + full text")
@@ -132,9 +194,17 @@ def main() -> None:
     print(f"ratio ingest/parse-only time: {seconds / parse_seconds:.2f}")
     # The machines are shared: CPU time says what the work costs whatever else ran.
     print(
-        f"CPU: writer {writer_cpu:.1f} s ({per(papers, writer_cpu):,} papers per CPU-second), "
-        f"tantivy threads {tantivy_cpu:.1f} s ({per(papers, tantivy_cpu):,}); all "
-        f"{total_cpu:.1f} s "
+        f"CPU: reader {writer_cpu:.1f} s ({per(papers, writer_cpu):,} papers per CPU-second), "
+        f"batch writer {batch_cpu:.1f} s ({per(papers, batch_cpu):,}), "
+        f"tantivy threads {tantivy_cpu:.1f} s ({per(papers, tantivy_cpu):,}); "
+        + (
+            f"PostgreSQL server {server_total:.1f} s ({per(papers, server_total):,}: "
+            + ", ".join(f"{role} {s:.1f}" for role, s in server_roles.items())
+            + "); "
+            if server is not None
+            else ""
+        )
+        + f"all {total_cpu:.1f} s "
         f"({per(papers, total_cpu):,} papers per CPU-second); load average "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
@@ -158,8 +228,12 @@ def main() -> None:
         "papers_per_cpu_s": per(papers, total_cpu),
         "writer_cpu_s": round(writer_cpu, 1),
         "papers_per_writer_cpu_s": per(papers, writer_cpu),
+        "batch_writer_cpu_s": round(batch_cpu, 1),
         "tantivy_cpu_s": round(tantivy_cpu, 1),
         "papers_per_tantivy_cpu_s": per(papers, tantivy_cpu),
+        "client_cpu_s": round(process_cpu, 1),
+        "server_cpu_s": round(server_total, 1),
+        "server_cpu_by_role": server_roles,
         "database_mb": round(db_bytes / 1e6),
         "fulltext_mb": round(index_bytes / 1e6),
         "load_average_1min": round(os.getloadavg()[0], 2),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -77,44 +78,80 @@ def ingest(
     batch_size: int = BATCH_SIZE,
     on_batch: Callable[[IngestReport], None] | None = None,
     on_written: Callable[[Sequence[tuple[int, Paper, bool]]], None] | None = None,
+    on_loaded: Callable[[], None] | None = None,
 ) -> IngestReport:
     """Ingest ``items`` into ``store``. Source errors end the run with ``report.error`` set,
     after committing every good record read before them; they are not raised. Into an
     empty store, the indexes are built once at the end (``bulk_load``). ``on_written``
-    gets what each committed upsert wrote (``UpsertResult.written``)."""
+    gets what each committed upsert wrote (``UpsertResult.written``). ``on_loaded`` runs
+    once every batch is committed, in a thread of its own while the store finishes the
+    load (its deferred indexes, work of the database more than of this process); the
+    ingest returns when both are done, and raises what either raised."""
     report = IngestReport()
     batch: list[Paper] = []
+    # The batch being written, and its papers: a failed write puts them back in ``batch``,
+    # so the flush after an error tries them again, as a write in this thread would.
+    writing: tuple[Future[None], list[Paper]] | None = None
+
+    def write(papers: list[Paper], checkpoint: Checkpoint | None) -> None:
+        result = store.upsert_papers(papers, checkpoint)
+        report.written += result
+        if on_written:
+            on_written(result.written)
+        if on_batch:
+            on_batch(report)
+
+    def written() -> None:
+        """Wait for the batch being written; raises what writing it raised."""
+        nonlocal writing
+        if writing is not None:
+            (done, papers), writing = writing, None
+            if done.exception() is not None:
+                batch[:0] = papers
+            done.result()
 
     def flush(checkpoint: Checkpoint | None = None) -> None:
+        nonlocal writing
+        written()
         if batch or checkpoint is not None:
-            result = store.upsert_papers(batch, checkpoint)
-            report.written += result
+            papers = batch.copy()
             batch.clear()
-            if on_written:
-                on_written(result.written)
-            if on_batch:
-                on_batch(report)
+            writing = (writer.submit(write, papers, checkpoint), papers)
 
-    with store.bulk_load():
-        try:
-            for item in items:
-                if isinstance(item, Paper):
-                    batch.append(item)
-                    if len(batch) >= batch_size:
-                        flush()
-                elif isinstance(item, Checkpoint):
-                    flush(item)
-                else:
-                    if strict:
-                        raise MalformedRecord(f"{item.where}: {item.reason}")
-                    report.skipped[_reason_kind(item.reason)] += 1
-                    if len(report.examples) < _EXAMPLES_KEPT:
-                        report.examples.append(item)
-            flush()
-        except PaperstandError as exc:
-            if not isinstance(exc, MalformedRecord):
+    loaded: Future[None] | None = None
+    # One thread writes the batches, in order, while this one reads the next: the
+    # database server works on a batch (PostgreSQL: in its own process) while the source
+    # is parsed. It also runs ``on_loaded``.
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        with store.bulk_load():
+            try:
+                for item in items:
+                    if isinstance(item, Paper):
+                        batch.append(item)
+                        if len(batch) >= batch_size:
+                            flush()
+                    elif isinstance(item, Checkpoint):
+                        flush(item)
+                    else:
+                        if strict:
+                            raise MalformedRecord(f"{item.where}: {item.reason}")
+                        report.skipped[_reason_kind(item.reason)] += 1
+                        if len(report.examples) < _EXAMPLES_KEPT:
+                            report.examples.append(item)
                 flush()
-            report.error = str(exc)
+                written()
+            except PaperstandError as exc:
+                if not isinstance(exc, MalformedRecord):
+                    flush()
+                written()
+                report.error = str(exc)
+            finally:
+                if writing is not None:  # an error: the batch in flight ends first
+                    wait([writing[0]])
+            if on_loaded is not None:
+                loaded = writer.submit(on_loaded)
+        if loaded is not None:
+            loaded.result()
     return report
 
 
@@ -141,6 +178,7 @@ def ingest_and_index(
             strict=strict,
             on_batch=on_batch,
             on_written=feed.add if feed is not None else None,
+            on_loaded=feed.commit if feed is not None else None,
         )
     if report.written.added or report.written.updated:
         from paperstand.index.build import sync_fulltext

@@ -219,19 +219,21 @@ class FullTextIndex:
             log.info("full-text index busy, indexing after the ingest: %s", exc)
             yield None
             return
-        feed = Feed(writer, self._revision)
+        feed = Feed(writer, self._revision, self._committed)
         try:
             yield feed
-            writer.commit()
+            feed.commit()
         except BaseException:
             writer.rollback()
             raise
         finally:
             writer.wait_merging_threads()  # also gives up the writer's lock
-        if feed.revision != self._revision:
-            self._write_meta(feed.revision)
-            self._revision = feed.revision
-            self._index.reload()
+
+    def _committed(self, revision: int) -> None:
+        """Record that the index holds every revision up to ``revision``, and search it."""
+        self._write_meta(revision)
+        self._revision = revision
+        self._index.reload()
 
     def rebuild(self, store: Store, progress: Callable[[int], None] | None = None) -> int:
         """Drop the index and index every paper again."""
@@ -419,11 +421,27 @@ class Feed:
     """What :meth:`FullTextIndex.feeding` hands an ingest: papers go to the tantivy writer as
     they are stored (tantivy's own thread analyses them, beside the store's writes)."""
 
-    def __init__(self, writer: tantivy.IndexWriter, revision: int) -> None:
+    def __init__(
+        self, writer: tantivy.IndexWriter, revision: int, committed: Callable[[int], None]
+    ) -> None:
         self._writer = writer
         self.revision = revision  # the highest revision fed, all below it fed too
         self.indexed = 0
         self._broken = False
+        self._committed_revision = revision
+        self._on_commit = committed
+
+    def commit(self) -> None:
+        """Commit what was fed and record its revision (nothing when nothing was fed since
+        the last commit). Tantivy finishes analysing and writes the segment on its own
+        threads, without the GIL: an ingest calls this in a thread of its own once its
+        last batch is stored (``ingest(on_loaded=...)``), while the store builds its
+        deferred indexes, and the block's end then has nothing left to commit."""
+        if self.revision == self._committed_revision:
+            return
+        self._writer.commit()
+        self._committed_revision = self.revision
+        self._on_commit(self.revision)
 
     def add(self, written: Sequence[tuple[int, Paper, bool]]) -> None:
         """Index one upsert's papers: (revision, paper, whether it is new to the store), in

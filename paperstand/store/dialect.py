@@ -2,7 +2,9 @@
 
 Every other query is written once in SQLAlchemy Core and compiled for either backend. A
 part asks here (with ``self.dialect``) for: an INSERT that can say ``ON CONFLICT``, the
-database's clock, a JSON field as text, and how a writer serialises with other writers.
+database's clock, a JSON field as text, how a writer serialises with other writers, and
+the few steps of a bulk load that PostgreSQL does its own way (commits, emptying and
+filling tables).
 """
 
 from __future__ import annotations
@@ -65,6 +67,50 @@ def lock(conn: Connection, key: int) -> None:
     ``BEGIN IMMEDIATE``. PostgreSQL takes a transaction-scoped advisory lock."""
     if conn.dialect.name == POSTGRESQL:
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def commit_without_waiting(conn: Connection) -> None:
+    """Let this transaction's commit return before its WAL reaches the disk: for the
+    batches of a bulk ingest, whose source can be read again. PostgreSQL's
+    ``synchronous_commit = off`` for this transaction only: a server crash may then lose
+    the last few commits (at most about three times ``wal_writer_delay``, 0.6 s by
+    default), never corrupt the database or keep half a transaction. An ingest commits its
+    checkpoint in the same transaction as its papers, so a resumed ingest reads again what
+    was lost. SQLite in WAL mode with ``synchronous = NORMAL`` (engine.py) already commits
+    without syncing."""
+    if conn.dialect.name == POSTGRESQL:
+        conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+
+
+def insert_sorted(conn: Connection, table: Table, columns: Sequence[str], rows: Select) -> None:
+    """``INSERT INTO table (columns) rows``, where ``rows`` come in ``table``'s primary-key
+    order. Into an empty table on PostgreSQL, the primary key is dropped first and built
+    again at the end, in this transaction: one pass over rows already in order instead of
+    a descent of the index for each row (about a fifth of the move of a bulk load's staged
+    author rows). SQLite's tables without rowid are their key: a plain insert, appended."""
+    if conn.dialect.name == POSTGRESQL and table.primary_key.name is not None:
+        quote = conn.dialect.identifier_preparer.quote
+        name, key = quote(table.name), quote(table.primary_key.name)
+        if conn.execute(select(literal_column("1")).select_from(table).limit(1)).first() is None:
+            keys = ", ".join(quote(column.name) for column in table.primary_key.columns)
+            conn.exec_driver_sql(f"ALTER TABLE {name} DROP CONSTRAINT {key}")
+            conn.execute(table.insert().from_select(columns, rows))
+            conn.exec_driver_sql(f"ALTER TABLE {name} ADD CONSTRAINT {key} PRIMARY KEY ({keys})")
+            return
+    conn.execute(table.insert().from_select(columns, rows))
+
+
+def empty_table(conn: Connection, table: Table) -> None:
+    """Delete every row of ``table`` in this transaction. PostgreSQL's ``TRUNCATE`` gives
+    the files back at once instead of marking each row dead for a vacuum to find later
+    (it takes the table's exclusive lock until the commit: for tables only a writer holding
+    the papers lock touches); SQLite's ``DELETE`` without ``WHERE`` already drops the
+    table's pages in one step."""
+    if conn.dialect.name == POSTGRESQL:
+        quote = conn.dialect.identifier_preparer.quote
+        conn.exec_driver_sql(f"TRUNCATE {quote(table.name)}")
+    else:
+        conn.execute(table.delete())
 
 
 def index_names(conn: Connection) -> set[str]:

@@ -43,7 +43,6 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
-    insert,
     select,
     tuple_,
     update,
@@ -55,8 +54,11 @@ from paperstand.sources.text import squash
 from paperstand.store.checkpoints import write_checkpoint
 from paperstand.store.dialect import (
     POSTGRESQL,
+    commit_without_waiting,
+    empty_table,
     index_names,
     insert_rows,
+    insert_sorted,
     json_text,
     lock,
     refresh_statistics,
@@ -326,7 +328,12 @@ class PaperStore(Part):
         load costs speed, never correctness. Readers see every committed paper all along,
         without the indexes, and without the author and category pages (their rows wait in
         load tables, :func:`_load_table`), until the end (a fresh store has no readers to
-        speak of)."""
+        speak of).
+
+        Into any store, the batches of the block commit without waiting for the disk
+        (:func:`dialect.commit_without_waiting`): a crash of the database server may lose
+        the last few of them, whole, and an ingest resumed from its checkpoint, committed
+        with them, reads them again."""
         with self.write() as conn:
             lock(conn, PAPERS_LOCK)
             empty = conn.execute(select(papers.c.pk).limit(1)).first() is None
@@ -335,15 +342,16 @@ class PaperStore(Part):
                 for index in _deferred_indexes():
                     if index.name in present:
                         index.drop(conn)
-        self._staging = empty
+        self._staging, self._bulk = empty, True
         try:
             yield empty
         finally:
-            self._staging = False
+            self._staging = self._bulk = False
             if empty:
                 self.ensure_indexes()
 
     _staging = False  # True while this process bulk-loads an empty store
+    _bulk = False  # True while this process bulk-loads any store
 
     def ensure_indexes(self) -> None:
         """Move the author and category rows a bulk load staged into their tables, in one
@@ -360,8 +368,8 @@ class PaperStore(Part):
                 for table, load in _INDEX_TABLES:
                     columns = _INDEX_COLUMNS[table]
                     rows = select(*(load.c[c] for c in columns)).order_by(*columns[:3])
-                    conn.execute(insert(table).from_select(columns, rows))
-                    conn.execute(delete(load))
+                    insert_sorted(conn, table, columns, rows)
+                    empty_table(conn, load)
                 present = index_names(conn)
                 for index in _deferred_indexes():
                     if index.name not in present:
@@ -375,6 +383,8 @@ class PaperStore(Part):
         in one transaction together with ``checkpoint``. Unchanged papers are not written."""
         incoming = dedupe_batch(papers_in)
         with self.write() as conn:
+            if self._bulk:
+                commit_without_waiting(conn)
             lock(conn, PAPERS_LOCK)
             stored = self._by_ids(conn, list(incoming)) if incoming else {}
             new, changed, result = plan_upsert(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from paperstand.errors import StoreError
 from paperstand.models import Paper
@@ -127,3 +128,65 @@ def test_a_bulk_write_of_vectors_builds_the_hnsw_index_once_at_its_end(postgres_
             assert hnsw_indexes(store) == []
         assert hnsw_indexes(store) == built
         assert store.vectors.nearest_embeddings("m", vectors[3], 1)[0][0] == ids[3]
+
+
+def test_a_bulk_load_commits_its_batches_without_waiting_and_nothing_else(
+    postgres_url: str,
+) -> None:
+    """Only the batches of a bulk load give up waiting for the disk, and only for their own
+    transaction (``SET LOCAL``): the connection goes back to the pool as it was."""
+    from paperstand.store.dialect import commit_without_waiting
+
+    show = "SHOW synchronous_commit"
+    with open_store(postgres_url) as store:
+        with store.read() as conn:
+            configured = conn.exec_driver_sql(show).scalar_one()  # the tests' server: off
+        with store.write() as conn:
+            conn.exec_driver_sql("SET LOCAL synchronous_commit = on")
+            commit_without_waiting(conn)
+            assert conn.exec_driver_sql(show).scalar_one() == "off"
+        with store.write() as conn:  # the same pooled connection, its next transaction
+            assert conn.exec_driver_sql(show).scalar_one() == configured
+        with store.bulk_load():
+            store.upsert_papers([Paper(id="2503.00001", title="T", authors=["A. B."])])
+        assert store.get_paper("2503.00001") is not None
+
+
+def test_a_bulk_load_rebuilds_the_keys_of_the_author_and_category_rows(postgres_url: str) -> None:
+    """Into an empty store the staged rows move into tables whose primary keys are dropped
+    and built again after the move: the keys are back and still refuse a duplicate, and the
+    staging tables are empty."""
+    with open_store(postgres_url) as store:
+        with store.bulk_load() as empty:
+            assert empty
+            store.upsert_papers(
+                [
+                    Paper(
+                        id=f"2503.0000{n}",
+                        title="T",
+                        authors=["Ada Lovelace", "A. B."],
+                        listed=f"2025-03-0{n}",
+                        categories=["cs.LG", "stat.ML"],
+                    )
+                    for n in range(1, 4)
+                ]
+            )
+        with store.read() as conn:
+            keys = conn.exec_driver_sql(
+                "SELECT conname FROM pg_constraint WHERE contype = 'p' AND conrelid IN "
+                "('paper_authors'::regclass, 'paper_categories'::regclass)"
+            ).scalars()
+            assert set(keys) == {"paper_authors_key", "paper_categories_key"}
+            for table in ("paper_authors_load", "paper_categories_load"):
+                assert conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one() == 0
+        assert [p.id for p in store.papers_by_author("ada lovelace", limit=5)] == [
+            "2503.00003",
+            "2503.00002",
+            "2503.00001",
+        ]
+        assert len(store.papers_in_category("stat.ML", limit=5)) == 3
+        with pytest.raises(IntegrityError, match="paper_authors_key"), store.write() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO paper_authors SELECT name_key, day, paper_id, pk FROM paper_authors "
+                "LIMIT 1"
+            )
