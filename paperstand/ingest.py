@@ -77,11 +77,14 @@ def ingest(
     batch_size: int = BATCH_SIZE,
     on_batch: Callable[[IngestReport], None] | None = None,
     on_written: Callable[[Sequence[tuple[int, Paper, bool]]], None] | None = None,
+    on_loaded: Callable[[], None] | None = None,
 ) -> IngestReport:
     """Ingest ``items`` into ``store``. Source errors end the run with ``report.error`` set,
     after committing every good record read before them; they are not raised. Into an
     empty store, the indexes are built once at the end (``bulk_load``). ``on_written``
-    gets what each committed upsert wrote (``UpsertResult.written``)."""
+    gets what each committed upsert wrote (``UpsertResult.written``); ``on_loaded`` is
+    called after the last one, before those indexes are built, so that work of the
+    caller's can run beside the build."""
     report = IngestReport()
     batch: list[Paper] = []
 
@@ -115,6 +118,8 @@ def ingest(
             if not isinstance(exc, MalformedRecord):
                 flush()
             report.error = str(exc)
+        if on_loaded:
+            on_loaded()
     return report
 
 
@@ -129,7 +134,9 @@ def ingest_and_index(
 ) -> IngestReport:
     """:func:`ingest` with the full-text index of ``settings`` fed as papers are written,
     then brought up to date with anything the feed could not take, including the batches
-    committed before an error. ``progress`` is ``index build``'s staged callback."""
+    committed before an error. ``progress`` is ``index build``'s staged callback. Tantivy
+    commits its last segment while the store builds the indexes a bulk load deferred: the
+    two ends of a load, each on one core, side by side."""
     # Imported here: tantivy and the index modules are not needed by plain ingest.
     from paperstand.index.fulltext import FullTextIndex
 
@@ -141,6 +148,7 @@ def ingest_and_index(
             strict=strict,
             on_batch=on_batch,
             on_written=feed.add if feed is not None else None,
+            on_loaded=feed.finish if feed is not None else None,
         )
     if report.written.added or report.written.updated:
         from paperstand.index.build import sync_fulltext

@@ -21,6 +21,7 @@ import json
 import logging
 import math
 import shutil
+import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -69,9 +70,14 @@ COMMON_SHARE = 0.5
 COMMON_FROM = 500_000
 _META = "paperstand.json"
 _WRITER_HEAP = 64_000_000
-# A feed (:meth:`FullTextIndex.feeding`) runs beside a bulk load of millions of papers: a
-# larger heap makes fewer, larger segments, so less merging afterwards.
-_FEED_HEAP = 256_000_000
+# A feed (:meth:`FullTextIndex.feeding`) runs beside a bulk load of millions of papers, and
+# each time its heap fills, tantivy writes a segment; once eight segments of a size stand,
+# its merge policy rewrites them into one. At 256 MB a segment held 292,000 papers, so a
+# load of the whole arXiv (2.73M) made ten, and near its end tantivy merged eight of them
+# (2.34M papers rewritten) while the load finished, the commit then waiting for the merge.
+# At 1 GB a segment holds about 1.2 million: three segments for the whole arXiv, no merge
+# before about ten million papers, for as many segments to search as the merged index had.
+_FEED_HEAP = 1_000_000_000
 
 
 def english_analyzer() -> tantivy.TextAnalyzer:
@@ -203,12 +209,13 @@ class FullTextIndex:
     @contextmanager
     def feeding(self, store: Store) -> Iterator[Feed | None]:
         """Index papers as an ingest writes them (:meth:`Feed.add` with each upsert's
-        ``written``), committed when the block ends, instead of reading them back from the
-        store afterwards. Yields None when the index is not up to date with the store at the
-        start, or another process holds its writer: the caller's :meth:`sync` afterwards
-        does the work then. Only an unbroken run of revisions following what the index held
-        is fed (see :meth:`Feed.add`), so the revision recorded stays exact; an error or an
-        interruption rolls the block back, and the next sync catches up from before it."""
+        ``written``), committed when the block ends (or from :meth:`Feed.finish` on), instead
+        of reading them back from the store afterwards. Yields None when the index is not up
+        to date with the store at the start, or another process holds its writer: the
+        caller's :meth:`sync` afterwards does the work then. Only an unbroken run of
+        revisions following what the index held is fed (see :meth:`Feed.add`), so the
+        revision recorded stays exact; an error or an interruption rolls back what was not
+        committed yet, and the next sync catches up from there."""
         self.sync(store)
         if store.revision() != self._revision:
             yield None
@@ -222,16 +229,21 @@ class FullTextIndex:
         feed = Feed(writer, self._revision)
         try:
             yield feed
-            writer.commit()
+            feed.finish()
+            feed.wait()
         except BaseException:
-            writer.rollback()
+            feed.wait(raising=False)  # a commit under way ends before the rollback
+            if not feed.committed:
+                writer.rollback()
             raise
         finally:
             writer.wait_merging_threads()  # also gives up the writer's lock
-        if feed.revision != self._revision:
-            self._write_meta(feed.revision)
-            self._revision = feed.revision
-            self._index.reload()
+            # What was committed is in the store too (papers are fed once stored): record
+            # it even when the block failed later, or the next sync would index it twice.
+            if feed.committed and feed.revision != self._revision:
+                self._write_meta(feed.revision)
+                self._revision = feed.revision
+                self._index.reload()
 
     def rebuild(self, store: Store, progress: Callable[[int], None] | None = None) -> int:
         """Drop the index and index every paper again."""
@@ -423,13 +435,42 @@ class Feed:
         self._writer = writer
         self.revision = revision  # the highest revision fed, all below it fed too
         self.indexed = 0
+        self.committed = False
         self._broken = False
+        self._commit: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def finish(self) -> None:
+        """Nothing more will be fed: commit on a thread of its own (tantivy lets go of the
+        GIL meanwhile), so that tantivy writes its last segment on one core while the
+        caller finishes the load on the other (a bulk load builds its deferred indexes
+        then), rather than one after the other. Papers offered after this are left to the
+        sync after the ingest."""
+        if self._commit is None:
+            self._commit = threading.Thread(target=self._run_commit, name="fulltext-commit")
+            self._commit.start()
+
+    def _run_commit(self) -> None:
+        try:
+            self._writer.commit()
+            self.committed = True
+        except BaseException as exc:
+            self._error = exc
+
+    def wait(self, *, raising: bool = True) -> None:
+        """Wait for the commit :meth:`finish` started; raise its error, if ``raising``."""
+        if self._commit is not None:
+            self._commit.join()
+            if raising and self._error is not None:
+                raise self._error
 
     def add(self, written: Sequence[tuple[int, Paper, bool]]) -> None:
         """Index one upsert's papers: (revision, paper, whether it is new to the store), in
         revision order. A batch that does not follow the last one fed (another process
         wrote in between) ends the feed: the sync after the ingest takes the rest in
         revision order, so no revision is recorded as indexed while it is not."""
+        if self._commit is not None:
+            self._broken = True
         if self._broken or not written:
             return
         if written[0][0] != self.revision + 1:

@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from paperstand.index.fulltext import FullTextIndex
-from paperstand.ingest import ingest_and_index
+from paperstand.ingest import ingest, ingest_and_index
 from paperstand.models import Paper
 from paperstand.settings import Settings
 from paperstand.sources.jsonl import parse_record
@@ -103,3 +103,50 @@ def test_an_index_behind_the_store_catches_up_before_it_is_fed(
     index = FullTextIndex(settings.fulltext_path)
     assert index.revision == store.revision()
     assert index._index.searcher().num_docs == 30
+
+
+def test_a_failure_after_the_feed_finished_keeps_what_it_committed(
+    store: Store, tmp_path: Path
+) -> None:
+    """The commit :meth:`Feed.finish` starts runs beside the end of the load; when that end
+    fails, the papers committed to the index are recorded, so the next sync adds none twice."""
+    papers = real_papers(40)
+    index = FullTextIndex(tmp_path / "fulltext")
+    with pytest.raises(KeyboardInterrupt), index.feeding(store) as feed:
+        assert feed is not None
+        feed.add(store.upsert_papers(papers[:20]).written)
+        feed.finish()
+        feed.add(store.upsert_papers(papers[20:]).written)  # too late: left to the sync
+        raise KeyboardInterrupt
+    assert index.revision == 20
+    assert index.sync(store) == 20
+    assert index._index.searcher().num_docs == 40
+    for paper in (papers[0], papers[30]):
+        assert hits(index, paper.title)[0] == paper.id
+
+
+def test_the_index_commits_while_a_bulk_load_builds_its_indexes(
+    store: Store, tmp_path: Path
+) -> None:
+    """Into an empty store, the feed is finished before the deferred indexes are built, and
+    the ingest still ends with every paper searchable and its author rows in place."""
+    from paperstand.store.dialect import index_names
+
+    papers = real_papers(50)
+    settings = Settings(home=tmp_path)
+    built_when_finished: list[bool] = []
+    index = FullTextIndex(settings.fulltext_path)
+    with index.feeding(store) as feed:
+        assert feed is not None
+
+        def finished() -> None:
+            with store.engine.connect() as conn:
+                built_when_finished.append("papers_listed" in index_names(conn))
+            feed.finish()
+
+        ingest(store, papers, on_written=feed.add, on_loaded=finished)
+    assert built_when_finished == [False]
+    assert index.revision == store.revision()
+    assert index._index.searcher().num_docs == 50
+    author = papers[7].authors[0]
+    assert papers[7].id in [p.id for p in store.papers_by_author(author, limit=50)]
