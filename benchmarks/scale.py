@@ -10,7 +10,9 @@ Steps, each skippable:
 2. The store: ``--home DIR`` that already holds papers is reused as it is (nothing is
    written to it); otherwise ``paperstand ingest jsonl`` loads replicas 0..``--replicas``
    into it (a temporary directory without ``--home``), timed in wall and CPU seconds, and
-   its size on disk is measured.
+   its size on disk is measured. The load's CPU is also given by kind of thread (the writer,
+   tantivy's indexing and merge threads, the rest), with how many cores it kept busy in each
+   tenth of its wall time. ``--load-only`` stops here.
 3. ``paperstand serve`` in its own process; every row of the table is requested one at a
    time over keep-alive HTTP, each request a URL no earlier request asked (the pages are
    cached per URL): search queries are 2-4 word runs of random titles, papers, authors and
@@ -89,19 +91,73 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def load(home: Path, files: list[Path], env: dict[str, str]) -> dict[str, float]:
-    """``paperstand ingest jsonl`` of ``files`` into ``home``: wall and CPU seconds."""
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds of each thread of ``pid`` so far, by thread id and name (``/proc``)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:
+            continue  # a thread that ended meanwhile
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        found[f"{task.name} {name}"] = (int(fields[11]) + int(fields[12])) / tick
+    return found
+
+
+def thread_kind(pid: int, key: str) -> str:
+    """Which part of a load a thread of the ingest process is: the writer (Python's main
+    thread: parsing, the store, tantivy's documents), tantivy's indexing thread, its merge
+    threads, or the rest (the commit thread, tantivy's segment and store threads)."""
+    tid, name = key.split(" ", 1)
+    if int(tid) == pid:
+        return "writer"
+    if name.startswith("thrd-tantivy-in"):
+        return "tantivy indexing"
+    if name.startswith("merge_thread"):
+        return "tantivy merges"
+    return "other threads"
+
+
+def load(home: Path, files: list[Path], env: dict[str, str]) -> dict[str, object]:
+    """``paperstand ingest jsonl`` of ``files`` into ``home``: wall and CPU seconds, the CPU
+    of each kind of thread (:func:`thread_kind`), and how many cores the load kept busy in
+    each tenth of its wall time (2.0 is both cores of this machine; a serial end shows as
+    1.0 or less at the end)."""
     print(f"loading {len(files)} files into {home} ...", flush=True)
     wall, cpu = time.perf_counter(), children_cpu()
-    subprocess.run(
+    child = subprocess.Popen(
         [str(PAPERSTAND), "--home", str(home), "ingest", "jsonl", *map(str, files)],
         env=env,
-        check=True,
         stdout=subprocess.DEVNULL,
     )
+    samples: list[tuple[float, dict[str, float]]] = []
+    while child.poll() is None:
+        try:
+            samples.append((time.perf_counter() - wall, thread_cpu(child.pid)))
+        except OSError:
+            pass  # the process ended between poll and the read
+        time.sleep(0.5)
+    if child.returncode:
+        raise subprocess.CalledProcessError(child.returncode, child.args)
+    elapsed = time.perf_counter() - wall
+    tenths = [0.0] * 10
+    seen: dict[str, float] = {}  # each thread's CPU when last seen (threads end early)
+    for at, threads in samples:
+        used = sum(s - seen.get(key, 0.0) for key, s in threads.items())
+        tenths[min(9, int(10 * at / elapsed))] += used
+        seen.update(threads)
+    by_kind: dict[str, float] = {}
+    for key, seconds in seen.items():
+        kind = thread_kind(child.pid, key)
+        by_kind[kind] = by_kind.get(kind, 0.0) + seconds
+    print(f"  load: {elapsed:.1f} s wall; CPU s by thread: {by_kind}", flush=True)
     return {
-        "ingest_wall_s": round(time.perf_counter() - wall, 1),
+        "ingest_wall_s": round(elapsed, 1),
         "ingest_cpu_s": round(children_cpu() - cpu, 1),
+        "ingest_cpu_s_by_thread": {k: round(v, 1) for k, v in sorted(by_kind.items())},
+        "ingest_busy_cores_by_tenth": [round(t / (elapsed / 10), 2) for t in tenths],
     }
 
 
@@ -430,6 +486,11 @@ def main() -> None:
         "home, which is never written to; HOME/vectors for a home this run loads)",
     )
     parser.add_argument(
+        "--load-only",
+        action="store_true",
+        help="stop after the load and the store's size (no server, no rows)",
+    )
+    parser.add_argument(
         "--rows", help="measure only these rows, comma-separated (e.g. 'search page,paper page')"
     )
     args = parser.parse_args()
@@ -468,6 +529,9 @@ def main() -> None:
             summary.update(load(args.home, files, env))
             summary["loaded_files"] = len(files)
         summary["store_bytes"] = disk_bytes(args.home)
+        if args.load_only:
+            print(json.dumps(summary))
+            return
         picks = sample(url, rng, args.requests)
         summary["papers"] = picks["papers"]
         summary["embeddings"] = picks["embeddings"]

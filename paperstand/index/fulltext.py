@@ -69,9 +69,15 @@ COMMON_SHARE = 0.5
 COMMON_FROM = 500_000
 _META = "paperstand.json"
 _WRITER_HEAP = 64_000_000
-# A feed (:meth:`FullTextIndex.feeding`) runs beside a bulk load of millions of papers: a
-# larger heap makes fewer, larger segments, so less merging afterwards.
-_FEED_HEAP = 256_000_000
+# A feed (:meth:`FullTextIndex.feeding`) runs beside a bulk load of millions of papers, and
+# each time its heap fills, tantivy writes a segment; once eight segments of a size stand,
+# its merge policy rewrites them into one. At 256 MB a segment held 292,000 papers, so a
+# load of the whole arXiv (2.73M) made ten, and near its end tantivy merged eight of them
+# (2.34M papers rewritten) while the load finished, the commit then waiting for the merge.
+# At 1 GB a segment holds about 1.35 million: two segments for the whole arXiv, no merge
+# before about ten million papers. The heap is filled as papers come: a small ingest
+# uses little of it.
+_FEED_HEAP = 1_000_000_000
 
 
 def english_analyzer() -> tantivy.TextAnalyzer:

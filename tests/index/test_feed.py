@@ -103,3 +103,23 @@ def test_an_index_behind_the_store_catches_up_before_it_is_fed(
     index = FullTextIndex(settings.fulltext_path)
     assert index.revision == store.revision()
     assert index._index.searcher().num_docs == 30
+
+
+def test_a_failure_after_the_feed_finished_keeps_what_it_committed(
+    store: Store, tmp_path: Path
+) -> None:
+    """:meth:`Feed.commit` runs beside the end of a load; when that end fails, the papers
+    committed to the index are recorded, so the next sync adds none of them twice."""
+    papers = real_papers(40)
+    index = FullTextIndex(tmp_path / "fulltext")
+    with pytest.raises(KeyboardInterrupt), index.feeding(store) as feed:
+        assert feed is not None
+        feed.add(store.upsert_papers(papers[:20]).written)
+        feed.commit()
+        feed.add(store.upsert_papers(papers[20:]).written)  # not committed: rolled back
+        raise KeyboardInterrupt
+    assert index.revision == 20
+    assert index.sync(store) == 20
+    assert index._index.searcher().num_docs == 40
+    for paper in (papers[0], papers[30]):
+        assert hits(index, paper.title)[0] == paper.id
