@@ -85,12 +85,16 @@ def test_map_keeps_neighbours_close_and_places_new_papers_among_them():
     coords = compute.fit_projection(vectors[fitted], seed=3)
     assert coords.shape == (400, 2)
     assert coords.min() >= 0 and coords.max() <= 1 + 1e-6
-    # GNN papers sit closer to each other than to the rest.
+    # GNN papers sit together: their nearest neighbours on the map are GNN papers far more
+    # often than papers at random are (3.5-4.2 times as often over seeds 1-5 here, about 1
+    # for a random layout). Judged by neighbours, not by mean distances, whose ratio (about
+    # 0.6) moves with the CPU's floating point in UMAP's compiled code.
     g = coords[gnn[fitted]]
     rest = coords[~gnn[fitted]]
-    inside = np.linalg.norm(g[:, None] - g[None], axis=2).mean()
-    across = np.linalg.norm(g[:, None] - rest[None], axis=2).mean()
-    assert inside < 0.6 * across
+    distances = np.linalg.norm(coords[:, None] - coords[None], axis=2)
+    np.fill_diagonal(distances, np.inf)
+    neighbours = np.argsort(distances, axis=1)[:, :10]
+    assert gnn[fitted][neighbours[gnn[fitted]]].mean() > 2.5 * gnn[fitted].mean()
     # A paper placed anew lands on itself, new GNN papers land among the fitted ones.
     again = compute.place(vectors[:5], vectors[fitted], coords)
     assert np.abs(again - coords[:5]).max() < 0.1
