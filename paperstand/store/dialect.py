@@ -91,7 +91,7 @@ def insert_sorted(conn: Connection, table: Table, columns: Sequence[str], rows: 
     if conn.dialect.name == POSTGRESQL and table.primary_key.name is not None:
         quote = conn.dialect.identifier_preparer.quote
         name, key = quote(table.name), quote(table.primary_key.name)
-        if conn.execute(select(literal_column("1")).select_from(table).limit(1)).first() is None:
+        if not holds_rows(conn, table):
             keys = ", ".join(quote(column.name) for column in table.primary_key.columns)
             conn.exec_driver_sql(f"ALTER TABLE {name} DROP CONSTRAINT {key}")
             conn.execute(table.insert().from_select(columns, rows))
@@ -111,6 +111,11 @@ def empty_table(conn: Connection, table: Table) -> None:
         conn.exec_driver_sql(f"TRUNCATE {quote(table.name)}")
     else:
         conn.execute(table.delete())
+
+
+def holds_rows(conn: Connection, table: Table) -> bool:
+    """Whether ``table`` has any row: one row read, whatever its size."""
+    return conn.execute(select(literal_column("1")).select_from(table).limit(1)).first() is not None
 
 
 def index_names(conn: Connection) -> set[str]:

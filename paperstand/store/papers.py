@@ -56,6 +56,7 @@ from paperstand.store.dialect import (
     POSTGRESQL,
     commit_without_waiting,
     empty_table,
+    holds_rows,
     index_names,
     insert_rows,
     insert_sorted,
@@ -284,10 +285,6 @@ def _index_rows(pk: int, paper: Paper, authors: list[tuple], categories: list[tu
     categories += [(category, day, pid, pk) for category in dict.fromkeys(paper.categories)]
 
 
-def _holds_rows(conn: Connection, table: Table) -> bool:
-    return conn.execute(select(table.c.pk).limit(1)).first() is not None
-
-
 def _delete_index_rows(conn: Connection, stale: list[tuple[int, Paper]]) -> None:
     """Delete the author and category rows of papers about to be written again, each as
     :func:`_index_rows` made it from the stored paper (the tables are keyed by name, day
@@ -336,7 +333,7 @@ class PaperStore(Part):
         with them, reads them again."""
         with self.write() as conn:
             lock(conn, PAPERS_LOCK)
-            empty = conn.execute(select(papers.c.pk).limit(1)).first() is None
+            empty = not holds_rows(conn, papers)
             if empty:
                 present = index_names(conn)
                 for index in _deferred_indexes():
@@ -361,7 +358,7 @@ class PaperStore(Part):
         (:func:`dialect.refresh_statistics`)."""
         with self.read() as conn:
             present = index_names(conn)
-            staged = [load for _, load in _INDEX_TABLES if _holds_rows(conn, load)]
+            staged = [load for _, load in _INDEX_TABLES if holds_rows(conn, load)]
         if staged or any(index.name not in present for index in _deferred_indexes()):
             with self.write() as conn:
                 lock(conn, PAPERS_LOCK)

@@ -166,7 +166,7 @@ class TopicsStore(Part):
     def has_map(self) -> bool:
         """Whether a topic map with clusters exists (papers get badges only then)."""
         with self.read() as conn:
-            return conn.execute(select(topic_clusters.c.id).limit(1)).first() is not None
+            return dialect.holds_rows(conn, topic_clusters)
 
     def model(self) -> str | None:
         """The embedding model of the current map; None before the first fit."""
