@@ -134,10 +134,10 @@ class EmbeddingStore(Part):
         once). On PostgreSQL the model's HNSW indexes are dropped first and built once when
         the block ends (on error too; an empty block rebuilds them): entry by entry, every
         insert walks the graph to link itself in, many times the cost of one build over rows
-        already stored. Meanwhile
-        searches of the model compare every vector exactly (correct, slow). If the process
-        dies inside the block, the model's next :meth:`save_embeddings` builds the index.
-        SQLite keeps no index of vectors: nothing to defer."""
+        already stored. Meanwhile searches of the model compare every vector exactly
+        (correct, slow). If the process dies inside the block, the model's next
+        :meth:`save_embeddings` builds the index. SQLite keeps no index of vectors: nothing
+        to defer."""
         if self.dialect != "postgresql":
             yield
             return
