@@ -93,15 +93,16 @@ def start_postgres(root: Path):
     return server, server.get_uri("bench")
 
 
-def server_cpu(server) -> dict[str, float]:
-    """CPU seconds used so far by a ``pgserver``'s PostgreSQL, by role: ``backend`` (the
+def server_cpu(postmaster_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the PostgreSQL of the postmaster ``postmaster_pid``
+    (``pgserver``'s ``get_pid()``), by role: ``backend`` (the
     sessions' processes), each auxiliary process by its name (``checkpointer``, ``walwriter``,
     ``background writer``, ``autovacuum launcher``...), ``postmaster`` itself, and ``exited``:
     processes that have ended since the server started (the postmaster reaps them, so the
     kernel adds their time to its children's). Take it before and after: the difference of
     the sums is exact; a process that ended between the two moves its time from its role
     to ``exited``."""
-    postmaster = psutil.Process(server.get_pid())
+    postmaster = psutil.Process(postmaster_pid)
     own = postmaster.cpu_times()
     used = {
         "postmaster": own.user + own.system,

@@ -155,7 +155,7 @@ def main() -> None:
         settings = Settings(home=home / "home")
         url, server = store_url(home, args.postgres)
         store = open_store(url)
-        server_start = server_cpu(server) if server is not None else {}
+        server_start = server_cpu(server.get_pid()) if server is not None else {}
         cpu_start = cpu_seconds()
         start = time.perf_counter()
         with ThreadClock() as threads:
@@ -167,7 +167,9 @@ def main() -> None:
         writer_cpu, process_cpu = (
             now - then for now, then in zip(cpu_seconds(), cpu_start, strict=True)
         )
-        server_roles = cpu_since(server_start, server_cpu(server)) if server is not None else {}
+        server_roles = (
+            cpu_since(server_start, server_cpu(server.get_pid())) if server is not None else {}
+        )
         stats = store.stats()
         if server is None:
             db_bytes = disk_bytes(home / "paperstand.sqlite3")

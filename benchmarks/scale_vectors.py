@@ -51,6 +51,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+from backends import server_cpu
+from scale import postmaster_pid, start_postgres
 
 from _shared_data import SHARED_DATA
 
@@ -283,23 +285,10 @@ def cluster_cpu_s(home: Path) -> float:
     """CPU seconds of the PostgreSQL cluster of ``home`` (its processes now, and the
     children they waited for: the backends and parallel workers that ended), 0 for
     SQLite."""
-    pid_file = home / "pg" / "postmaster.pid"
-    if not pid_file.exists():
+    cluster = home / "pg"
+    if not (cluster / "postmaster.pid").exists():
         return 0.0
-    root = int(pid_file.read_text().split()[0])
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid, ppid = int(stat.parent.name), int(fields[1])
-        if pid == root:
-            total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
-        elif ppid == root:
-            total += int(fields[11]) + int(fields[12])
-    return total / tick
+    return sum(server_cpu(postmaster_pid(cluster)).values())
 
 
 def hnsw_recall(store, model: str, queries: list[np.ndarray]) -> dict:  # type: ignore[no-untyped-def]
@@ -418,8 +407,6 @@ def main() -> None:
     pg = None
     home = args.write_vectors or args.rebuild_index or args.home
     if home is not None and (home / "pg").is_dir():  # a PostgreSQL home of scale.py
-        from scale import start_postgres
-
         pg, os.environ["PAPERSTAND_DATABASE_URL"] = start_postgres(home / "pg", keep=True)
     try:
         run(args, papers, base, embedding)
