@@ -82,7 +82,7 @@ def text_packer(dialect: str) -> Callable[[str], str | bytes]:
     return pack_bytes if dialect == "postgresql" else pack_text
 
 
-def unpack_text(value: str | bytes | None, dialect: str = "sqlite") -> str | None:
+def unpack_text(value: str | bytes | None, dialect: str) -> str | None:
     """The text of a :class:`PackedText` value as ``dialect`` stores it. On SQLite a blob
     is deflated text and text is itself (short values, stores written before packing); on
     PostgreSQL every value is bytes, deflated after a NUL byte, else UTF-8."""
@@ -105,11 +105,11 @@ class PackedText(TypeDecorator[str]):
       stores written before packing), told apart by their type: those stores need no
       migration.
     - PostgreSQL's ``text`` cannot hold deflated bytes, so the column is ``bytea``
-      (revision 0014 converted the text of older stores in place, as UTF-8): a value that
-      starts with a NUL byte is deflated text after it, any other is UTF-8 text, which never
-      starts with NUL there. Text and its bytes are the same size, so a store converted in
-      place shrinks as its papers are written again (or at once when loaded anew or copied
-      with ``db copy``).
+      (revision 0014): a value that starts with a NUL byte is deflated text after it, any
+      other is UTF-8 text, which never starts with NUL there. A marker rather than every
+      value deflated: short text gains nothing from deflate, and the UTF-8 form let
+      revision 0014 convert an older store's short abstracts in SQL alone (it deflates the
+      long ones in Python, in the same rewrite of the table).
 
     Nothing filters or sorts on such a column in SQL (on PostgreSQL it is bytes); the bulk
     writers (``papers._row``) pack with :func:`text_packer` themselves."""
