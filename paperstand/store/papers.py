@@ -21,7 +21,7 @@ nothing more, so two people whose names differ beyond that stay apart.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from functools import lru_cache
@@ -53,7 +53,6 @@ from paperstand.sources.base import Checkpoint
 from paperstand.sources.text import squash
 from paperstand.store.checkpoints import write_checkpoint
 from paperstand.store.dialect import (
-    POSTGRESQL,
     commit_without_waiting,
     empty_table,
     holds_rows,
@@ -72,8 +71,8 @@ from paperstand.store.schema import (
     hidden_papers,
     is_hidden,
     metadata,
-    pack_text,
     papers,
+    text_packer,
     visible,
 )
 
@@ -221,9 +220,9 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def _row(paper: Paper, pack: bool) -> tuple:
+def _row(paper: Paper, pack: Callable[[str], str | bytes]) -> tuple:
     """The values of ``COLUMNS`` as the driver takes them (JSON serialised, the abstract
-    packed when ``pack``: SQLite, see ``schema.PackedText``). Spelled out field by field:
+    packed by ``pack``: ``schema.text_packer``). Spelled out field by field:
     this runs once per paper of a bulk load, and a loop over the column names with
     ``getattr`` cost three times as much."""
     p = paper
@@ -232,7 +231,7 @@ def _row(paper: Paper, pack: bool) -> tuple:
         p.version,
         p.title,
         _json(p.authors),
-        pack_text(p.abstract) if pack else p.abstract,
+        pack(p.abstract),
         _json(p.categories),
         p.categories[0] if p.categories else None,
         p.comment,
@@ -414,7 +413,7 @@ class PaperStore(Part):
         categories: list[tuple] = []
         stale: list[tuple[int, Paper]] = []  # (pk, stored paper) whose rows are rewritten
         written: list[tuple[int, Paper, bool]] = []
-        pack = self.dialect != POSTGRESQL
+        pack = text_packer(self.dialect)
         for paper in new:
             inserts.append((next_pk, rev, *_row(paper, pack)))
             _index_rows(next_pk, paper, authors, categories)

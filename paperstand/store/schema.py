@@ -14,6 +14,7 @@ How a feature adds tables of its own: see the docstring of ``paperstand/store/__
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +28,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Table,
     Text,
@@ -48,10 +50,13 @@ Stamp = Text().with_variant(TIMESTAMP(timezone=True), "postgresql")
 # Surrogate keys: SQLite's rowid (INTEGER PRIMARY KEY), a bigint on PostgreSQL.
 Key = BigInteger().with_variant(Integer(), "sqlite")
 
-# Text at least this long is kept deflated on SQLite (see PackedText); shorter text gains
-# too little to pay for the work.
+# Text at least this long is kept deflated (see PackedText); shorter text gains too little
+# to pay for the work.
 PACK_FROM = 200
 _RAW_DEFLATE = -15  # window bits: a bare deflate stream, no zlib header or checksum
+# The first byte of a deflated value on PostgreSQL: text never starts with it there (a
+# PostgreSQL text value cannot hold NUL, and the writer deflates any text that starts so).
+_DEFLATED = b"\x00"
 
 
 def pack_text(value: str) -> str | bytes:
@@ -62,32 +67,68 @@ def pack_text(value: str) -> str | bytes:
     return isal_zlib.compress(value.encode(), 1, _RAW_DEFLATE)
 
 
-def unpack_text(value: str | bytes | None) -> str | None:
-    """The text of a :class:`PackedText` value as stored: a blob is deflated text, text
-    is itself (short values, stores written before packing, PostgreSQL)."""
-    if isinstance(value, bytes):
+def pack_bytes(value: str) -> bytes:
+    """``value`` as PostgreSQL keeps it in a :class:`PackedText` column (``bytea``):
+    :data:`_DEFLATED` then the deflated text when long enough (or when it starts with NUL),
+    else the UTF-8 text."""
+    if len(value) < PACK_FROM and not value.startswith("\x00"):
+        return value.encode()
+    return _DEFLATED + isal_zlib.compress(value.encode(), 1, _RAW_DEFLATE)
+
+
+def text_packer(dialect: str) -> Callable[[str], str | bytes]:
+    """How a writer that bypasses the column's type (the bulk writers, ``papers._row``)
+    packs text for a :class:`PackedText` column of ``dialect``."""
+    return pack_bytes if dialect == "postgresql" else pack_text
+
+
+def unpack_text(value: str | bytes | None, dialect: str) -> str | None:
+    """The text of a :class:`PackedText` value as ``dialect`` stores it. On SQLite a blob
+    is deflated text and text is itself (short values, stores written before packing); on
+    PostgreSQL every value is bytes, deflated after a NUL byte, else UTF-8."""
+    if not isinstance(value, bytes):
+        return value
+    if dialect != "postgresql":
         return isal_zlib.decompress(value, _RAW_DEFLATE).decode()
-    return value
+    if value.startswith(_DEFLATED):
+        return isal_zlib.decompress(value[1:], _RAW_DEFLATE).decode()
+    return value.decode()
 
 
 class PackedText(TypeDecorator[str]):
-    """Long prose (abstracts) deflated on SQLite: abstracts are most of what a store of
-    arXiv holds, and deflate halves them (1.4 kB to 0.72 kB on average), for some 10 µs to
-    pack one at ingest and a few µs to unpack one when a page shows it. SQLite stores the
-    blobs in the same TEXT column beside plain text, so stores written before need no
-    migration. PostgreSQL keeps plain text. Nothing filters or sorts on such a column in
-    SQL; the bulk writers (``papers._row``) pack with :func:`pack_text` themselves."""
+    """Long prose (abstracts), deflated: abstracts are most of what a store of arXiv holds,
+    and deflate halves them (1.4 kB to 0.72 kB on average), for some 10 µs to pack one at
+    ingest and a few µs to unpack one when a page shows it. Neither backend would do it by
+    itself: PostgreSQL compresses only rows over 2 kB, and abstracts are shorter.
+
+    - SQLite keeps the blobs in the same TEXT column beside plain text (short values and
+      stores written before packing), told apart by their type: those stores need no
+      migration.
+    - PostgreSQL's ``text`` cannot hold deflated bytes, so the column is ``bytea``
+      (revision 0014): a value that starts with a NUL byte is deflated text after it, any
+      other is UTF-8 text, which never starts with NUL there. A marker rather than every
+      value deflated: short text gains nothing from deflate, and the UTF-8 form let
+      revision 0014 convert an older store's short abstracts in SQL alone (it deflates the
+      long ones in Python, in the same rewrite of the table).
+
+    Nothing filters or sorts on such a column in SQL (on PostgreSQL it is bytes); the bulk
+    writers (``papers._row``) pack with :func:`text_packer` themselves."""
 
     impl = Text
     cache_ok = True
 
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(LargeBinary())
+        return dialect.type_descriptor(Text())
+
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | bytes | None:
-        if value is None or dialect.name != "sqlite":
+        if value is None:
             return value
-        return pack_text(value)
+        return text_packer(dialect.name)(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
-        return unpack_text(value)
+        return unpack_text(value, dialect.name)
 
 
 papers = Table(

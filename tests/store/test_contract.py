@@ -7,6 +7,7 @@ import pytest
 from paperstand.models import Paper
 from paperstand.sources.base import Checkpoint
 from paperstand.store import Store
+from paperstand.store.schema import PACK_FROM, text_packer, unpack_text
 
 
 def paper(paper_id: str, **fields) -> Paper:
@@ -209,36 +210,66 @@ def _stored_abstracts(store: Store) -> dict[str, tuple[str, object]]:
         return {paper_id: (kind, value) for paper_id, kind, value in rows}
 
 
-def test_long_abstracts_are_packed_on_sqlite_and_read_back_whole(store: Store) -> None:
-    long = "Diffusion models Zoë ∑ learn to denoise. " * 40  # 1,640 characters
-    store.upsert_papers([paper("2401.00001", abstract=long), paper("2401.00002")])
+# Abstracts as arXiv writes them: long, LaTeX and unicode, short, empty, at the threshold.
+ABSTRACTS = {
+    "2401.00001": "Diffusion models Zoë ∑ learn to denoise $x_t$. " * 40,  # 1,960 characters
+    "2401.00002": "Short.",
+    "2401.00003": "",
+    "2401.00004": "é" * (PACK_FROM - 1),
+    "2401.00005": "日本語の要旨。" * (PACK_FROM // 7 + 1),
+}
+
+
+def test_long_abstracts_are_packed_and_read_back_whole(store: Store) -> None:
+    long = ABSTRACTS["2401.00001"]
+    store.upsert_papers([paper(pid, abstract=text) for pid, text in ABSTRACTS.items()])
     merged = store.upsert_papers([paper("2401.00002", abstract=long + " Revised.")])
     assert merged.updated == 1
+    expected = {**ABSTRACTS, "2401.00002": long + " Revised."}
+    assert {p.id: p.abstract for p in store.get_papers(list(expected))} == expected
     assert store.get_paper("2401.00001").abstract == long
-    assert store.get_paper("2401.00002").abstract == long + " Revised."
-    assert [p.abstract for p in store.papers_by_author("ada lovelace", limit=5)] == [
-        long + " Revised.",
-        long,
-    ]
+    assert {p.id: p.abstract for p in store.papers_by_author("ada lovelace", limit=9)} == expected
+    assert {p.id: p.abstract for b in store.iter_papers() for p in b} == expected
     raw = _stored_abstracts(store)
+    # Deflated to under half; short text stays as it is (SQLite text, PostgreSQL UTF-8).
     if store.dialect == "sqlite":
-        # Deflated to under half; short text stays text.
         assert raw["2401.00001"][0] == "blob" and len(raw["2401.00001"][1]) < len(long) / 2
-        store.upsert_papers([paper("2401.00003")])
-        assert _stored_abstracts(store)["2401.00003"][0] == "text"
+        assert raw["2401.00004"] == ("text", ABSTRACTS["2401.00004"])
     else:
-        assert raw["2401.00001"] == ("text", long)
+        assert {kind for kind, _ in raw.values()} == {"bytea"}
+        assert raw["2401.00001"][1][:1] == b"\x00" and len(raw["2401.00001"][1]) < len(long) / 2
+        assert raw["2401.00004"][1] == ABSTRACTS["2401.00004"].encode()
+        assert raw["2401.00003"][1] == b""
 
 
-def test_abstracts_stored_as_plain_text_read_back_on_sqlite(store: Store) -> None:
-    """Stores written before abstracts were packed hold them as text: no migration."""
-    if store.dialect != "sqlite":
-        pytest.skip("PostgreSQL keeps plain text")
-    long = "An abstract written by an older paperstand. " * 30
+def test_abstracts_written_by_a_bulk_load_read_back_whole(store: Store) -> None:
+    with store.bulk_load():
+        store.upsert_papers([paper(pid, abstract=text) for pid, text in ABSTRACTS.items()])
+        store.upsert_papers([paper("2401.00003", abstract=ABSTRACTS["2401.00001"] + "!")])
+    expected = {**ABSTRACTS, "2401.00003": ABSTRACTS["2401.00001"] + "!"}
+    assert {p.id: p.abstract for p in store.get_papers(list(expected))} == expected
+    assert {s.id: s.abstract for b in store.iter_embedding_sources() for s in b} == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["", "a", "\x00 starts with NUL", "\x00" * 300, "ü" * 500, "x" * PACK_FROM]
+)
+def test_packed_text_round_trips_on_either_backend(text: str) -> None:
+    for dialect in ("sqlite", "postgresql"):
+        assert unpack_text(text_packer(dialect)(text), dialect) == text
+
+
+def test_abstracts_stored_unpacked_read_back(store: Store) -> None:
+    """Long abstracts written before packing: text on SQLite (no migration), their UTF-8
+    bytes on PostgreSQL (revision 0014's conversion in place)."""
+    long = "An abstract written by an older paperstand, Zoë. " * 30
     store.upsert_papers([paper("2401.00001")])
+    sql, value = "UPDATE papers SET abstract = ?", long
+    if store.dialect != "sqlite":
+        sql, value = "UPDATE papers SET abstract = %s", long.encode()
     with store.engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE papers SET abstract = ?", (long,))
-    assert _stored_abstracts(store)["2401.00001"][0] == "text"
+        conn.exec_driver_sql(sql, (value,))
+    assert _stored_abstracts(store)["2401.00001"][1] == value
     assert store.get_paper("2401.00001").abstract == long
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import sqlalchemy as sa
 import sqlean
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -183,6 +184,55 @@ def test_db_migrate_rebuilds_the_author_and_category_rows_of_release_0012(
             "2401.00004",
             "2401.00003",
         ]
+
+
+# Abstracts of a store of schema 0013 (plain text on both backends): long, unicode, short.
+OLD_ABSTRACTS = {
+    "2401.00011": "A long abstract with $\\alpha$, Zoë and ∑, written before 0014. " * 20,
+    "2401.00012": "Short.",
+    "2401.00013": "",
+    "2401.00014": "要旨" * 150,
+}
+
+
+def test_db_migrate_keeps_the_abstracts_of_release_0013_and_packs_them_when_written(
+    legacy_url: str,
+) -> None:
+    """A store at 0013 holds its abstracts as text: after ``db migrate`` they read back
+    whole (PostgreSQL's long ones deflated by the migration, SQLite's left as text), an
+    abstract written again is deflated, and on PostgreSQL a downgrade to 0013 gives text
+    back, inflated."""
+    insert = sa.text("INSERT INTO papers (pk, rev, id, abstract) VALUES (:pk, :pk, :id, :a)")
+    with open_store(legacy_url, migrate=False) as store, store.engine.begin() as conn:
+        command.stamp(_with(conn), BASELINE)
+        command.upgrade(_with(conn), "0013")
+        rows = [{"pk": 10 + n, "id": i, "a": a} for n, (i, a) in enumerate(OLD_ABSTRACTS.items())]
+        conn.execute(insert, rows)
+    result = db(legacy_url, "migrate")
+    assert result.returncode == 0, result.stderr
+    expected = {"2401.00001": "An abstract.", **OLD_ABSTRACTS}
+    long = OLD_ABSTRACTS["2401.00011"]
+    with open_store(legacy_url) as store:
+        assert {p.id: p.abstract for b in store.iter_papers() for p in b} == expected
+        assert not [d for d in schema_differences(store) if d[1:] == ("papers", "abstract")]
+        store.upsert_papers([Paper(id="2401.00012", abstract=long + " Revised.")])
+        expected["2401.00012"] = long + " Revised."
+        assert {p.id: p.abstract for p in store.get_papers(list(expected))} == expected
+        with store.engine.connect() as conn:
+            raw = dict(conn.execute(sa.text("SELECT id, abstract FROM papers")).all())
+        assert isinstance(raw["2401.00012"], bytes)  # deflated (SQLite: a blob beside text)
+        assert len(raw["2401.00012"]) < len(long) / 2
+        if store.dialect != "postgresql":
+            return
+        # Deflated by the migration; short ones are their UTF-8 bytes.
+        assert raw["2401.00011"][:1] == b"\x00" and len(raw["2401.00011"]) < len(long) / 2
+        assert raw["2401.00001"] == b"An abstract." and raw["2401.00013"] == b""
+        with store.engine.begin() as conn:
+            command.downgrade(_with(conn), "0013")
+        with store.engine.connect() as conn:
+            kind = conn.execute(sa.text("SELECT pg_typeof(abstract)::text FROM papers")).scalar()
+            text = dict(conn.execute(sa.text("SELECT id, abstract FROM papers")).all())
+        assert kind == "text" and text == expected
 
 
 def ids(papers: list[Paper]) -> list[str]:

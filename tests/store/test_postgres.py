@@ -77,6 +77,8 @@ def test_hnsw_search_finds_the_exact_neighbours(postgres_url: str) -> None:
     assert ids[0] not in {i for i, _ in found}  # deleted papers are left out
     scores = np.array([d for _, d in exact])
     assert np.all(np.diff(scores) >= 0)
+    with store.engine.connect() as conn:  # no sign-bit codes: only SQLite's search reads them
+        assert conn.exec_driver_sql("SELECT count(code) FROM embeddings").scalar() == 0
     store.close()
 
 
