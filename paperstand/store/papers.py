@@ -61,8 +61,10 @@ from paperstand.store.dialect import (
     empty_table,
     holds_rows,
     index_names,
+    insert_plain_rows,
     insert_rows,
     insert_sorted,
+    is_in,
     json_text,
     keys_wait,
     lock,
@@ -488,7 +490,8 @@ class PaperStore(Part):
         _delete_index_rows(conn, stale, self._keyless)
         for (table, load), rows in zip(_INDEX_TABLES, (authors, categories), strict=True):
             if rows:
-                insert_rows(conn, load if self._staging else table, _INDEX_COLUMNS[table], rows)
+                into = load if self._staging else table
+                insert_plain_rows(conn, into, _INDEX_COLUMNS[table], rows)
         bump_data_version(conn)
         return written
 
@@ -501,7 +504,7 @@ class PaperStore(Part):
         query = select(papers.c.pk, *_COLUMNS)
         for start in range(0, len(paper_ids), CHUNK):
             chunk = paper_ids[start : start + CHUNK]
-            for row in conn.execute(query.where(papers.c.id.in_(chunk))):
+            for row in conn.execute(query.where(is_in(conn.dialect.name, papers.c.id, chunk))):
                 found[row[1]] = (row[0], _paper(row[1:]))
         return found
 

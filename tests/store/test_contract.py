@@ -250,6 +250,24 @@ def test_a_paper_written_again_within_a_bulk_load_keeps_only_its_new_rows(store:
     assert not {"paper_authors_loading_pk", "paper_categories_loading_pk"} & _index_names(store)
 
 
+def test_author_names_that_the_copy_format_must_escape_are_stored_as_they_are(
+    store: Store,
+) -> None:
+    """Author and category rows go to PostgreSQL as ``COPY`` text formatted by the store;
+    a backslash takes the driver's escaping path."""
+    odd = ["Back\\slash O'Name", "Tab\tTed", "Per%cent %s"]
+    with store.bulk_load():
+        store.upsert_papers([paper("2401.00001", authors=odd, categories=["cs.LG", "c\\s"])])
+        store.upsert_papers([paper("2401.00002", authors=["Per%cent %s"])])
+    for name in odd:
+        assert [p.id for p in store.papers_by_author(name, limit=5)][-1] == "2401.00001"
+    assert len(store.papers_by_author("Per%cent %s", limit=5)) == 2
+    assert [p.id for p in store.papers_in_category("c\\s", limit=5)] == ["2401.00001"]
+    rows = _index_table_rows(store)
+    assert rows["found"] == rows["expected"]
+    assert len(rows["found"]["paper_authors"]) == 4
+
+
 def test_a_bulk_load_cut_short_then_run_again_makes_the_store_of_one_uninterrupted_run(
     store: Store,
 ) -> None:
