@@ -12,12 +12,13 @@ that key (SQLite ``WITHOUT ROWID``; PostgreSQL reads its primary-key index alone
 author or category page is one ordered range of the table itself however large the store
 grows. (A PostgreSQL table filled by a bulk load into an empty store keeps its rows in the
 order the papers came, beside its key: the page is still one range of the key, each row
-then fetched from wherever the paper's rows lie.) They are a third of the database at 2.7 million papers, so their rows are lean: the
-day is a number (:func:`day_number`), an author's name as spelled is read from the paper
-when a claim needs it, and an author named twice on one paper (the same key) is one row.
-Rows are found for deletion by the key rebuilt from the stored paper. Author names are
-matched the way readers type them: :func:`name_key` folds case, accents and spacing, and
-nothing more, so two people whose names differ beyond that stay apart.
+then fetched from wherever the paper's rows lie.) They are a third of the database at 2.7
+million papers, so their rows are lean: the day is a number (:func:`day_number`), an
+author's name as spelled is read from the paper when a claim needs it, and an author named
+twice on one paper (the same key) is one row. Rows are found for deletion by the key
+rebuilt from the stored paper. Author names are matched the way readers type them:
+:func:`name_key` folds case, accents and spacing, and nothing more, so two people whose
+names differ beyond that stay apart.
 """
 
 from __future__ import annotations
