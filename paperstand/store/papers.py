@@ -319,7 +319,8 @@ def _delete_index_rows(conn: Connection, stale: list[tuple[int, Paper]], keyless
         for table, _ in _INDEX_TABLES:
             _PK_INDEXES[table].create(conn, checkfirst=True)
             for start in range(0, len(pks), CHUNK):
-                conn.execute(delete(table).where(table.c.pk.in_(pks[start : start + CHUNK])))
+                chunk = pks[start : start + CHUNK]
+                conn.execute(delete(table).where(is_in(conn.dialect.name, table.c.pk, chunk)))
         return
     authors: list[tuple] = []
     categories: list[tuple] = []
