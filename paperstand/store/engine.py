@@ -239,12 +239,14 @@ def postgres_engine(url: str, *, max_connections: int = 10, connect_timeout: int
 def _nul_safe_text(conn: Any, _record: Any) -> None:
     """Strings with NUL bytes as U+FFFD. PostgreSQL text cannot hold NUL, but user text (an
     id or a name pasted into a URL) may; no stored value contains U+FFFD, so such a lookup
-    finds nothing instead of failing."""
+    finds nothing instead of failing. Every text value a bulk load's ``COPY`` sends comes
+    through here, so it encodes itself rather than through the parent's check for the NUL
+    it has just replaced (half the cost)."""
     from psycopg.types.string import StrDumperUnknown
 
     class NulSafeStr(StrDumperUnknown):
         def dump(self, obj: str) -> Any:
-            return super().dump(obj.replace("\x00", "\ufffd"))
+            return obj.replace("\x00", "\ufffd").encode(self._encoding)
 
     conn.adapters.register_dumper(str, NulSafeStr)
 

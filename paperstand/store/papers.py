@@ -10,12 +10,15 @@ the paper was on it, else its arXiv listing day. Deleted papers, and papers an a
 paper not deleted, keyed by (``name_key`` or ``category``, day, paper id) and clustered on
 that key (SQLite ``WITHOUT ROWID``; PostgreSQL reads its primary-key index alone), so an
 author or category page is one ordered range of the table itself however large the store
-grows. They are a third of the database at 2.7 million papers, so their rows are lean: the
-day is a number (:func:`day_number`), an author's name as spelled is read from the paper
-when a claim needs it, and an author named twice on one paper (the same key) is one row.
-Rows are found for deletion by the key rebuilt from the stored paper. Author names are
-matched the way readers type them: :func:`name_key` folds case, accents and spacing, and
-nothing more, so two people whose names differ beyond that stay apart.
+grows. (A PostgreSQL table filled by a bulk load into an empty store keeps its rows in the
+order the papers came, beside its key: the page is still one range of the key, each row
+then fetched from wherever the paper's rows lie.) They are a third of the database at 2.7
+million papers, so their rows are lean: the day is a number (:func:`day_number`), an
+author's name as spelled is read from the paper when a claim needs it, and an author named
+twice on one paper (the same key) is one row. Rows are found for deletion by the key
+rebuilt from the stored paper. Author names are matched the way readers type them:
+:func:`name_key` folds case, accents and spacing, and nothing more, so two people whose
+names differ beyond that stay apart.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from sqlalchemy import (
     Connection,
     Index,
     Integer,
+    MetaData,
     PrimaryKeyConstraint,
     Select,
     Table,
@@ -53,13 +57,18 @@ from paperstand.sources.base import Checkpoint
 from paperstand.sources.text import squash
 from paperstand.store.checkpoints import write_checkpoint
 from paperstand.store.dialect import (
+    add_key,
     commit_without_waiting,
+    drop_key,
     empty_table,
     holds_rows,
     index_names,
+    insert_plain_rows,
     insert_rows,
     insert_sorted,
+    is_in,
     json_text,
+    keys_wait,
     lock,
     refresh_statistics,
     update_rows,
@@ -133,6 +142,18 @@ _INDEX_TABLES = (
     (paper_authors, _load_table(paper_authors, "name_key")),
     (paper_categories, _load_table(paper_categories, "category")),
 )
+
+
+def _pk_index(table: Table) -> Index:
+    """An index of ``table``'s rows by paper, kept only while a bulk load writes them
+    without their key (:func:`dialect.keys_wait`), and only once it meets a paper written
+    again: the old rows of that paper are then found by it instead of by a scan of every
+    row. Not part of the schema (its table is a copy in a metadata of its own)."""
+    copy = Table(table.name, MetaData(), Column("pk", Key))
+    return Index(f"{table.name}_loading_pk", copy.c.pk)
+
+
+_PK_INDEXES = {table: _pk_index(table) for table, _ in _INDEX_TABLES}
 
 data_version = Table(
     "data_version",
@@ -284,11 +305,21 @@ def _index_rows(pk: int, paper: Paper, authors: list[tuple], categories: list[tu
     categories += [(category, day, pid, pk) for category in dict.fromkeys(paper.categories)]
 
 
-def _delete_index_rows(conn: Connection, stale: list[tuple[int, Paper]]) -> None:
+def _delete_index_rows(conn: Connection, stale: list[tuple[int, Paper]], keyless: bool) -> None:
     """Delete the author and category rows of papers about to be written again, each as
     :func:`_index_rows` made it from the stored paper (the tables are keyed by name, day
-    and id, not by paper), and any a bulk load staged for them."""
+    and id, not by paper), and any a bulk load staged for them. While a bulk load writes
+    the rows without their keys (``keyless``), they are found by paper instead, through
+    :func:`_pk_index`, built when the first such paper comes."""
     if not stale:
+        return
+    pks = [pk for pk, _ in stale]
+    if keyless:
+        for table, _ in _INDEX_TABLES:
+            _PK_INDEXES[table].create(conn, checkfirst=True)
+            for start in range(0, len(pks), CHUNK):
+                chunk = pks[start : start + CHUNK]
+                conn.execute(delete(table).where(is_in(conn.dialect.name, table.c.pk, chunk)))
         return
     authors: list[tuple] = []
     categories: list[tuple] = []
@@ -303,7 +334,6 @@ def _delete_index_rows(conn: Connection, stale: list[tuple[int, Paper]]) -> None
                 ),
                 [{"k": k, "d": d, "i": i} for k, d, i, _ in rows],
             )
-        pks = [pk for pk, _ in stale]
         for start in range(0, len(pks), CHUNK):
             conn.execute(delete(load).where(load.c.pk.in_(pks[start : start + CHUNK])))
 
@@ -322,14 +352,20 @@ class PaperStore(Part):
         batch still commits as it comes; if the process dies before the end, the next
         :meth:`ensure_indexes` (run by every ``open_store``) builds them, so an interrupted
         load costs speed, never correctness. Readers see every committed paper all along,
-        without the indexes, and without the author and category pages (their rows wait in
-        load tables, :func:`_load_table`), until the end (a fresh store has no readers to
-        speak of).
+        without the indexes until the end (a fresh store has no readers to speak of).
+
+        The author and category rows, which are clustered on their keys, are written once
+        on PostgreSQL, into their tables with the primary keys dropped
+        (:func:`dialect.keys_wait`): each key is then one sort at the end. Until then an
+        author or category page reads the whole table. SQLite's tables are their keys, so
+        its rows wait in load tables (:func:`_load_table`), and those pages are empty,
+        until the end.
 
         Into any store, the batches of the block commit without waiting for the disk
         (:func:`dialect.commit_without_waiting`): a crash of the database server may lose
         the last few of them, whole, and an ingest resumed from its checkpoint, committed
         with them, reads them again."""
+        keyless = keys_wait(self.dialect)
         with self.write() as conn:
             lock(conn, PAPERS_LOCK)
             empty = not holds_rows(conn, papers)
@@ -338,35 +374,53 @@ class PaperStore(Part):
                 for index in _deferred_indexes():
                     if index.name in present:
                         index.drop(conn)
-        self._staging, self._bulk = empty, True
+                if keyless:
+                    for table, _ in _INDEX_TABLES:
+                        drop_key(conn, table)
+        self._staging, self._keyless = empty and not keyless, empty and keyless
+        self._bulk = True
         try:
             yield empty
         finally:
-            self._staging = self._bulk = False
+            self._staging = self._keyless = self._bulk = False
             if empty:
                 self.ensure_indexes()
 
-    _staging = False  # True while this process bulk-loads an empty store
+    _staging = False  # True while this process bulk-loads an empty store into load tables
+    _keyless = False  # True while it bulk-loads an empty store into tables without keys
     _bulk = False  # True while this process bulk-loads any store
 
     def ensure_indexes(self) -> None:
         """Move the author and category rows a bulk load staged into their tables, in one
-        sorted pass each, build any index of the papers that :meth:`bulk_load` left out (a
-        load that did not finish, or one still running in another process, which then goes
-        on with them), and then the planner's statistics of the tables
-        (:func:`dialect.refresh_statistics`)."""
+        sorted pass each, build their primary keys where a bulk load dropped them and any
+        index of the papers that :meth:`bulk_load` left out (a load that did not finish, or
+        one still running in another process, which then goes on with them), and then the
+        planner's statistics of the tables (:func:`dialect.refresh_statistics`)."""
         with self.read() as conn:
             present = index_names(conn)
             staged = [load for _, load in _INDEX_TABLES if holds_rows(conn, load)]
-        if staged or any(index.name not in present for index in _deferred_indexes()):
+        keys = [table.primary_key.name for table, _ in _INDEX_TABLES]
+        loading = [index.name for index in _PK_INDEXES.values()]
+        if (
+            staged
+            or any(index.name not in present for index in _deferred_indexes())
+            or (keys_wait(self.dialect) and not present.issuperset(keys))
+            or present.intersection(loading)
+        ):
             with self.write() as conn:
                 lock(conn, PAPERS_LOCK)
                 for table, load in _INDEX_TABLES:
-                    columns = _INDEX_COLUMNS[table]
-                    rows = select(*(load.c[c] for c in columns)).order_by(*columns[:3])
-                    insert_sorted(conn, table, columns, rows)
-                    empty_table(conn, load)
+                    if load in staged:
+                        columns = _INDEX_COLUMNS[table]
+                        rows = select(*(load.c[c] for c in columns)).order_by(*columns[:3])
+                        insert_sorted(conn, table, columns, rows)
+                        empty_table(conn, load)
                 present = index_names(conn)
+                for table, _ in _INDEX_TABLES:
+                    if _PK_INDEXES[table].name in present:
+                        _PK_INDEXES[table].drop(conn)
+                    if keys_wait(self.dialect) and table.primary_key.name not in present:
+                        add_key(conn, table)
                 for index in _deferred_indexes():
                     if index.name not in present:
                         index.create(conn)
@@ -436,10 +490,11 @@ class PaperStore(Part):
             insert_rows(conn, papers, _INSERTED, inserts)
         if updates:
             update_rows(conn, papers, _UPDATED, "pk", updates)
-        _delete_index_rows(conn, stale)
+        _delete_index_rows(conn, stale, self._keyless)
         for (table, load), rows in zip(_INDEX_TABLES, (authors, categories), strict=True):
             if rows:
-                insert_rows(conn, load if self._staging else table, _INDEX_COLUMNS[table], rows)
+                into = load if self._staging else table
+                insert_plain_rows(conn, into, _INDEX_COLUMNS[table], rows)
         bump_data_version(conn)
         return written
 
@@ -452,7 +507,7 @@ class PaperStore(Part):
         query = select(papers.c.pk, *_COLUMNS)
         for start in range(0, len(paper_ids), CHUNK):
             chunk = paper_ids[start : start + CHUNK]
-            for row in conn.execute(query.where(papers.c.id.in_(chunk))):
+            for row in conn.execute(query.where(is_in(conn.dialect.name, papers.c.id, chunk))):
                 found[row[1]] = (row[0], _paper(row[1:]))
         return found
 

@@ -155,9 +155,19 @@ def test_a_bulk_load_commits_its_batches_without_waiting_and_nothing_else(
 
 
 def test_a_bulk_load_rebuilds_the_keys_of_the_author_and_category_rows(postgres_url: str) -> None:
-    """Into an empty store the staged rows move into tables whose primary keys are dropped
-    and built again after the move: the keys are back and still refuse a duplicate, and the
-    staging tables are empty."""
+    """Into an empty store the author and category rows go straight into their tables,
+    whose primary keys are dropped for the load (nothing is staged) and built at its end:
+    the keys are back and still refuse a duplicate, and the staging tables stay empty."""
+
+    def keys() -> set[str]:
+        with store.read() as conn:
+            return set(
+                conn.exec_driver_sql(
+                    "SELECT conname FROM pg_constraint WHERE contype = 'p' AND conrelid IN "
+                    "('paper_authors'::regclass, 'paper_categories'::regclass)"
+                ).scalars()
+            )
+
     with open_store(postgres_url) as store:
         with store.bulk_load() as empty:
             assert empty
@@ -173,12 +183,11 @@ def test_a_bulk_load_rebuilds_the_keys_of_the_author_and_category_rows(postgres_
                     for n in range(1, 4)
                 ]
             )
+            assert keys() == set()
+            with store.read() as conn:
+                assert conn.exec_driver_sql("SELECT count(*) FROM paper_authors").scalar() == 6
+        assert keys() == {"paper_authors_key", "paper_categories_key"}
         with store.read() as conn:
-            keys = conn.exec_driver_sql(
-                "SELECT conname FROM pg_constraint WHERE contype = 'p' AND conrelid IN "
-                "('paper_authors'::regclass, 'paper_categories'::regclass)"
-            ).scalars()
-            assert set(keys) == {"paper_authors_key", "paper_categories_key"}
             for table in ("paper_authors_load", "paper_categories_load"):
                 assert conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one() == 0
         assert [p.id for p in store.papers_by_author("ada lovelace", limit=5)] == [
