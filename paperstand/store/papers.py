@@ -174,6 +174,14 @@ _BY_IDS = _SELECT.where(papers.c.id.in_(bindparam("ids", expanding=True)))
 # The highest pk: a bulk load into an empty store reads it to know that no other writer
 # has added papers since its last batch (pks are numbered max + 1 under the writer lock).
 _TOP_PK = select(func.coalesce(func.max(papers.c.pk), 0))
+# The next pk and revision a write numbers from: each max() in a subquery of its own, which
+# the database answers from one end of its index. Side by side in one SELECT, SQLite
+# answered both by a scan of the whole revision index, in every upsert: 43 ms at 712,000
+# papers and 170 ms at 2.7 million, a load's cost growing with the square of its size.
+_NEXT_KEYS = select(
+    select(func.coalesce(func.max(papers.c.pk), 0) + 1).scalar_subquery(),
+    select(func.coalesce(func.max(papers.c.rev), 0) + 1).scalar_subquery(),
+)
 # Asked before every search (is the full-text index current?): built once, since building
 # the statement and its cache key cost as much as running it.
 _REVISION = select(func.coalesce(func.max(papers.c.rev), 0))
@@ -437,12 +445,7 @@ class PaperStore(Part):
         order. Keys and revisions are numbered here, under the writer lock, so revisions
         become visible in order: an index that saw revision N has seen every revision below
         it."""
-        next_pk, rev = conn.execute(
-            select(
-                func.coalesce(func.max(papers.c.pk), 0) + 1,
-                func.coalesce(func.max(papers.c.rev), 0) + 1,
-            )
-        ).one()
+        next_pk, rev = conn.execute(_NEXT_KEYS).one()
         inserts: list[tuple] = []
         updates: list[tuple] = []
         authors: list[tuple] = []
