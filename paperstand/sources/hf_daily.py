@@ -119,7 +119,7 @@ def parse_item(data: Any, day: str | None = None) -> Paper:
     raw_id = paper["id"]
     if not isinstance(raw_id, str) or not raw_id.strip():
         raise ValueError("empty or non-string id")
-    paper_id, version = ids.split_version(ids.normalise_id(raw_id))
+    paper_id, version = ids.record_id(raw_id)
     title = squash(paper.get("title") or outer.get("title"))
     if not title:
         raise ValueError("missing title")

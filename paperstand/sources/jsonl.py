@@ -110,7 +110,7 @@ def parse_record(data: Any) -> Paper:
     raw_id = data["id"]
     if not isinstance(raw_id, str) or not raw_id.strip():
         raise ValueError("empty or non-string id")
-    paper_id, version = ids.split_version(ids.normalise_id(raw_id))
+    paper_id, version = ids.record_id(raw_id)
     title = squash(data.get("title"))
     if not title:
         raise ValueError("missing title")

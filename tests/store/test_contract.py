@@ -6,7 +6,7 @@ import pytest
 
 from paperstand.models import Paper
 from paperstand.sources.base import Checkpoint
-from paperstand.store import Store
+from paperstand.store import Store, open_store
 from paperstand.store.schema import PACK_FROM, text_packer, unpack_text
 
 
@@ -303,6 +303,63 @@ def test_a_bulk_load_cut_short_then_run_again_makes_the_store_of_one_uninterrupt
         "2401.00003",
     ]
     assert DEFERRED <= _index_names(store)
+    load.__exit__(None, None, None)
+
+
+def test_a_paper_repeated_within_a_bulk_load_ends_as_one_row_with_its_last_version(
+    store: Store,
+) -> None:
+    with store.bulk_load() as deferred:
+        assert deferred
+        store.upsert_papers([paper("2401.00001"), paper("2401.00002")])
+        store.upsert_papers([paper("2401.00003")])
+        again = store.upsert_papers(
+            [
+                paper("2401.00001", version=2, title="Second", authors=["Emmy Noether"]),
+                paper("2401.00004"),
+                paper("2401.00001", version=3, title="Third", authors=["Emmy Noether"]),
+            ]
+        )
+        assert (again.added, again.updated) == (1, 1)
+    assert store.stats()["papers"] == 4
+    assert (store.get_paper("2401.00001").version, store.get_paper("2401.00001").title) == (
+        3,
+        "Third",
+    )
+    assert [p.id for p in store.papers_by_author("emmy noether", limit=5)] == ["2401.00001"]
+    assert "2401.00001" not in [p.id for p in store.papers_by_author("Ada Lovelace", limit=5)]
+
+
+def test_a_bulk_load_finds_papers_another_writer_added_meanwhile(store: Store) -> None:
+    other = open_store(store.url, migrate=False)
+    try:
+        with store.bulk_load() as deferred:
+            assert deferred
+            store.upsert_papers([paper("2401.00001")])
+            other.upsert_papers([paper("2401.00002", title="From elsewhere")])
+            late = store.upsert_papers([paper("2401.00002", version=2, title="Newer")])
+            assert (late.added, late.updated) == (0, 1)
+            assert store.upsert_papers([paper("2401.00001")]).unchanged == 1
+    finally:
+        other.close()
+    assert store.stats()["papers"] == 2
+    assert store.get_paper("2401.00002").title == "Newer"
+
+
+def test_a_bulk_load_run_again_after_a_crash_updates_what_the_first_wrote(store: Store) -> None:
+    load = store.bulk_load()
+    load.__enter__()
+    store.upsert_papers([paper("2401.00001"), paper("2401.00002")])
+    # The process dies here; the next run opens the store (which repairs it) and loads again.
+    store.migrate()
+    with store.bulk_load() as deferred:
+        assert not deferred
+        rerun = store.upsert_papers(
+            [paper("2401.00001"), paper("2401.00002", version=2), paper("2401.00003")]
+        )
+    assert (rerun.added, rerun.updated, rerun.unchanged) == (1, 1, 1)
+    assert store.stats()["papers"] == 3
+    assert len(store.papers_by_author("Ada Lovelace", limit=5)) == 3
     load.__exit__(None, None, None)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import Select, func, select
 from paperstand.models import Paper
 from paperstand.store import Store
 from paperstand.store.community import _curated_filter
-from paperstand.store.papers import _window_keys
+from paperstand.store.papers import _NEXT_KEYS, _TOP_PK, _window_keys
 from paperstand.store.schema import papers
 
 SHAPES = ("first", "older", "newer")
@@ -83,3 +83,15 @@ def test_a_curated_list_reads_two_index_ranges_not_every_paper(store: Store, by_
     found = plan(store, statement, values, avoid="enable_seqscan")
     assert "SCAN papers" not in found, found  # SQLite's scan of the table
     assert "Seq Scan on papers" not in found, found  # PostgreSQL's
+
+
+@pytest.mark.parametrize("statement", [_NEXT_KEYS, _TOP_PK], ids=["next keys", "top pk"])
+def test_every_upsert_numbers_its_rows_from_one_end_of_an_index_not_a_scan(
+    store: Store, statement: Select
+):
+    """Each upsert (each batch of a bulk load) reads the highest pk and revision: a scan
+    there costs a whole index per batch, a load's cost growing with its square."""
+    store.upsert_papers([Paper(id="2503.00001", title="t", listed="2025-03-01")])
+    found = plan(store, statement, {}, avoid="enable_seqscan")
+    assert "SCAN papers" not in found, found  # SQLite's scan of the table or an index
+    assert "Aggregate" not in found, found  # PostgreSQL's max() of a whole scan
