@@ -166,7 +166,8 @@ def load(home: Path, files: list[Path], env: dict[str, str]) -> dict[str, object
 # The PostgreSQL buffer cache the README recommends for the whole arXiv ("Running a
 # server"): pgvector's HNSW index (258 MB at 2.73M static-64 vectors) and the hot pages of
 # the papers must stay in it. At PostgreSQL's default of 128 MB a search's HNSW walk read
-# 920 of its 3,232 pages from outside (the OS cache) and took about twice as long.
+# 920 of its 3,232 pages from outside (the OS cache): twice as slow on a loaded machine,
+# within noise on an idle one (docs/benchmarks.md).
 SHARED_BUFFERS = "1GB"
 
 
