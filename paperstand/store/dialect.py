@@ -9,7 +9,8 @@ filling tables).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import (
@@ -203,6 +204,18 @@ def _statement_parts(conn: Connection, table: Table, columns: Sequence[str]) -> 
     return quote(table.name), [(quote(name), mark) for name in columns]
 
 
+@contextmanager
+def _copy_into(conn: Connection, table: Table, columns: Sequence[str]) -> Iterator[Any]:
+    """PostgreSQL's ``COPY table (columns) FROM STDIN`` in this transaction: psycopg's
+    ``Copy``, which takes rows (``write_row``) or ``COPY`` text already formatted
+    (``write``)."""
+    name, parts = _statement_parts(conn, table, columns)
+    names = ", ".join(column for column, _ in parts)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY {name} ({names}) FROM STDIN") as copy:
+        yield copy
+
+
 def insert_rows(
     conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple]
 ) -> None:
@@ -211,14 +224,13 @@ def insert_rows(
     parameter handling would cost more than the database's own work. SQLite gets one
     ``executemany``; PostgreSQL a ``COPY ... FROM STDIN`` in the same transaction, which
     the server parses in one stream instead of statement by statement."""
-    name, parts = _statement_parts(conn, table, columns)
-    names = ", ".join(column for column, _ in parts)
     if conn.dialect.name == POSTGRESQL:
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with cursor.copy(f"COPY {name} ({names}) FROM STDIN") as copy:
+        with _copy_into(conn, table, columns) as copy:
             for row in rows:
                 copy.write_row(row)
         return
+    name, parts = _statement_parts(conn, table, columns)
+    names = ", ".join(column for column, _ in parts)
     marks = ", ".join(mark for _, mark in parts)
     conn.exec_driver_sql(f"INSERT INTO {name} ({names}) VALUES ({marks})", rows)
 
@@ -244,10 +256,7 @@ def insert_plain_rows(
     ):
         insert_rows(conn, table, columns, rows)
         return
-    name, parts = _statement_parts(conn, table, columns)
-    names = ", ".join(column for column, _ in parts)
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(f"COPY {name} ({names}) FROM STDIN") as copy:
+    with _copy_into(conn, table, columns) as copy:
         copy.write(data)
 
 

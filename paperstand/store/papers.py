@@ -198,13 +198,10 @@ _TOP_PK = select(func.coalesce(func.max(papers.c.pk), 0))
 # the database answers from one end of its index. Side by side in one SELECT, SQLite
 # answered both by a scan of the whole revision index, in every upsert: 43 ms at 712,000
 # papers and 170 ms at 2.7 million, a load's cost growing with the square of its size.
-_NEXT_KEYS = select(
-    select(func.coalesce(func.max(papers.c.pk), 0) + 1).scalar_subquery(),
-    select(func.coalesce(func.max(papers.c.rev), 0) + 1).scalar_subquery(),
-)
 # Asked before every search (is the full-text index current?): built once, since building
 # the statement and its cache key cost as much as running it.
 _REVISION = select(func.coalesce(func.max(papers.c.rev), 0))
+_NEXT_KEYS = select(_TOP_PK.scalar_subquery() + 1, _REVISION.scalar_subquery() + 1)
 
 
 def name_key(name: str) -> str:
@@ -328,9 +325,7 @@ def _delete_index_rows(conn: Connection, stale: list[tuple[int, Paper]], keyless
     if keyless:
         for table, _ in _INDEX_TABLES:
             _PK_INDEXES[table].create(conn, checkfirst=True)
-            for start in range(0, len(pks), CHUNK):
-                chunk = pks[start : start + CHUNK]
-                conn.execute(delete(table).where(is_in(conn.dialect.name, table.c.pk, chunk)))
+            _delete_by_paper(conn, table, pks)
         return
     authors: list[tuple] = []
     categories: list[tuple] = []
@@ -345,8 +340,15 @@ def _delete_index_rows(conn: Connection, stale: list[tuple[int, Paper]], keyless
                 ),
                 [{"k": k, "d": d, "i": i} for k, d, i, _ in rows],
             )
-        for start in range(0, len(pks), CHUNK):
-            conn.execute(delete(load).where(load.c.pk.in_(pks[start : start + CHUNK])))
+        _delete_by_paper(conn, load, pks)
+
+
+def _delete_by_paper(conn: Connection, table: Table, pks: list[int]) -> None:
+    """Delete the rows of ``table`` (author or category rows, staged or not) whose paper's
+    pk is in ``pks``."""
+    for start in range(0, len(pks), CHUNK):
+        chunk = pks[start : start + CHUNK]
+        conn.execute(delete(table).where(is_in(conn.dialect.name, table.c.pk, chunk)))
 
 
 class _LoadedIds:

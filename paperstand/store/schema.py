@@ -59,12 +59,21 @@ _RAW_DEFLATE = -15  # window bits: a bare deflate stream, no zlib header or chec
 _DEFLATED = b"\x00"
 
 
+def _deflate(value: str) -> bytes:
+    """``value`` as a bare deflate stream (ISA-L, level 1): what both backends store."""
+    return isal_zlib.compress(value.encode(), 1, _RAW_DEFLATE)
+
+
+def _inflate(data: bytes) -> str:
+    return isal_zlib.decompress(data, _RAW_DEFLATE).decode()
+
+
 def pack_text(value: str) -> str | bytes:
     """``value`` as SQLite keeps it in a :class:`PackedText` column: deflated (ISA-L, level
     1) when long enough, else as it is."""
     if len(value) < PACK_FROM:
         return value
-    return isal_zlib.compress(value.encode(), 1, _RAW_DEFLATE)
+    return _deflate(value)
 
 
 def pack_bytes(value: str) -> bytes:
@@ -73,7 +82,7 @@ def pack_bytes(value: str) -> bytes:
     else the UTF-8 text."""
     if len(value) < PACK_FROM and not value.startswith("\x00"):
         return value.encode()
-    return _DEFLATED + isal_zlib.compress(value.encode(), 1, _RAW_DEFLATE)
+    return _DEFLATED + _deflate(value)
 
 
 def text_packer(dialect: str) -> Callable[[str], str | bytes]:
@@ -89,9 +98,9 @@ def unpack_text(value: str | bytes | None, dialect: str) -> str | None:
     if not isinstance(value, bytes):
         return value
     if dialect != "postgresql":
-        return isal_zlib.decompress(value, _RAW_DEFLATE).decode()
+        return _inflate(value)
     if value.startswith(_DEFLATED):
-        return isal_zlib.decompress(value[1:], _RAW_DEFLATE).decode()
+        return _inflate(value[1:])
     return value.decode()
 
 
