@@ -30,7 +30,10 @@ per request (from ``/proc``: the backends answering the server's queries, not th
 cluster's background processes nor connections older than the server) beside the
 server's, and its memory (proportional set size) after the server's. The cluster runs with
 ``shared_buffers`` at ``--shared-buffers`` (1 GB, as the README recommends for the whole
-arXiv; ``128MB`` is PostgreSQL's own default), kept in its ``postgresql.auto.conf``.
+arXiv; ``128MB`` is PostgreSQL's own default) and ``max_wal_size`` at ``--max-wal-size``
+(256 MB, as the README recommends; PostgreSQL's own is 1 GB), kept in its
+``postgresql.auto.conf``; the store's size is printed by part (database, WAL, the rest of
+the cluster, full text).
 
 Usage: ``python benchmarks/scale.py --corpus DIR [--home DIR] [--replicas 22] [--postgres]``.
 To re-run on a loaded store: ``python benchmarks/scale.py --home DIR`` (no corpus needed).
@@ -170,14 +173,23 @@ def load(home: Path, files: list[Path], env: dict[str, str]) -> dict[str, object
 # within noise on an idle one (docs/benchmarks.md).
 SHARED_BUFFERS = "1GB"
 
+# The WAL the README recommends for the whole arXiv: the WAL directory keeps up to about
+# max_wal_size of recycled segments for good, so PostgreSQL's default (1 GB) was a sixth of
+# the 2.73M store on disk; a quarter of it cost the load little (docs/benchmarks.md).
+MAX_WAL_SIZE = "256MB"
+
 
 def start_postgres(
-    directory: Path, keep: bool, shared_buffers: str = SHARED_BUFFERS
+    directory: Path,
+    keep: bool,
+    shared_buffers: str = SHARED_BUFFERS,
+    max_wal_size: str = MAX_WAL_SIZE,
 ) -> tuple[object, str]:
-    """A pgserver cluster in ``directory`` with a ``scale`` database and ``shared_buffers``
-    set (pgserver cannot pass settings, so they go to ``postgresql.auto.conf`` and the
-    server starts again); stopped at the end, and its files kept when ``keep`` (a loaded
-    cluster is reused by the next run)."""
+    """A pgserver cluster in ``directory`` with a ``scale`` database, ``shared_buffers``
+    and ``max_wal_size`` set (pgserver cannot pass settings, so they go to
+    ``postgresql.auto.conf`` and the server starts again when one needs it); stopped at
+    the end, and its files kept when ``keep`` (a loaded cluster is reused by the next
+    run)."""
     import pgserver
     import psycopg
 
@@ -185,17 +197,30 @@ def start_postgres(
     with psycopg.connect(server.get_uri(), autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'scale'").fetchone():
             conn.execute("CREATE DATABASE scale")
-        conn.execute(f"ALTER SYSTEM SET shared_buffers = '{shared_buffers}'")
-        current, wanted = conn.execute(
-            "SELECT setting::bigint * 8192, pg_size_bytes(%s) FROM pg_settings "
+        for name, value in (("shared_buffers", shared_buffers), ("max_wal_size", max_wal_size)):
+            conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+        conn.execute("SELECT pg_reload_conf()")
+        restart = conn.execute(
+            "SELECT setting::bigint * 8192 <> pg_size_bytes(%s) FROM pg_settings "
             "WHERE name = 'shared_buffers'",
             (shared_buffers,),
-        ).fetchone()
-    if current != wanted:
+        ).scalar()
+    if restart:
         server.cleanup()  # type: ignore[attr-defined]
         server = pgserver.get_server(directory, cleanup_mode="stop")
     server.cleanup_mode = "stop" if keep else "delete"  # type: ignore[attr-defined]
     return server, server.get_uri("scale")
+
+
+def postgres_parts(cluster: Path, url: str) -> dict[str, int]:
+    """Bytes on disk of the cluster's parts: the ``scale`` database, the WAL directory,
+    and the rest (the cluster's own catalogs and files)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        database = conn.execute("SELECT pg_database_size(current_database())").scalar()
+    wal = disk_bytes(cluster / "pg_wal")
+    return {"database": database, "wal": wal, "rest": disk_bytes(cluster) - database - wal}
 
 
 # --- what to ask for ----------------------------------------------------------------------
@@ -506,6 +531,11 @@ def main() -> None:
         default=SHARED_BUFFERS,
         help="PostgreSQL's shared_buffers for the cluster (PostgreSQL's own default: 128MB)",
     )
+    parser.add_argument(
+        "--max-wal-size",
+        default=MAX_WAL_SIZE,
+        help="PostgreSQL's max_wal_size for the cluster (PostgreSQL's own default: 1GB)",
+    )
     parser.add_argument("--requests", type=int, default=300, help="per row")
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument(
@@ -537,7 +567,10 @@ def main() -> None:
     try:
         if args.postgres:
             pg, url = start_postgres(
-                args.pg_dir or args.home / "pg", scratch is None, args.shared_buffers
+                args.pg_dir or args.home / "pg",
+                scratch is None,
+                args.shared_buffers,
+                args.max_wal_size,
             )
             env["PAPERSTAND_DATABASE_URL"] = url
         else:
@@ -550,6 +583,7 @@ def main() -> None:
         }
         if args.postgres:
             summary["shared_buffers"] = args.shared_buffers
+            summary["max_wal_size"] = args.max_wal_size
         loaded = (args.home / "paperstand.sqlite3").exists() or (
             args.postgres and (args.home / "fulltext").exists()
         )
@@ -562,6 +596,12 @@ def main() -> None:
             summary.update(load(args.home, files, env))
             summary["loaded_files"] = len(files)
         summary["store_bytes"] = disk_bytes(args.home)
+        if args.postgres:
+            cluster_dir = args.pg_dir or args.home / "pg"
+            summary["store_parts"] = {
+                **postgres_parts(cluster_dir, url),
+                "fulltext": disk_bytes(args.home / "fulltext"),
+            }
         if args.load_only:
             print(json.dumps(summary))
             return
