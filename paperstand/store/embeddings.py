@@ -441,12 +441,15 @@ class HnswVectors(Part):
             # filtered to ``among`` afterwards, can return fewer rows than asked for.
         query = text(sql).bindparams(bindparam("q", type_=VectorColumn))
         params = {"q": vector, "model": model, "k": limit, "among": list(among or ())}
-        with self.write() as conn:
-            # HNSW returns at most ef_search rows; deleted papers are filtered after it.
-            conn.exec_driver_sql(
-                f"SET LOCAL hnsw.ef_search = {max(HNSW_EF_SEARCH, 2 * int(limit))}"
-            )
+        # HNSW returns at most ef_search rows; deleted papers are filtered after it.
+        ef_search = max(HNSW_EF_SEARCH, 2 * int(limit))
+        with self.write() if exact else self.read() as conn:
             if exact:
+                conn.exec_driver_sql(f"SET LOCAL hnsw.ef_search = {ef_search}")
                 conn.exec_driver_sql("SET LOCAL enable_indexscan = off")
+            else:
+                # Two round trips, not four (no BEGIN, no COMMIT): the setting stays on
+                # the pooled connection, and every search sets its own before it reads.
+                conn.exec_driver_sql(f"SET hnsw.ef_search = {ef_search}")
             rows = conn.execute(query, params)
             return [(pid, float(d)) for pid, d in rows]
