@@ -40,7 +40,7 @@ from paperstand.models import Paper
 from paperstand.settings import Settings
 from paperstand.sources import jsonl
 from paperstand.sources.base import Item
-from paperstand.store import open_store
+from paperstand.store import Store, open_store
 
 from _shared_data import SHARED_DATA, require
 
@@ -130,6 +130,29 @@ def per(papers: int, seconds: float) -> int:
     return round(papers / seconds) if seconds > 0 else 0
 
 
+def relation_bytes(store: Store) -> dict[str, int]:
+    """The bytes of the papers, author and category tables and of each of their indexes
+    (the heap alone for a PostgreSQL table; SQLite's ``dbstat``, its clustered tables being
+    their keys), largest first: what a change of their rows' shape is measured by."""
+    tables = ("papers", "paper_authors", "paper_categories")
+    with store.engine.connect() as conn:
+        if store.dialect == "postgresql":
+            query = (
+                "SELECT c.relname, pg_relation_size(c.oid) FROM pg_class c "
+                "LEFT JOIN pg_index i ON i.indexrelid = c.oid "
+                "WHERE c.relname = ANY(%(t)s) OR i.indrelid::regclass::text = ANY(%(t)s)"
+            )
+            rows = conn.exec_driver_sql(query, {"t": list(tables)}).all()
+        else:
+            names = ", ".join(f"'{t}'" for t in tables)
+            query = (
+                "SELECT d.name, sum(d.pgsize) FROM dbstat d JOIN sqlite_master m "
+                f"ON m.name = d.name WHERE m.tbl_name IN ({names}) GROUP BY d.name"
+            )
+            rows = conn.exec_driver_sql(query).all()
+    return dict(sorted(((n, int(b)) for n, b in rows), key=lambda r: -r[1]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -171,6 +194,7 @@ def main() -> None:
             cpu_since(server_start, server_cpu(server.get_pid())) if server is not None else {}
         )
         stats = store.stats()
+        relations = relation_bytes(store)
         if server is None:
             db_bytes = disk_bytes(home / "paperstand.sqlite3")
         else:
@@ -216,6 +240,10 @@ def main() -> None:
             f"paper), full-text index {index_bytes / 1e6:,.0f} MB ({per(index_bytes, papers)} "
             "bytes per paper)"
         )
+    print(
+        "largest tables and indexes: "
+        + ", ".join(f"{name} {size / 1e6:,.1f} MB" for name, size in relations.items())
+    )
     full_arxiv = 2_700_000
     print(f"projected full arXiv ({full_arxiv:,} papers): {full_arxiv / rate / 60:.1f} min")
     figures = {
@@ -237,6 +265,7 @@ def main() -> None:
         "server_cpu_s": round(server_total, 1),
         "server_cpu_by_role": server_roles,
         "database_mb": round(db_bytes / 1e6),
+        "relations_mb": {name: round(size / 1e6, 1) for name, size in relations.items()},
         "fulltext_mb": round(index_bytes / 1e6),
         "load_average_1min": round(os.getloadavg()[0], 2),
     }

@@ -195,10 +195,13 @@ class ApiToken:
 
 @dataclass(frozen=True, slots=True)
 class Cursor:
-    """A place in a list ordered by (day, id), latest first: an author's or a category's
-    papers. A page is the papers strictly older (or newer) than a cursor, so a link to it
-    shows the same papers however many arrive above them, and reading it costs one index
-    range whatever its depth. ``day`` is None for a paper without one (they come last)."""
+    """A place in a list ordered by day, then arrival (the store's pk), latest first: an
+    author's or a category's papers. A page is the papers strictly older (or newer) than a
+    cursor, so a link to it shows the same papers however many arrive above them, and
+    reading it costs one index range whatever its depth. ``day`` is None for a paper
+    without one (they come last). The cursor names its paper by id, which the store reads
+    the pk of: a URL says which paper a page starts after, never an internal number, and
+    links written when ties were ordered by id still work."""
 
     day: str | None
     paper_id: str
@@ -214,7 +217,7 @@ class Cursor:
 
 @dataclass(slots=True)
 class Window:
-    """One page of a list in (day, id) order, latest first, with the cursors of the pages
+    """One page of a list in (day, arrival) order, latest first, with the cursors of the pages
     beside it: ``older`` (after its last paper) and ``newer`` (before its first), None when
     there is no such page."""
 

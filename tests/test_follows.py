@@ -66,6 +66,17 @@ def test_a_follow_shows_the_papers_that_arrive_after_it(store: Store, ada: int) 
     ]
 
 
+def test_new_papers_of_a_follow_come_latest_arrival_first_by_id(store: Store, ada: int) -> None:
+    """The store finds them by pk in the author and category rows and answers with ids."""
+    author, _ = follows.follow(store, ada, "author", "Bo Sample")
+    category, _ = follows.follow(store, ada, "category", "math.AG")
+    arrivals = ["2604.00009", "2604.00003", "2604.00007"]
+    for pid in arrivals:
+        store.upsert_papers([_paper(pid, ["Bo Sample"], ["math.AG"])])
+    found = store.follows.new_papers(ada, unseen=True, per_follow=2)
+    assert found == {author.id: arrivals[:0:-1], category.id: arrivals[:0:-1]}
+
+
 def test_saved_searches_take_their_results_from_the_search_given(store: Store, ada: int) -> None:
     made, _ = follows.follow(
         store, ada, "search", "  neural   operators ", {"category": "cs.LG", "since": "2026-04-01"}

@@ -295,7 +295,7 @@ class FollowsStore(Part):
             parts.append(
                 select(
                     follows.c.id.label("follow_id"),
-                    table.c.paper_id,
+                    table.c.pk,
                     func.row_number()
                     .over(partition_by=follows.c.id, order_by=table.c.pk.desc())
                     .label("n"),
@@ -305,7 +305,8 @@ class FollowsStore(Part):
             )
         ranked = union_all(*parts).subquery()
         query = (
-            select(ranked.c.follow_id, ranked.c.paper_id)
+            select(ranked.c.follow_id, papers.c.id)
+            .join_from(ranked, papers, papers.c.pk == ranked.c.pk)
             .where(ranked.c.n <= per_follow)
             .order_by(ranked.c.follow_id, ranked.c.n)
         )
@@ -463,9 +464,9 @@ class FollowsStore(Part):
             if claimed is None:
                 raise Forbidden(f"only an approved claimant of {author[:100]!r} may do this")
             pk = conn.execute(
-                select(paper_authors.c.pk).where(
-                    paper_authors.c.name_key == key, paper_authors.c.paper_id == paper_id
-                )
+                select(paper_authors.c.pk)
+                .join_from(paper_authors, papers, papers.c.pk == paper_authors.c.pk)
+                .where(paper_authors.c.name_key == key, papers.c.id == paper_id)
             ).scalar()
             if pk is None:
                 raise NotFound(f"{paper_id} is not a paper by {author[:100]!r}")

@@ -7,18 +7,24 @@ the paper was on it, else its arXiv listing day. Deleted papers, and papers an a
 (``Paper.hidden``), so the faces can answer 404 for it.
 
 ``paper_authors`` and ``paper_categories`` hold one row per author name (category) of each
-paper not deleted, keyed by (``name_key`` or ``category``, day, paper id) and clustered on
+paper not deleted, keyed by (``name_key`` or ``category``, day, paper pk) and clustered on
 that key (SQLite ``WITHOUT ROWID``; PostgreSQL reads its primary-key index alone), so an
 author or category page is one ordered range of the table itself however large the store
-grows. (A PostgreSQL table filled by a bulk load into an empty store keeps its rows in the
-order the papers came, beside its key: the page is still one range of the key, each row
-then fetched from wherever the paper's rows lie.) They are a third of the database at 2.7
-million papers, so their rows are lean: the day is a number (:func:`day_number`), an
-author's name as spelled is read from the paper when a claim needs it, and an author named
-twice on one paper (the same key) is one row. Rows are found for deletion by the key
-rebuilt from the stored paper. Author names are matched the way readers type them:
-:func:`name_key` folds case, accents and spacing, and nothing more, so two people whose
-names differ beyond that stay apart.
+grows: the latest day first, a day's latest arrival (the larger pk) first. (A PostgreSQL
+table filled by a bulk load into an empty store keeps its rows in the order the papers
+came, beside its key: the page is still one range of the key, each row then fetched from
+wherever the paper's rows lie.) They are a third of the database at 2.7 million papers, so
+their rows are lean: the day is a number (:func:`day_number`), the pk four bytes (the
+tables' own; ``papers.pk`` is eight on PostgreSQL), the paper's id is read from papers by
+pk where a page or a follow needs it (a page's cursor names its paper by id, whose pk is
+one lookup of the unique id), an author's name as spelled is read from the paper when a
+claim needs it, and an author named twice on one paper (the same key) is one row. Dropping
+the id and the four pk bytes took PostgreSQL's rows from 70 to 53 bytes (authors) and 65 to
+46 (categories) and their keys from 51 to 42 and 43 to 34 (docs/benchmarks.md). The
+columns' order does not change a row's size: PostgreSQL pads the whole row to 8 bytes.
+Rows are found for deletion by the key rebuilt from the stored paper. Author names are
+matched the way readers type them: :func:`name_key` folds case, accents and spacing, and
+nothing more, so two people whose names differ beyond that stay apart.
 """
 
 from __future__ import annotations
@@ -76,7 +82,6 @@ from paperstand.store.dialect import (
 from paperstand.store.part import Part
 from paperstand.store.records import COLUMNS, UpsertResult, dedupe_batch, plan_upsert
 from paperstand.store.schema import (
-    Key,
     hidden_papers,
     is_hidden,
     metadata,
@@ -103,9 +108,10 @@ paper_authors = Table(
     metadata,
     Column("name_key", Text, nullable=False),  # name_key() of the name as the paper spells it
     Column("day", Integer, nullable=False, autoincrement=False),  # day_number(paper.day)
-    Column("paper_id", Text, nullable=False),
-    Column("pk", Key, nullable=False),  # the paper's: follows and hidden papers read it
-    PrimaryKeyConstraint("name_key", "day", "paper_id", name="paper_authors_key"),
+    # The paper's pk, four bytes (papers.pk is eight on PostgreSQL; 2.1 billion papers is
+    # far beyond arXiv): it identifies the paper, whose id is read from papers by it.
+    Column("pk", Integer, nullable=False, autoincrement=False),
+    PrimaryKeyConstraint("name_key", "day", "pk", name="paper_authors_key"),
     sqlite_with_rowid=False,
 )
 
@@ -114,9 +120,8 @@ paper_categories = Table(
     metadata,
     Column("category", Text, nullable=False),
     Column("day", Integer, nullable=False, autoincrement=False),
-    Column("paper_id", Text, nullable=False),
-    Column("pk", Key, nullable=False),
-    PrimaryKeyConstraint("category", "day", "paper_id", name="paper_categories_key"),
+    Column("pk", Integer, nullable=False, autoincrement=False),
+    PrimaryKeyConstraint("category", "day", "pk", name="paper_categories_key"),
     sqlite_with_rowid=False,
 )
 
@@ -129,10 +134,9 @@ def _load_table(table: Table, column: str) -> Table:
     return Table(
         f"{table.name}_load",
         metadata,
-        Column("pk", Key, primary_key=True, autoincrement=False),
+        Column("pk", Integer, primary_key=True, autoincrement=False),
         Column(column, Text, primary_key=True),
         Column("day", Integer, nullable=False),
-        Column("paper_id", Text, nullable=False),
         sqlite_with_rowid=False,
     )
 
@@ -149,7 +153,7 @@ def _pk_index(table: Table) -> Index:
     without their key (:func:`dialect.keys_wait`), and only once it meets a paper written
     again: the old rows of that paper are then found by it instead of by a scan of every
     row. Not part of the schema (its table is a copy in a metadata of its own)."""
-    copy = Table(table.name, MetaData(), Column("pk", Key))
+    copy = Table(table.name, MetaData(), Column("pk", Integer))
     return Index(f"{table.name}_loading_pk", copy.c.pk)
 
 
@@ -191,6 +195,15 @@ _COLUMNS = [papers.c[name] for name in COLUMNS]
 _SELECT = select(*_COLUMNS, is_hidden())
 _ONE = _SELECT.where(papers.c.id == bindparam("paper_id"))
 _BY_IDS = _SELECT.where(papers.c.id.in_(bindparam("ids", expanding=True)))
+# Papers by pk, each after its pk: the papers of an author's or a category's page.
+_BY_PKS = select(papers.c.pk, *_SELECT.selected_columns).where(
+    papers.c.pk.in_(bindparam("pks", expanding=True))
+)
+# A page cursor's paper (named by id in URLs) as the author and category rows name it.
+_PK_OF = select(papers.c.pk).where(papers.c.id == bindparam("paper_id"))
+# Above every pk those rows can hold (a four-byte integer): a cursor whose id no paper has
+# stands for the end of its day.
+_PAST_EVERY_PK = 2**31 - 1
 # The highest pk: a bulk load into an empty store reads it to know that no other writer
 # has added papers since its last batch (pks are numbered max + 1 under the writer lock).
 _TOP_PK = select(func.coalesce(func.max(papers.c.pk), 0))
@@ -240,8 +253,8 @@ _INSERTED = ("pk", "rev", *COLUMNS)
 _UPDATED = (*COLUMNS[1:], "rev")
 # The columns of the rows :func:`_index_rows` makes, in their order.
 _INDEX_COLUMNS = {
-    paper_authors: ("name_key", "day", "paper_id", "pk"),
-    paper_categories: ("category", "day", "paper_id", "pk"),
+    paper_authors: ("name_key", "day", "pk"),
+    paper_categories: ("category", "day", "pk"),
 }
 
 
@@ -308,15 +321,15 @@ def _index_rows(pk: int, paper: Paper, authors: list[tuple], categories: list[tu
     deleted; one per distinct name key and category) to ``authors`` and ``categories``."""
     if paper.deleted:
         return
-    day, pid = day_number(paper.day), paper.id
-    authors += [(key, day, pid, pk) for key in dict.fromkeys(map(name_key, paper.authors))]
-    categories += [(category, day, pid, pk) for category in dict.fromkeys(paper.categories)]
+    day = day_number(paper.day)
+    authors += [(key, day, pk) for key in dict.fromkeys(map(name_key, paper.authors))]
+    categories += [(category, day, pk) for category in dict.fromkeys(paper.categories)]
 
 
 def _delete_index_rows(conn: Connection, stale: list[tuple[int, Paper]], keyless: bool) -> None:
     """Delete the author and category rows of papers about to be written again, each as
     :func:`_index_rows` made it from the stored paper (the tables are keyed by name, day
-    and id, not by paper), and any a bulk load staged for them. While a bulk load writes
+    and pk, not by paper first), and any a bulk load staged for them. While a bulk load writes
     the rows without their keys (``keyless``), they are found by paper instead, through
     :func:`_pk_index`, built when the first such paper comes."""
     if not stale:
@@ -332,13 +345,13 @@ def _delete_index_rows(conn: Connection, stale: list[tuple[int, Paper]], keyless
     for pk, old in stale:
         _index_rows(pk, old, authors, categories)
     for (table, load), rows in zip(_INDEX_TABLES, (authors, categories), strict=True):
-        key, day, pid = (table.c[c] for c in _INDEX_COLUMNS[table][:3])
+        key, day, pk = (table.c[c] for c in _INDEX_COLUMNS[table])
         if rows:
             conn.execute(
                 delete(table).where(
-                    key == bindparam("k"), day == bindparam("d"), pid == bindparam("i")
+                    key == bindparam("k"), day == bindparam("d"), pk == bindparam("p")
                 ),
-                [{"k": k, "d": d, "i": i} for k, d, i, _ in rows],
+                [{"k": k, "d": d, "p": p} for k, d, p in rows],
             )
         _delete_by_paper(conn, load, pks)
 
@@ -454,7 +467,7 @@ class PaperStore(Part):
                 for table, load in _INDEX_TABLES:
                     if load in staged:
                         columns = _INDEX_COLUMNS[table]
-                        rows = select(*(load.c[c] for c in columns)).order_by(*columns[:3])
+                        rows = select(*(load.c[c] for c in columns)).order_by(*columns)
                         insert_sorted(conn, table, columns, rows)
                         empty_table(conn, load)
                 present = index_names(conn)
@@ -699,7 +712,7 @@ class PaperStore(Part):
 
     def papers_by_author(self, name: str, *, limit: int, offset: int = 0) -> list[Paper]:
         """Papers with an author named ``name`` as readers type it (:func:`name_key`), latest
-        day first, then larger id."""
+        day first, then the latest to arrive (the larger pk)."""
         key = name_key(name)
         if matches_nothing(key):
             return []
@@ -707,7 +720,7 @@ class PaperStore(Part):
 
     def newest_by_authors(self, names: Sequence[str], *, per_author: int) -> dict[str, list[str]]:
         """For each author name (as readers type it, :func:`name_key`), the ids of at most
-        ``per_author`` of their papers, latest day first, then larger id; hidden papers
+        ``per_author`` of their papers, latest day first, then latest to arrive; hidden papers
         included (callers showing them filter). One short index range per name, all in
         one read: a common name on thousands of papers costs what a rare one does."""
         keys = [k for k in dict.fromkeys(map(name_key, names)) if not matches_nothing(k)]
@@ -721,7 +734,8 @@ class PaperStore(Part):
         return found
 
     def papers_in_category(self, category: str, *, limit: int, offset: int = 0) -> list[Paper]:
-        """Papers listing ``category`` (primary or cross-list), latest day first, then id."""
+        """Papers listing ``category`` (primary or cross-list), latest day first, then the
+        latest to arrive."""
         if matches_nothing(category):
             return []
         return self._listed(
@@ -764,64 +778,81 @@ class PaperStore(Part):
         before: Cursor | None,
         after: Cursor | None,
     ) -> Window:
-        """One page of the papers an index table lists in (day, id) order, latest first,
-        by keyset: the keys strictly past a cursor are read from the table's key range,
-        then the papers by key. One more key each way says whether there is a page beside
-        it. Papers without a day have the lowest day number, so they come last with no
-        case of their own.
+        """One page of the papers an index table lists in (day, pk) order, latest first
+        (the latest day, then the latest to arrive), by keyset: the keys strictly past a
+        cursor are read from the table's key range, then the papers by pk. One more key
+        each way says whether there is a page beside it. Papers without a day have the
+        lowest day number, so they come last with no case of their own.
+
+        A cursor names its paper by id, as page URLs always have (:class:`Cursor`), and the
+        id's pk is read first (one lookup of the unique id): links keep working whatever
+        pks are. An id no paper has stands for its whole day: the older page starts at the
+        day below, the newer one at the day above.
 
         ``where`` is the key column's value (an author's ``name_key``, a category). The
         statements are built once per shape (:func:`_window_keys`) with the values bound:
         building them cost more than SQLite takes to answer them."""
         name = table.name
 
-        def keys(conn: Connection, shape: str, count: int, cursor: Cursor | None) -> list[Cursor]:
+        def keys(
+            conn: Connection, shape: str, count: int, at: tuple[int, int] | None
+        ) -> list[tuple[int, int]]:
             values = {"value": where, "count": count}
-            if cursor is not None:
-                values.update(day=day_number(cursor.day), pid=cursor.paper_id)
-            rows = conn.execute(_window_keys(name, shape), values)
-            return [Cursor(day_text(d), i) for d, i in rows]
+            if at is not None:
+                values.update(day=at[0], pk=at[1])
+            return [tuple(row) for row in conn.execute(_window_keys(name, shape), values)]
+
+        def place(conn: Connection, cursor: Cursor, shape: str) -> tuple[int, int]:
+            pk = conn.execute(_PK_OF, {"paper_id": cursor.paper_id}).scalar()
+            if pk is None:
+                pk = 0 if shape == "older" else _PAST_EVERY_PK
+            return day_number(cursor.day), pk
 
         with self.read() as conn:
             if after is not None:
-                found = keys(conn, "newer", limit + 1, after)
+                found = keys(conn, "newer", limit + 1, place(conn, after, "newer"))
                 more_newer = len(found) > limit
                 page = found[:limit][::-1]
                 more_older = bool(page) and bool(keys(conn, "older", 1, page[-1]))
             else:
-                found = keys(conn, "older" if before else "first", limit + 1, before)
+                at = place(conn, before, "older") if before is not None else None
+                found = keys(conn, "older" if before else "first", limit + 1, at)
                 more_older = len(found) > limit
                 page = found[:limit]
                 more_newer = (
                     bool(page) and before is not None and bool(keys(conn, "newer", 1, page[0]))
                 )
-            rows = conn.execute(_BY_IDS, {"ids": [c.paper_id for c in page]})
-            by_id = {p.id: p for p in map(_read_paper, rows)}
+            rows = conn.execute(_BY_PKS, {"pks": [pk for _, pk in page]})
+            by_pk = {row[0]: _read_paper(row[1:]) for row in rows}
+
+        def cursor(key: tuple[int, int]) -> Cursor:
+            return Cursor(day_text(key[0]), by_pk[key[1]].id)
+
         return Window(
-            [by_id[c.paper_id] for c in page if c.paper_id in by_id],
-            older=page[-1] if more_older else None,
-            newer=page[0] if more_newer else None,
+            [by_pk[pk] for _, pk in page],
+            older=cursor(page[-1]) if more_older else None,
+            newer=cursor(page[0]) if more_newer else None,
         )
 
     def _listed(self, table: Table, where: Any, limit: int, offset: int) -> list[Paper]:
         """One page of the papers an index table lists: the page's keys come from the
-        table's key range alone, then the papers are fetched by key."""
+        table's key range alone, then the papers are fetched by pk."""
         keys = (
-            select(table.c.pk, table.c.day, table.c.paper_id)
+            select(table.c.pk, table.c.day)
             .where(
                 where,
                 ~select(hidden_papers.c.paper_pk)
                 .where(hidden_papers.c.paper_pk == table.c.pk)
                 .exists(),
             )
-            .order_by(table.c.day.desc(), table.c.paper_id.desc())
+            .order_by(table.c.day.desc(), table.c.pk.desc())
             .limit(limit)
             .offset(offset)
             .subquery()
         )
         return self._papers(
             _SELECT.join_from(keys, papers, papers.c.pk == keys.c.pk).order_by(
-                keys.c.day.desc(), keys.c.paper_id.desc()
+                keys.c.day.desc(), keys.c.pk.desc()
             )
         )
 
@@ -844,31 +875,38 @@ class PaperStore(Part):
 
 @lru_cache(maxsize=32)
 def _window_keys(table_name: str, shape: str) -> Select:
-    """The (day, id) keys of one step of ``PaperStore._window`` through the index table
+    """The (day, pk) keys of one step of ``PaperStore._window`` through the index table
     ``table_name`` (``paper_authors`` or ``paper_categories``), where its key column equals
     the bound ``value``, at most the bound ``count`` of them; ``day`` (a day number) and
-    ``pid`` bind the cursor. Shapes: ``first`` (latest first), ``older`` / ``newer`` (past
+    ``pk`` bind the cursor. Shapes: ``first`` (latest first), ``older`` / ``newer`` (past
     a cursor)."""
     table = metadata.tables[table_name]
     column = table.c.name_key if table is paper_authors else table.c.category
-    day, pid = table.c.day, table.c.paper_id
+    day, pk = table.c.day, table.c.pk
     shown = and_(
         column == bindparam("value"),
-        ~select(hidden_papers.c.paper_pk).where(hidden_papers.c.paper_pk == table.c.pk).exists(),
+        ~select(hidden_papers.c.paper_pk).where(hidden_papers.c.paper_pk == pk).exists(),
     )
-    cursor = tuple_(bindparam("day", type_=Integer), bindparam("pid", type_=Text))
-    latest_first = (day.desc(), pid.desc())
+    cursor = tuple_(bindparam("day", type_=Integer), bindparam("pk", type_=Integer))
+    latest_first = (day.desc(), pk.desc())
     condition, order = {
         "first": (shown, latest_first),
-        "older": (and_(shown, tuple_(day, pid) < cursor), latest_first),
-        "newer": (and_(shown, tuple_(day, pid) > cursor), (day.asc(), pid.asc())),
+        "older": (and_(shown, tuple_(day, pk) < cursor), latest_first),
+        "newer": (and_(shown, tuple_(day, pk) > cursor), (day.asc(), pk.asc())),
     }[shape]
-    return select(day, pid).where(condition).order_by(*order).limit(bindparam("count"))
+    return select(day, pk).where(condition).order_by(*order).limit(bindparam("count"))
 
 
-_NEWEST_BY_AUTHOR = (
-    select(paper_authors.c.paper_id)
+# An author's newest papers: the keys from the author's range, each paper's id by its pk.
+_NEWEST_KEYS = (
+    select(paper_authors.c.day, paper_authors.c.pk)
     .where(paper_authors.c.name_key == bindparam("value"))
-    .order_by(paper_authors.c.day.desc(), paper_authors.c.paper_id.desc())
+    .order_by(paper_authors.c.day.desc(), paper_authors.c.pk.desc())
     .limit(bindparam("count"))
+    .subquery()
+)
+_NEWEST_BY_AUTHOR = (
+    select(papers.c.id)
+    .join_from(_NEWEST_KEYS, papers, papers.c.pk == _NEWEST_KEYS.c.pk)
+    .order_by(_NEWEST_KEYS.c.day.desc(), _NEWEST_KEYS.c.pk.desc())
 )

@@ -231,8 +231,9 @@ def author_papers(
     cursors: Annotated[Cursors, Query()],
     limit: PageSize = 50,
 ) -> Response:
-    """An author's papers, latest day first, a page at a time: ``older`` and ``newer`` are
-    the cursors of the pages beside this one (pass them as ``before`` and ``after``)."""
+    """An author's papers, latest day first (a day's latest arrival first), a page at a
+    time: ``older`` and ``newer`` are the cursors of the pages beside this one (pass them
+    as ``before`` and ``after``)."""
 
     def make() -> bytes:
         return _window(site.store.author_window(name, limit=limit, **cursors.window()))

@@ -306,3 +306,73 @@ def schema_differences(store) -> list[tuple]:  # type: ignore[no-untyped-def]
         (d[0], d[2], d[3]) if d[0].startswith("modify_") else (d[0], getattr(d[1], "name", d[1]))
         for d in flat
     ]
+
+
+# Author and category rows as a store of schema 0014 kept them, (key, day number, paper id),
+# for papers inserted with pk 20 + the id's last digit; and rows a cut-short bulk load staged.
+ROWS_0014 = {
+    "paper_authors": [("li wei", 19725, "2401.00021"), ("li wei", 19725, "2401.00022")],
+    "paper_categories": [("cs.LG", 19725, "2401.00021"), ("cs.LG", 19725, "2401.00022")],
+}
+STAGED_0014 = {"paper_authors": [("ada byron", -719162, "2401.00023")], "paper_categories": []}
+
+
+def test_db_migrate_keys_the_author_and_category_rows_of_release_0014_by_pk(
+    legacy_url: str,
+) -> None:
+    """Every row of 0014's tables (paper id in the key) is kept, keyed by its paper's pk,
+    rows a bulk load staged are moved into their table, the schema is a new store's, and a
+    downgrade to 0014 gives the same rows back with their ids."""
+    key = {"paper_authors": "name_key", "paper_categories": "category"}
+    with open_store(legacy_url, migrate=False) as store, store.engine.begin() as conn:
+        command.stamp(_with(conn), BASELINE)
+        command.upgrade(_with(conn), "0014")
+        for pid in ("2401.00021", "2401.00022", "2401.00023"):
+            conn.exec_driver_sql(
+                f"INSERT INTO papers (pk, rev, id, version, title, authors, categories, extra,"
+                f" deleted) VALUES (2{pid[-1]}, 2{pid[-1]}, '{pid}', 1, 't', '[]', '[]', '{{}}',"
+                " false)"
+            )
+        for table, rows in ROWS_0014.items():
+            for value, day, pid in rows:
+                conn.exec_driver_sql(
+                    f"INSERT INTO {table} ({key[table]}, day, paper_id, pk)"
+                    f" VALUES ('{value}', {day}, '{pid}', 2{pid[-1]})"
+                )
+            for value, day, pid in STAGED_0014[table]:
+                conn.exec_driver_sql(
+                    f"INSERT INTO {table}_load (pk, {key[table]}, day, paper_id)"
+                    f" VALUES (2{pid[-1]}, '{value}', {day}, '{pid}')"
+                )
+
+    def rows(conn: sa.Connection, table: str, columns: str) -> set[tuple]:
+        return set(conn.exec_driver_sql(f"SELECT {columns} FROM {table}").all())
+
+    with open_store(legacy_url, migrate=False) as store, store.engine.connect() as conn:
+        before = {
+            t: rows(conn, f"{t} JOIN papers USING (pk)", f"{k}, day, id, pk")
+            for t, k in key.items()
+        }
+    assert {r[2] for r in before["paper_authors"]} == {"2401.00001", "2401.00021", "2401.00022"}
+    result = db(legacy_url, "migrate")
+    assert result.returncode == 0, result.stderr
+    with open_store(legacy_url) as store:
+        staged = {(v, d, pid, 23) for v, d, pid in STAGED_0014["paper_authors"]}
+        with store.engine.connect() as conn:
+            for table, k in key.items():
+                kept = before[table] | (staged if table == "paper_authors" else set())
+                assert rows(conn, table, f"{k}, day, pk") == {(v, d, pk) for v, d, _, pk in kept}
+                assert rows(conn, f"{table}_load", "*") == set()
+        assert not [d for d in schema_differences(store) if "paper_" in str(d)]
+        assert [p.id for p in store.papers_by_author("Li Wei", limit=9)] == [
+            "2401.00022",
+            "2401.00021",
+            "2401.00001",
+        ]
+        assert [p.id for p in store.papers_by_author("Ada Byron", limit=9)] == ["2401.00023"]
+        with store.engine.begin() as conn:
+            command.downgrade(_with(conn), "0014")
+        with store.engine.connect() as conn:
+            for table, k in key.items():
+                kept = before[table] | (staged if table == "paper_authors" else set())
+                assert rows(conn, table, f"{k}, day, paper_id, pk") == kept

@@ -18,7 +18,7 @@ from paperstand.store.papers import _NEXT_KEYS, _TOP_PK, _window_keys
 from paperstand.store.schema import papers
 
 SHAPES = ("first", "older", "newer")
-VALUES = {"value": "cs.LG", "count": 3, "day": 20152, "pid": "2503.00005"}  # a day number
+VALUES = {"value": "cs.LG", "count": 3, "day": 20152, "pk": 5}  # a day number
 
 
 def plan(store: Store, statement: Select, values: dict, avoid: str = "enable_sort") -> str:

@@ -1,6 +1,6 @@
 """Author and category pages, and a day's "New on arXiv" listing, page by cursor over real
-HTTP, on each backend: every paper once, in (day, id) order (a listing: id order), latest
-first; "older" and "newer" links that walk both ways; a page's link that shows the same
+HTTP, on each backend: every paper once, in (day, arrival) order (a listing: id order),
+latest first; "older" and "newer" links that walk both ways; a page's link that shows the same
 papers after new ones arrive; old ``?page=N`` links redirected to the cursor of that page;
 bad cursors answered with a 4xx."""
 
@@ -29,8 +29,9 @@ NEWER = re.compile(r'<a rel="prev" href="([^"]+)"')
 
 
 def corpus() -> list[Paper]:
-    """130 papers of Ann Lee in cs.LG over 40 days, several a day (ids break the ties),
-    and two without any day (they come last)."""
+    """130 papers of Ann Lee in cs.LG over 40 days, several a day, and two without any day
+    (they come last), in the order they arrive: the later arrival comes first on its day,
+    and arrivals do not follow the ids."""
     made = [
         Paper(
             id=f"2503.{n:05d}",
@@ -39,7 +40,7 @@ def corpus() -> list[Paper]:
             categories=["cs.LG", "stat.ML"] if n % 2 else ["cs.LG"],
             listed=f"2025-03-{1 + n % 28:02d}" if n % 3 else f"2025-04-{1 + n % 12:02d}",
         )
-        for n in range(1, 129)
+        for n in sorted(range(1, 129), key=lambda n: n * 37 % 128)
     ]
     made += [
         Paper(id=f"nodate.{n}", title=f"Undated {n}", authors=["Ann Lee"], categories=["cs.LG"])
@@ -49,8 +50,10 @@ def corpus() -> list[Paper]:
 
 
 def expected(papers: list[Paper]) -> list[str]:
-    dated = sorted((p for p in papers if p.day), key=lambda p: (p.day, p.id), reverse=True)
-    return [p.id for p in dated] + sorted((p.id for p in papers if not p.day), reverse=True)
+    """The ids of ``papers`` (in arrival order) as the pages list them."""
+    arrived = {p.id: n for n, p in enumerate(papers)}
+    dated = sorted((p for p in papers if p.day), key=lambda p: (p.day, arrived[p.id]))
+    return [p.id for p in reversed(dated)] + [p.id for p in reversed(papers) if not p.day]
 
 
 def card_ids(html: str) -> list[str]:
