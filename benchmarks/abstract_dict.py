@@ -3,11 +3,12 @@ trained, and what each dictionary size would store: its provenance, kept to be r
 
 The dictionary is part of the stored format (``schema.PackedText``): every abstract written
 with it needs it to be read back, so it is trained once and shipped, never retrained in
-place (a new one would need a new frame marker; see the schema's docstring). It is trained
-on the arXiv listings of ../shared/data/arxiv as the store keeps them (``jsonl.parse_record``:
-squashed spacing), on one paper in :data:`EVERY` chosen by a hash of its id, so the sample
-spans every month's topics rather than one; the sizes printed are those of the papers left
-out (:func:`held_out`), which the dictionary never saw.
+place: a better one would be shipped beside it, each frame naming its own by the
+dictionary id in its header. It is trained on the arXiv listings of ../shared/data/arxiv as
+the store keeps them (``jsonl.parse_record``: squashed spacing), on one paper in
+:data:`EVERY` chosen by a hash of its id, so the sample spans every month's topics rather
+than one; the sizes printed are those of papers left out (:func:`held_out`), which the
+dictionary never saw. ``make bench`` runs it without ``--write``: it then only measures.
 
 Usage: python benchmarks/abstract_dict.py [--data DIR] [--sizes 32768,65536,114688]
        [--level 3] [--write PATH --size 65536]

@@ -114,8 +114,9 @@ def _unpack(data: bytes) -> str:
       next four bytes are its length and the length's one's complement; B5 2F then FD xx
       are not (the complement of 0x2FB5 is 0xD04A), so no valid deflate stream starts with
       the magic;
-    - UTF-8 text (short values, stores written before packing) cannot either: 0xB5 is a
-      continuation byte, never the byte after "(" (0x28)."""
+    - nor can UTF-8 text (the short values beside packed ones, told apart from them by
+      their type on SQLite and by the NUL marker on PostgreSQL): 0xB5 is a continuation
+      byte, which never follows "(" (0x28), so the magic would tell a frame from text too."""
     if data.startswith(_ZSTD_MAGIC):
         return _codecs.decompress(data).decode()
     return isal_zlib.decompress(data, _RAW_DEFLATE).decode()
@@ -162,8 +163,11 @@ class PackedText(TypeDecorator[str]):
     """Long prose (abstracts), packed as zstd frames with a dictionary trained on arXiv
     abstracts and shipped in the package (:data:`DICTIONARY`): abstracts are most of what
     a store of arXiv holds, and this stores them in a third of their size (1.32 kB to
-    0.46 kB on average, where ISA-L deflate, the format before, took 0.67 kB), for some
-    6 µs to pack one at ingest and 2 µs to unpack one when a page shows it. Neither
+    0.46 kB on average, where ISA-L deflate, the format before, took 0.68 kB), for some
+    7.5 µs of CPU to pack one at ingest and 3.5 µs to unpack one when a page shows it
+    (deflate: 9.5 and 5.7; ``benchmarks/pack.py``). A dictionary of its own stays with
+    the data: a stored value names it (the frame's dictionary id), and it is never
+    retrained in place, since every value packed with it needs it to be read. Neither
     backend would do it by itself: PostgreSQL compresses only rows over 2 kB, and
     abstracts are shorter; and an abstract alone is too short for a compressor to learn
     its words, which the dictionary brings. Values deflated by older versions are read as
