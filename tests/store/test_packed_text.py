@@ -120,7 +120,7 @@ def test_a_frame_of_another_dictionary_fails_loudly() -> None:
     other = zstandard.train_dictionary(4096, samples)
     assert other.dict_id() != _shipped_dictionary_id()
     frame = zstandard.ZstdCompressor(dict_data=other).compress(_first_abstract().encode())
-    with pytest.raises(zstandard.ZstdError):
+    with pytest.raises(zstandard.ZstdError, match="Dictionary mismatch"):
         unpack_text(frame, "sqlite")
 
 
