@@ -18,7 +18,9 @@ Usage: python benchmarks/ingest.py [--data DIR] [--limit-files N] [--postgres] [
 .jsonl.gz files; --postgres ingests into a fresh PostgreSQL database of a private
 ``pgserver`` instead of SQLite; --no-index measures the store alone)
 Last line: {"papers": N, "seconds": S, "papers_per_s": R, ...}; ``cpu_s`` is everything
-(client + server), ``client_cpu_s`` this process and ``server_cpu_s`` the server's.
+(client + server), ``client_cpu_s`` this process and ``server_cpu_s`` the server's;
+``abstract_bytes`` is a stored abstract's mean size as the database holds it (packed or
+not), ``papers_table_mb`` PostgreSQL's papers table without its indexes (0 on SQLite).
 """
 
 from __future__ import annotations
@@ -126,6 +128,18 @@ def disk_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
+def stored_sizes(store: Store) -> tuple[float, int]:
+    """The mean bytes of a stored abstract as the database holds it (packed or not), and on
+    PostgreSQL the bytes of the papers table (heap and TOAST, no index; 0 on SQLite)."""
+    with store.engine.connect() as conn:
+        if store.dialect == "sqlite":
+            query = "SELECT avg(length(CAST(abstract AS BLOB))), 0 FROM papers"
+        else:
+            query = "SELECT avg(octet_length(abstract)), pg_table_size('papers') FROM papers"
+        abstract, table = conn.exec_driver_sql(query).one()
+    return float(abstract or 0), int(table)
+
+
 def per(papers: int, seconds: float) -> int:
     return round(papers / seconds) if seconds > 0 else 0
 
@@ -195,6 +209,7 @@ def main() -> None:
         )
         stats = store.stats()
         relations = relation_bytes(store)
+        abstract, papers_table = stored_sizes(store)
         if server is None:
             db_bytes = disk_bytes(home / "paperstand.sqlite3")
         else:
@@ -244,6 +259,7 @@ def main() -> None:
         "largest tables and indexes: "
         + ", ".join(f"{name} {size / 1e6:,.1f} MB" for name, size in relations.items())
     )
+    print(f"stored abstract: {abstract:.1f} bytes on average")
     full_arxiv = 2_700_000
     print(f"projected full arXiv ({full_arxiv:,} papers): {full_arxiv / rate / 60:.1f} min")
     figures = {
@@ -266,6 +282,8 @@ def main() -> None:
         "server_cpu_by_role": server_roles,
         "database_mb": round(db_bytes / 1e6),
         "relations_mb": {name: round(size / 1e6, 1) for name, size in relations.items()},
+        "abstract_bytes": round(abstract, 1),
+        "papers_table_mb": round(papers_table / 1e6),
         "fulltext_mb": round(index_bytes / 1e6),
         "load_average_1min": round(os.getloadavg()[0], 2),
     }

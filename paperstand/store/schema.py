@@ -14,10 +14,13 @@ How a feature adds tables of its own: see the docstring of ``paperstand/store/__
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from importlib import resources
 from typing import Any
 
+import zstandard
 from isal import isal_zlib
 from sqlalchemy import (
     JSON,
@@ -50,39 +53,90 @@ Stamp = Text().with_variant(TIMESTAMP(timezone=True), "postgresql")
 # Surrogate keys: SQLite's rowid (INTEGER PRIMARY KEY), a bigint on PostgreSQL.
 Key = BigInteger().with_variant(Integer(), "sqlite")
 
-# Text at least this long is kept deflated (see PackedText); shorter text gains too little
-# to pay for the work.
-PACK_FROM = 200
+# Text at least this long is packed (see PackedText). With the dictionary, zstd stores real
+# abstracts cut to 40 characters in 36 bytes and to 64 in some 44 (benchmarks/pack.py), so
+# below this the gain is a few bytes, not worth a frame's work to write and read.
+PACK_FROM = 64
+# What the packed bytes start with on PostgreSQL: text never starts with it there (a
+# PostgreSQL text value cannot hold NUL, and the writer packs any text that starts so).
+_PACKED = b"\x00"
+# Every zstd frame starts with these four bytes; see _unpack for why nothing else stored
+# in a PackedText column can.
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_LEVEL = 3  # zstd's default level
 _RAW_DEFLATE = -15  # window bits: a bare deflate stream, no zlib header or checksum
-# The first byte of a deflated value on PostgreSQL: text never starts with it there (a
-# PostgreSQL text value cannot hold NUL, and the writer deflates any text that starts so).
-_DEFLATED = b"\x00"
+# The shipped dictionary's file name under ``paperstand/data``.
+DICTIONARY = "abstracts.zdict"
 
 
-def _deflate(value: str) -> bytes:
-    """``value`` as a bare deflate stream (ISA-L, level 1): what both backends store."""
-    return isal_zlib.compress(value.encode(), 1, _RAW_DEFLATE)
+def _dictionary() -> zstandard.ZstdCompressionDict:
+    """The zstd dictionary trained on arXiv abstracts (``benchmarks/abstract_dict.py``),
+    shipped in the package, digested once for compressing at :data:`_LEVEL`. Part of the
+    stored format: every value packed with it needs it to be read back."""
+    content = resources.files("paperstand").joinpath("data", DICTIONARY).read_bytes()
+    dictionary = zstandard.ZstdCompressionDict(content, dict_type=zstandard.DICT_TYPE_FULLDICT)
+    dictionary.precompute_compress(level=_LEVEL)
+    return dictionary
 
 
-def _inflate(data: bytes) -> str:
+_DICTIONARY = _dictionary()
+
+
+class _Codecs(threading.local):
+    """A zstd compressor and decompressor for each thread: neither may be used by two
+    threads at once (the web server's, a loader's), and making one per value cost more
+    than the compression itself (16 µs against 6). The digested dictionary they refer to
+    is read-only, one for all threads."""
+
+    def __init__(self) -> None:
+        self.compress = zstandard.ZstdCompressor(level=_LEVEL, dict_data=_DICTIONARY).compress
+        self.decompress = zstandard.ZstdDecompressor(dict_data=_DICTIONARY).decompress
+
+
+_codecs = _Codecs()
+
+
+def _pack(value: str) -> bytes:
+    """``value`` as one zstd frame with the shipped dictionary: what both backends store
+    for packed text. The frame keeps zstd's header fields: the dictionary's id, so that a
+    value read with any other dictionary fails rather than decoding to garbage, and the
+    text's length, so decompression sizes its output at once (some 8 bytes in all)."""
+    return _codecs.compress(value.encode())
+
+
+def _unpack(data: bytes) -> str:
+    """The text of packed bytes: a zstd frame (:func:`_pack`), else a bare deflate stream,
+    which stores written before zstd hold (ISA-L level 1) and which is read as it is, with
+    no migration. The zstd frame's first four bytes tell them apart, and they can start
+    nothing else in the column:
+
+    - a deflate stream starting with 0x28 opens a stored block (BFINAL 0, BTYPE 00), whose
+      next four bytes are its length and the length's one's complement; B5 2F then FD xx
+      are not (the complement of 0x2FB5 is 0xD04A), so no valid deflate stream starts with
+      the magic;
+    - nor can UTF-8 text (the short values beside packed ones, told apart from them by
+      their type on SQLite and by the NUL marker on PostgreSQL): 0xB5 is a continuation
+      byte, which never follows "(" (0x28), so the magic would tell a frame from text too."""
+    if data.startswith(_ZSTD_MAGIC):
+        return _codecs.decompress(data).decode()
     return isal_zlib.decompress(data, _RAW_DEFLATE).decode()
 
 
 def pack_text(value: str) -> str | bytes:
-    """``value`` as SQLite keeps it in a :class:`PackedText` column: deflated (ISA-L, level
-    1) when long enough, else as it is."""
+    """``value`` as SQLite keeps it in a :class:`PackedText` column: packed (a zstd frame)
+    when long enough, else as it is."""
     if len(value) < PACK_FROM:
         return value
-    return _deflate(value)
+    return _pack(value)
 
 
 def pack_bytes(value: str) -> bytes:
     """``value`` as PostgreSQL keeps it in a :class:`PackedText` column (``bytea``):
-    :data:`_DEFLATED` then the deflated text when long enough (or when it starts with NUL),
+    :data:`_PACKED` then the packed text when long enough (or when it starts with NUL),
     else the UTF-8 text."""
     if len(value) < PACK_FROM and not value.startswith("\x00"):
         return value.encode()
-    return _DEFLATED + _deflate(value)
+    return _PACKED + _pack(value)
 
 
 def text_packer(dialect: str) -> Callable[[str], str | bytes]:
@@ -93,32 +147,41 @@ def text_packer(dialect: str) -> Callable[[str], str | bytes]:
 
 def unpack_text(value: str | bytes | None, dialect: str) -> str | None:
     """The text of a :class:`PackedText` value as ``dialect`` stores it. On SQLite a blob
-    is deflated text and text is itself (short values, stores written before packing); on
-    PostgreSQL every value is bytes, deflated after a NUL byte, else UTF-8."""
+    is packed text (:func:`_unpack`) and text is itself (short values, stores written
+    before packing); on PostgreSQL every value is bytes, packed after a NUL byte, else
+    UTF-8."""
     if not isinstance(value, bytes):
         return value
     if dialect != "postgresql":
-        return _inflate(value)
-    if value.startswith(_DEFLATED):
-        return _inflate(value[1:])
+        return _unpack(value)
+    if value.startswith(_PACKED):
+        return _unpack(value[1:])
     return value.decode()
 
 
 class PackedText(TypeDecorator[str]):
-    """Long prose (abstracts), deflated: abstracts are most of what a store of arXiv holds,
-    and deflate halves them (1.4 kB to 0.72 kB on average), for some 10 µs to pack one at
-    ingest and a few µs to unpack one when a page shows it. Neither backend would do it by
-    itself: PostgreSQL compresses only rows over 2 kB, and abstracts are shorter.
+    """Long prose (abstracts), packed as zstd frames with a dictionary trained on arXiv
+    abstracts and shipped in the package (:data:`DICTIONARY`): abstracts are most of what
+    a store of arXiv holds, and this stores them in a third of their size (1.32 kB to
+    0.46 kB on average, where ISA-L deflate, the format before, took 0.68 kB), for some
+    7.5 µs of CPU to pack one at ingest and 3.5 µs to unpack one when a page shows it
+    (deflate: 9.5 and 5.7; ``benchmarks/pack.py``). A dictionary of its own stays with
+    the data: a stored value names it (the frame's dictionary id), and it is never
+    retrained in place, since every value packed with it needs it to be read. Neither
+    backend would do it by itself: PostgreSQL compresses only rows over 2 kB, and
+    abstracts are shorter; and an abstract alone is too short for a compressor to learn
+    its words, which the dictionary brings. Values deflated by older versions are read as
+    they are (:func:`_unpack`).
 
     - SQLite keeps the blobs in the same TEXT column beside plain text (short values and
       stores written before packing), told apart by their type: those stores need no
       migration.
-    - PostgreSQL's ``text`` cannot hold deflated bytes, so the column is ``bytea``
-      (revision 0014): a value that starts with a NUL byte is deflated text after it, any
+    - PostgreSQL's ``text`` cannot hold packed bytes, so the column is ``bytea``
+      (revision 0014): a value that starts with a NUL byte is packed text after it, any
       other is UTF-8 text, which never starts with NUL there. A marker rather than every
-      value deflated: short text gains nothing from deflate, and the UTF-8 form let
-      revision 0014 convert an older store's short abstracts in SQL alone (it deflates the
-      long ones in Python, in the same rewrite of the table).
+      value packed: short text gains nothing, and the UTF-8 form let revision 0014
+      convert an older store's short abstracts in SQL alone (it packs the long ones in
+      Python, in the same rewrite of the table, and its downgrade finds them by the NUL).
 
     Nothing filters or sorts on such a column in SQL (on PostgreSQL it is bytes); the bulk
     writers (``papers._row``) pack with :func:`text_packer` themselves."""
