@@ -204,7 +204,7 @@ def start_postgres(
             "SELECT setting::bigint * 8192 <> pg_size_bytes(%s) FROM pg_settings "
             "WHERE name = 'shared_buffers'",
             (shared_buffers,),
-        ).scalar()
+        ).fetchone()[0]
     if restart:
         server.cleanup()  # type: ignore[attr-defined]
         server = pgserver.get_server(directory, cleanup_mode="stop")
@@ -218,7 +218,7 @@ def postgres_parts(cluster: Path, url: str) -> dict[str, int]:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
-        database = conn.execute("SELECT pg_database_size(current_database())").scalar()
+        database = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
     wal = disk_bytes(cluster / "pg_wal")
     return {"database": database, "wal": wal, "rest": disk_bytes(cluster) - database - wal}
 
