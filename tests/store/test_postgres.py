@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 import pytest
@@ -80,6 +81,35 @@ def test_hnsw_search_finds_the_exact_neighbours(postgres_url: str) -> None:
     with store.engine.connect() as conn:  # no sign-bit codes: only SQLite's search reads them
         assert conn.exec_driver_sql("SELECT count(code) FROM embeddings").scalar() == 0
     store.close()
+
+
+def test_the_hnsw_index_answers_shallow_and_deep_searches(postgres_url: str) -> None:
+    """On a few hundred rows the planner prefers an exact scan to the HNSW index (so the
+    test above never walks the graph): here sequential and bitmap scans are priced out for
+    every connection of the store, so its searches go through the index. HNSW returns at
+    most ``hnsw.ef_search`` rows (200 by default), so a search for more must raise it for
+    itself, and a shallow search after it on the same pooled connection sets its own."""
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(450, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = [f"2402.{i:05d}" for i in range(450)]
+    options = quote("-c enable_seqscan=off -c enable_bitmapscan=off")
+    with open_store(f"{postgres_url}&options={options}") as store:
+        store.upsert_papers([Paper(id=i, title=i) for i in ids])
+        store.save_embeddings("deep", [(i, "h", v) for i, v in zip(ids, vectors, strict=True)])
+        with store.read() as conn:
+            plan = conn.exec_driver_sql(
+                "EXPLAIN SELECT pk FROM embeddings WHERE model = 'deep' "
+                "ORDER BY vector::vector(8) <=> CAST(%s AS vector(8)) LIMIT 10",
+                (str(vectors[5].tolist()),),
+            ).scalars()
+            assert HnswVectors.index_prefix("deep") in "\n".join(plan)
+        deep = store.vectors.nearest_embeddings("deep", vectors[5], 300)
+        assert len(deep) == 300 and len({i for i, _ in deep}) == 300
+        shallow = store.vectors.nearest_embeddings("deep", vectors[5], 10)
+        exact = store.vectors.nearest_embeddings("deep", vectors[5], 10, exact=True)
+        assert [i for i, _ in shallow] == [i for i, _ in exact]
+        assert [i for i, _ in deep[:10]] == [i for i, _ in exact]
 
 
 def test_a_bulk_load_leaves_the_planner_statistics_of_what_it_loaded(postgres_url: str) -> None:
