@@ -564,10 +564,11 @@ def main() -> None:
     env.pop("DATABASE_URL", None)
     env.pop("PAPERSTAND_DATABASE_URL", None)
     pg = None
+    cluster = (args.pg_dir or args.home / "pg") if args.postgres else None
     try:
-        if args.postgres:
+        if cluster is not None:
             pg, url = start_postgres(
-                args.pg_dir or args.home / "pg",
+                cluster,
                 scratch is None,
                 args.shared_buffers,
                 args.max_wal_size,
@@ -596,10 +597,9 @@ def main() -> None:
             summary.update(load(args.home, files, env))
             summary["loaded_files"] = len(files)
         summary["store_bytes"] = disk_bytes(args.home)
-        if args.postgres:
-            cluster_dir = args.pg_dir or args.home / "pg"
+        if cluster is not None:
             summary["store_parts"] = {
-                **postgres_parts(cluster_dir, url),
+                **postgres_parts(cluster, url),
                 "fulltext": disk_bytes(args.home / "fulltext"),
             }
         if args.load_only:
@@ -619,7 +619,6 @@ def main() -> None:
             flush=True,
         )
         only = {name.strip() for name in args.rows.split(",")} if args.rows else None
-        cluster = (args.pg_dir or args.home / "pg") if args.postgres else None
         summary["rows"] = serve_and_measure(
             args.home, env, picks, args.requests, rng, only, cluster
         )
