@@ -4,7 +4,8 @@ recall and speed, its memory and loading time, and similar papers.
     python benchmarks/scale_vectors.py [--corpus DIR] [--cache DIR] [--model static-64]
                                        [--replicas 22] [--queries 200]
                                        [--write-vectors HOME] [--home HOME]
-                                       [--distinct-replicas]
+                                       [--distinct-replicas] [--recall-queries 50]
+                                       [--ef-search 200,400]
 
 1. Vectors of the 118,620 real papers (replica 0 of ``--corpus``, made by
    ``../shared/tools/make_arxiv_scale.py``), embedded once with ``--model`` (the fast
@@ -29,8 +30,9 @@ recall and speed, its memory and loading time, and similar papers.
 4. ``--home HOME``: a store with vectors is opened in a fresh process and timed: loading
    the vector index (as a server's first search does), ``Searcher.search`` with embeddings
    and ``Searcher.similar`` on random papers, and the process's peak memory. On PostgreSQL
-   also recall@10 of the HNSW search (at the store's ``ef_search``) against the exact scan,
-   on ``--recall-queries`` text queries and as many papers' vectors.
+   also recall@10 of the HNSW search against the exact scan, at each ``--ef-search``
+   (candidates visited, ``PAPERSTAND_HNSW_EF_SEARCH``; default the store's 200), on
+   ``--recall-queries`` text queries and as many papers' vectors.
 
 A HOME holding ``pg/`` is a PostgreSQL home of ``scale.py --postgres``: its pgserver cluster
 is started and the store is its ``scale`` database.
@@ -315,31 +317,45 @@ def cluster_cpu_s(home: Path) -> float:
     return sum(server_cpu(postmaster_pid(cluster)).values())
 
 
-def hnsw_recall(store, model: str, queries: list[np.ndarray]) -> dict:  # type: ignore[no-untyped-def]
-    """recall@10 of the HNSW search (at the ef_search the store uses) against the exact
-    scan, on PostgreSQL: a hit counts when its exact distance reaches the 10th best one
-    (replicas make ties), and the knn's time beside the exact scan's."""
-    found, exact_walls, walls, cpus = [], [], [], []
+def hnsw_recall(store, model: str, queries: list[np.ndarray], ef_values: list[int]) -> dict:  # type: ignore[no-untyped-def]
+    """recall@10 of the HNSW search at each of ``ef_values`` (candidates visited) against
+    the exact scan, on PostgreSQL: a hit counts when its exact distance reaches the 10th
+    best one (replicas make ties), and the knn's time beside the exact scan's."""
+    tenths, exact_walls = [], []
     for query in queries:
-        hits, w, c = timed(lambda q=query: store.vectors.nearest_embeddings(model, q, 10))
-        walls.append(w)
-        cpus.append(c)
         truth, w, _ = timed(
             lambda q=query: store.vectors.nearest_embeddings(model, q, 10, exact=True)
         )
         exact_walls.append(w)
-        tenth = truth[-1][1]
-        found.append(sum(d <= tenth + 1e-6 for _, d in hits) / 10)
+        tenths.append(truth[-1][1])
+    by_ef: dict[str, object] = {}
+    for ef in ef_values:
+        found, walls, cpus = [], [], []
+        for query, tenth in zip(queries, tenths, strict=True):
+            hits, w, c = timed(
+                lambda q=query, e=ef: store.vectors.nearest_embeddings(model, q, 10, ef_search=e)
+            )
+            walls.append(w)
+            cpus.append(c)
+            found.append(sum(d <= tenth + 1e-6 for _, d in hits) / 10)
+        by_ef[str(ef)] = {
+            "recall_at_10": round(statistics.mean(found), 3),
+            "knn": summary(walls, cpus),
+        }
     return {
         "queries": len(queries),
-        "recall_at_10": round(statistics.mean(found), 3),
-        "knn": summary(walls, cpus),
         "exact_p50_ms": round(statistics.median(exact_walls), 1),
+        "by_ef_search": by_ef,
     }
 
 
 def serve_figures(
-    home: Path, papers: list[dict], model: str, count: int, recall_queries: int
+    home: Path,
+    papers: list[dict],
+    model: str,
+    count: int,
+    recall_queries: int,
+    ef_values: list[int],
 ) -> dict:
     """Step 4, in this process (run as a fresh one): load, search, similar."""
     from paperstand.search import Searcher
@@ -369,14 +385,16 @@ def serve_figures(
         similar_c.append(c)
     figures: dict[str, object] = {}
     if isinstance(store.vectors, HnswVectors):
-        figures["ef_search"] = HNSW_EF_SEARCH
+        figures["default_ef_search"] = HNSW_EF_SEARCH
         embedder = searcher.embedder
         half = recall_queries
         texts_q = [embedder.embed_query(t) for t in query_texts(papers, half, seed=19)]
         wanted = [p["id"] for p in random.Random(23).sample(papers, half)]
         vectors = store.get_embeddings(model, wanted)
-        figures["recall_text_queries"] = hnsw_recall(store, model, texts_q)
-        figures["recall_paper_queries"] = hnsw_recall(store, model, list(vectors.values()))
+        figures["recall_text_queries"] = hnsw_recall(store, model, texts_q, ef_values)
+        figures["recall_paper_queries"] = hnsw_recall(
+            store, model, list(vectors.values()), ef_values
+        )
     return {
         **figures,
         "vectors": store.embedding_counts().get(model, 0),
@@ -408,6 +426,12 @@ def main() -> None:
         help="PostgreSQL: text and as many paper queries for HNSW recall against exact",
     )
     parser.add_argument(
+        "--ef-search",
+        type=lambda text: [int(v) for v in text.split(",")],
+        default=[200],
+        help="PostgreSQL: the HNSW recall at each of these candidate counts (comma-separated)",
+    )
+    parser.add_argument(
         "--indexed-rows",
         type=int,
         default=0,
@@ -430,7 +454,9 @@ def main() -> None:
     args = parser.parse_args()
     papers, base, embedding = cached_vectors(args.corpus, args.cache, args.model)
     if args.serve_only:  # the fresh process of step 4
-        figures = serve_figures(args.home, papers, args.model, args.queries, args.recall_queries)
+        figures = serve_figures(
+            args.home, papers, args.model, args.queries, args.recall_queries, args.ef_search
+        )
         print(json.dumps(figures))
         return
     pg = None
@@ -474,6 +500,7 @@ def run(args: argparse.Namespace, papers: list[dict], base: np.ndarray, embeddin
         argv += ["--corpus", str(args.corpus), "--cache", str(args.cache)]
         argv += ["--model", args.model, "--queries", str(args.queries)]
         argv += ["--recall-queries", str(args.recall_queries)]
+        argv += ["--ef-search", ",".join(map(str, args.ef_search))]
         out = subprocess.run(argv, check=True, stdout=subprocess.PIPE, text=True, env=os.environ)
         result["serve"] = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"serve: {result['serve']}", flush=True)

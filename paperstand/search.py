@@ -147,7 +147,10 @@ class Searcher:
         self._model_name = embedder.name if embedder is not None else settings.embedding_model
         self.fulltext = FullTextIndex(settings.fulltext_path)
         self.vectors: VectorIndex = vector_index(
-            store, self._model_name, cache=settings.vector_cache_path
+            store,
+            self._model_name,
+            cache=settings.vector_cache_path,
+            ef_search=settings.hnsw_ef_search,
         )
         self._sync_lock = threading.Lock()
         # The dense half of a search (query embedding and vector search) and of similar

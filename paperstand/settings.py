@@ -6,11 +6,13 @@ One object, built once per process by the face that starts the work, then passed
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from paperstand.errors import InvalidInput
 
 
 def default_home() -> Path:
@@ -54,6 +56,11 @@ class Settings(BaseSettings):
     # clustering every vector again (about a minute of CPU at 2.7M papers): a folder, empty
     # for HOME/vectors, "off" for none.
     vector_cache: str = ""
+    # PostgreSQL: candidates pgvector's HNSW search visits per query (its hnsw.ef_search; at
+    # most 1000), empty for the store's 200. More finds more of the true nearest papers and
+    # costs time: on 2.73 million papers, short text queries' recall@10 rose from 0.71 at 200
+    # to 0.84 at 600 for about 15 ms more a search (docs/benchmarks.md).
+    hnsw_ef_search: int | None = Field(default=None, ge=10, le=1000)
     # A pasted arXiv id that is not in the store is fetched from this arXiv API (one quick try)
     # unless this is off, e.g. on a machine without network.
     search_fetch_missing: bool = True
@@ -157,3 +164,18 @@ class Settings(BaseSettings):
 
     def store_url(self) -> str:
         return self.database_url or f"sqlite:///{self.sqlite_path}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """The settings of the environment with ``overrides`` (the CLI's options); a value that
+    does not fit its setting is one :class:`InvalidInput` naming its variable, so a typo in
+    ``PAPERSTAND_*`` stops a command with one line instead of a validation traceback."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else ""
+            variable = name if name.isupper() else f"PAPERSTAND_{name.upper()}"
+            problems.append(f"{variable}={error.get('input')!r}: {error['msg']}")
+        raise InvalidInput("bad setting " + "; ".join(problems)) from None

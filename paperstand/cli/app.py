@@ -26,7 +26,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from paperstand.settings import Settings
+from paperstand.settings import Settings, load_settings
 from paperstand.store import Store, open_store
 
 app = typer.Typer(
@@ -63,7 +63,7 @@ def main_options(
         overrides["home"] = home
     if database_url is not None:
         overrides["database_url"] = database_url
-    ctx.obj = Settings(**overrides)
+    ctx.obj = load_settings(**overrides)
 
 
 def settings(ctx: typer.Context) -> Settings:

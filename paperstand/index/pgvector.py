@@ -18,9 +18,14 @@ from paperstand.store.embeddings import HnswVectors
 
 
 class PgVectorIndex(VectorIndex):
-    def __init__(self, store: Store, vectors: HnswVectors, model: str) -> None:
+    def __init__(
+        self, store: Store, vectors: HnswVectors, model: str, *, ef_search: int | None = None
+    ) -> None:
         super().__init__(store, model)
         self.vectors = vectors
+        # Candidates the graph search visits (None: the store's default): more buys recall
+        # with time, which an operator of a large archive may want (docs/benchmarks.md).
+        self.ef_search = ef_search
 
     def has_vectors(self) -> bool:
         return self.vectors.has_embeddings(self.model)
@@ -41,5 +46,6 @@ class PgVectorIndex(VectorIndex):
             np.asarray(vector, dtype=np.float32).reshape(-1),
             k + len(skip),
             among=None if candidates is None else list(candidates),
+            ef_search=self.ef_search,
         )
         return [(pid, 1.0 - distance) for pid, distance in found if pid not in skip][:k]

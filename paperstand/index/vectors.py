@@ -636,12 +636,15 @@ class Clusters:
         return rows[best], similarity[best]
 
 
-def vector_index(store: Store, model: str, *, cache: Path | None = None) -> VectorIndex:
+def vector_index(
+    store: Store, model: str, *, cache: Path | None = None, ef_search: int | None = None
+) -> VectorIndex:
     """The vector index for embeddings of ``model``, by the search ``store.vectors`` offers;
-    ``cache`` a folder where an index held in memory may keep a copy for the next start."""
+    ``cache`` a folder where an index held in memory may keep a copy for the next start,
+    ``ef_search`` the candidates an HNSW search visits (PostgreSQL; None for the default)."""
     if isinstance(store.vectors, BitCodeVectors):
         file = cache / f"{model}.npz" if cache is not None else None
         return SQLiteVecIndex(store, store.vectors, model, cache=file)
     from paperstand.index.pgvector import PgVectorIndex  # written with the PostgreSQL store
 
-    return PgVectorIndex(store, store.vectors, model)
+    return PgVectorIndex(store, store.vectors, model, ef_search=ef_search)

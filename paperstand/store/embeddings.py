@@ -363,10 +363,12 @@ class BitCodeVectors(Part):
 HNSW_GRAPH_BYTES = 520
 HNSW_BUILD_MEMORY_MAX_MB = 8192
 
-# Candidates HNSW visits per vector search (at least twice the rows asked for): it returns at
-# most this many, and recall against exact search rises with it. On 118k real papers of the
+# Candidates HNSW visits per vector search (at least twice the rows asked for) unless the
+# caller asks for another number (PAPERSTAND_HNSW_EF_SEARCH): it returns at most this many,
+# and recall against exact search rises with it, as does the time. On 118k real papers of the
 # 64-d model, recall@10 for similar-paper queries was 0.96 at 100 and 0.985 at 200; for short
-# text queries 0.75 and 0.85 (docs/benchmarks.md, benchmarks/hnsw_recall.py for 384-d).
+# text queries 0.75 and 0.85 (docs/benchmarks.md, benchmarks/hnsw_recall.py for 384-d). On
+# 2.73 million distinct vectors, 0.95 and 0.71 at 200, 0.84 for text at 600.
 HNSW_EF_SEARCH = 200
 
 
@@ -417,11 +419,13 @@ class HnswVectors(Part):
         *,
         among: Sequence[str] | None = None,
         exact: bool = False,
+        ef_search: int | None = None,
     ) -> list[tuple[str, float]]:
         """The ``limit`` papers (not deleted) whose ``model`` embeddings are nearest to
         ``vector``, as (paper id, cosine distance), nearest first. Uses the model's HNSW
-        index, unless ``exact`` (every row: for measuring the index's recall) or ``among``
-        (only these papers, compared exactly)."""
+        index, visiting ``ef_search`` candidates (``HNSW_EF_SEARCH`` if None), unless
+        ``exact`` (every row: for measuring the index's recall) or ``among`` (only these
+        papers, compared exactly)."""
         dim = int(len(vector))
         # The expression of the model's HNSW index, so the planner uses it.
         distance = f"e.vector::vector({dim}) <=> CAST(:q AS vector({dim}))"
@@ -442,7 +446,7 @@ class HnswVectors(Part):
         query = text(sql).bindparams(bindparam("q", type_=VectorColumn))
         params = {"q": vector, "model": model, "k": limit, "among": list(among or ())}
         # HNSW returns at most ef_search rows; deleted papers are filtered after it.
-        ef_search = max(HNSW_EF_SEARCH, 2 * int(limit))
+        ef_search = max(ef_search or HNSW_EF_SEARCH, 2 * int(limit))
         with self.write() if exact else self.read() as conn:
             if exact:
                 conn.exec_driver_sql(f"SET LOCAL hnsw.ef_search = {ef_search}")

@@ -24,7 +24,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paperstand.errors import StoreError
-from paperstand.settings import Settings
+from paperstand.settings import Settings, load_settings
 from paperstand.store import Store, open_store
 from paperstand.web import (
     accounts,
@@ -172,4 +172,4 @@ def create_app(settings: Settings, store: Store | None = None, *, warm: bool = F
 def app_from_environment() -> FastAPI:
     """The app with settings read from the environment: the factory that uvicorn imports in
     each worker process when ``paperstand serve --workers N`` runs several."""
-    return create_app(Settings(), warm=True)
+    return create_app(load_settings(), warm=True)

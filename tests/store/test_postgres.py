@@ -12,7 +12,11 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from paperstand.errors import StoreError
+from paperstand.index.pgvector import PgVectorIndex
+from paperstand.index.vectors import vector_index
 from paperstand.models import Paper
+from paperstand.search import Searcher
+from paperstand.settings import load_settings
 from paperstand.store import open_store
 from paperstand.store.embeddings import HnswVectors
 from paperstand.store.engine import describe
@@ -114,6 +118,41 @@ def test_the_hnsw_index_answers_shallow_and_deep_searches(postgres_url: str) -> 
         exact = store.vectors.nearest_embeddings("deep", vectors[5], 10, exact=True)
         assert [i for i, _ in shallow] == [i for i, _ in exact]
         assert [i for i, _ in deep[:10]] == [i for i, _ in exact]
+
+
+def test_ef_search_trades_time_for_recall_and_comes_from_the_settings(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """``PAPERSTAND_HNSW_EF_SEARCH`` reaches pgvector: a search visiting 10 candidates of a
+    graph of 2,000 random vectors misses some of the exact nearest, one visiting 1,000 (half
+    the graph) misses almost none. Scans and sorts are priced out as above, so the index
+    answers even though the table is small."""
+    rng = np.random.default_rng(5)
+    vectors = rng.normal(size=(2000, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    queries = rng.normal(size=(30, 32)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    ids = [f"2403.{i:05d}" for i in range(2000)]
+    options = quote("-c enable_seqscan=off -c enable_bitmapscan=off -c enable_sort=off")
+    url = f"{postgres_url}&options={options}"
+    with open_store(url) as store:
+        store.upsert_papers([Paper(id=i, title=i) for i in ids])
+        store.save_embeddings("wide", [(i, "h", v) for i, v in zip(ids, vectors, strict=True)])
+
+        def recall(ef_search: int) -> float:
+            index = vector_index(store, "wide", ef_search=ef_search)
+            found = 0
+            for query in queries:
+                exact = store.vectors.nearest_embeddings("wide", query, 5, exact=True)
+                found += len({i for i, _ in index.knn(query, 5)} & {i for i, _ in exact})
+            return found / (5 * len(queries))
+
+        narrow, wide = recall(10), recall(1000)
+        assert narrow < wide and wide >= 0.95, (narrow, wide)
+        settings = load_settings(home=tmp_path, database_url=url, hnsw_ef_search=10)
+        searcher = Searcher(store, settings)
+        assert isinstance(searcher.vectors, PgVectorIndex)
+        assert searcher.vectors.ef_search == 10
 
 
 def test_a_bulk_load_leaves_the_planner_statistics_of_what_it_loaded(postgres_url: str) -> None:
