@@ -58,8 +58,8 @@ class Settings(BaseSettings):
     vector_cache: str = ""
     # PostgreSQL: candidates pgvector's HNSW search visits per query (its hnsw.ef_search; at
     # most 1000), empty for the store's 200. More finds more of the true nearest papers and
-    # costs time: on 2.73 million papers, short text queries' recall@10 rose from 0.71 at 200
-    # to 0.84 at 600 for about 15 ms more a search (docs/benchmarks.md).
+    # costs time: on 2.73 million papers, short text queries' recall@10 rose from 0.72 at 200
+    # to 0.85 at 600 for about twice the vector search's time (docs/benchmarks.md).
     hnsw_ef_search: int | None = Field(default=None, ge=10, le=1000)
     # A pasted arXiv id that is not in the store is fetched from this arXiv API (one quick try)
     # unless this is off, e.g. on a machine without network.

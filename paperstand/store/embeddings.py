@@ -368,7 +368,7 @@ HNSW_BUILD_MEMORY_MAX_MB = 8192
 # and recall against exact search rises with it, as does the time. On 118k real papers of the
 # 64-d model, recall@10 for similar-paper queries was 0.96 at 100 and 0.985 at 200; for short
 # text queries 0.75 and 0.85 (docs/benchmarks.md, benchmarks/hnsw_recall.py for 384-d). On
-# 2.73 million distinct vectors, 0.95 and 0.71 at 200, 0.84 for text at 600.
+# 2.73 million distinct vectors, 0.96 and 0.72 at 200, 0.85 for text at 600.
 HNSW_EF_SEARCH = 200
 
 
