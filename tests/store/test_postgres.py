@@ -84,6 +84,11 @@ def test_hnsw_search_finds_the_exact_neighbours(postgres_url: str) -> None:
     assert np.all(np.diff(scores) >= 0)
     with store.engine.connect() as conn:  # no sign-bit codes: only SQLite's search reads them
         assert conn.exec_driver_sql("SELECT count(code) FROM embeddings").scalar() == 0
+        options = conn.exec_driver_sql(
+            "SELECT reloptions FROM pg_class WHERE relname LIKE %s",
+            (HnswVectors.index_prefix("m") + "%",),
+        ).scalar_one()
+        assert sorted(options) == ["ef_construction=128", "m=16"]  # the measured build
     store.close()
 
 
